@@ -1,0 +1,346 @@
+"""indicators.yaml → typed, validated models, parsed once at the edge.
+
+Every problem is reported as `file:line: what is wrong` (never a traceback); unknown
+keys are rejected so a typo cannot silently disable a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      field_validator, model_validator)
+
+from watcher.errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo|y)\s*$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Tier = Literal["official", "wire", "outlet", "thinktank", "aggregator"]
+Stance = Literal["momentum", "stall"]
+
+
+def parse_seconds(text: str) -> int:
+    """'30m' → 1800; months and years are calendar spans and not allowed here."""
+    m = _DURATION.match(str(text))
+    if not m or m.group(2) in ("mo", "y"):
+        raise ValueError(f"expected a duration like 30m, 2h, 1d, got {text!r}")
+    return int(m.group(1)) * _SECONDS[m.group(2)]
+
+
+def parse_months(text: str) -> int:
+    """'6mo' → 6, '1y' → 12: the criterion counts calendar months from the baseline."""
+    m = _DURATION.match(str(text))
+    if not m or m.group(2) not in ("mo", "y"):
+        raise ValueError(f"expected a span in months like 6mo or 1y, got {text!r}")
+    return int(m.group(1)) * (12 if m.group(2) == "y" else 1)
+
+
+def _as_group(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Term = Annotated[str, Field(min_length=1)]
+TermGroup = Annotated[list[Term], BeforeValidator(_as_group), Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Near(_Strict):
+    """A term from `a` within `within` words of a term from `b`."""
+
+    a: TermGroup
+    b: TermGroup
+    within: int = Field(default=8, ge=1, le=50)
+
+
+class Rule(_Strict):
+    """DESIGN §5: every `all` group, at least one `any` (if given), every `near`, and no `none`."""
+
+    all: list[TermGroup] = []
+    any: list[Term] = []
+    none: list[Term] = []
+    near: list[Near] = []
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Rule:
+        if not (self.all or self.any or self.near):
+            raise ValueError("a rule needs at least one of all, any or near")
+        return self
+
+
+class Example(_Strict):
+    title: str
+    summary: str = ""
+
+
+def _as_example(value: Any) -> Any:
+    return {"title": value} if isinstance(value, str) else value
+
+
+ExampleText = Annotated[Example, BeforeValidator(_as_example)]
+
+
+class Examples(_Strict):
+    match: list[ExampleText] = Field(min_length=2)
+    no_match: list[ExampleText] = Field(min_length=2)
+
+
+class Indicator(_Strict):
+    """One follow-up signal named by a seed paper."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    group: str
+    title: str
+    source: Annotated[str, Field(min_length=10)]
+    weight: float = Field(default=1.0, gt=0, le=10)
+    stance: Stance = "momentum"
+    contract: bool = False
+    min_score: float = Field(default=1.0, ge=0)
+    fields: dict[Literal["title", "summary"], float] = {"title": 2.0, "summary": 1.0}
+    match: Rule
+    examples: Examples
+
+
+class Baseline(_Strict):
+    event: str
+    date: date
+
+
+class Criterion(_Strict):
+    """The Alert in 000_e04cb1293b4fe0c3.txt, as numbers."""
+
+    source: str
+    text: str
+    warn_after: str = "6mo"
+    expire_after: str = "12mo"
+    follow_up: list[str] = Field(min_length=1)
+    threshold: float = Field(default=3.0, ge=0)
+
+    @field_validator("warn_after", "expire_after")
+    @classmethod
+    def _months(cls, v: str) -> str:
+        parse_months(v)
+        return v
+
+    @property
+    def warn_months(self) -> int:
+        return parse_months(self.warn_after)
+
+    @property
+    def expire_months(self) -> int:
+        return parse_months(self.expire_after)
+
+
+class CertaintyCues(_Strict):
+    """Phrases that make a report a denial or an expectation rather than a confirmation."""
+
+    denied: list[Term] = []
+    expected: list[Term] = []
+
+
+class Digest(_Strict):
+    schedule: str = "mon 07:00"
+    timezone: str = "UTC"
+    recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
+    sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = "watcher@localhost"
+    subject: str = "[watcher] {state}: Kazakhstan / Abraham Accords follow-up"
+    max_events: int = Field(default=10, ge=1)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        parts = v.lower().split()
+        if len(parts) != 2 or parts[0] not in _WEEKDAYS:
+            raise ValueError(f"expected 'mon 07:00' (weekday and HH:MM), got {v!r}")
+        time.fromisoformat(parts[1])
+        return v.lower()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    @property
+    def weekday(self) -> int:
+        return _WEEKDAYS.index(self.schedule.split()[0])
+
+    @property
+    def at(self) -> time:
+        return time.fromisoformat(self.schedule.split()[1])
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Feed(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    every: str = "1h"
+    tier: Tier = "outlet"
+    lang: str | None = None
+    title: str | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, v: str) -> str:
+        if parse_seconds(v) < 60:
+            raise ValueError("a feed is polled at most once a minute")
+        return v
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(seconds=parse_seconds(self.every))
+
+
+class Config(_Strict):
+    """The whole of indicators.yaml."""
+
+    version: Literal[1]
+    baseline: Baseline
+    criterion: Criterion
+    certainty: CertaintyCues = CertaintyCues()
+    tiers: dict[Tier, float] = {"official": 1.5, "wire": 1.3, "outlet": 1.0,
+                                "thinktank": 1.0, "aggregator": 0.7}
+    digest: Digest
+    feeds: list[Feed] = []
+    indicators: list[Indicator] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        _unique("feeds", [f.id for f in self.feeds])
+        _unique("indicators", [i.id for i in self.indicators])
+        names = {i.id for i in self.indicators} | {i.group for i in self.indicators}
+        unknown = [n for n in self.criterion.follow_up if n not in names]
+        if unknown:
+            raise ValueError(f"criterion.follow_up names no indicator or group: {', '.join(unknown)}")
+        if self.criterion.expire_months <= self.criterion.warn_months:
+            raise ValueError("criterion.expire_after must be later than warn_after")
+        return self
+
+    @property
+    def baseline_at(self) -> datetime:
+        from datetime import timezone
+        return datetime.combine(self.baseline.date, time(0, 0), tzinfo=timezone.utc)
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        return next(i for i in self.indicators if i.id == indicator_id)
+
+    def counts_as_follow_up(self, indicator_id: str) -> bool:
+        ind = self.indicator(indicator_id)
+        return ind.id in self.criterion.follow_up or ind.group in self.criterion.follow_up
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    dups = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    if dups:
+        raise ValueError(f"duplicate {what} id: {', '.join(dups)}")
+
+
+# --- YAML with line numbers ---------------------------------------------------------------
+
+Path_ = tuple[str | int, ...]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML would keep the last silently)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[path + (key,)] = key_node.start_mark.line + 1
+            _lines(value_node, path + (key,), out)
+            out[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, child in enumerate(node.value):
+            _lines(child, path + (i,), out)
+
+
+def _line_for(loc: tuple[Any, ...], lines: dict[Path_, int]) -> int:
+    path = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def _describe(err: Any) -> str:
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (check the spelling)"
+    return f"{loc}: {msg}" if loc else msg
+
+
+def parse_config(text: str, name: str = "indicators.yaml") -> Config:
+    """Parse and validate; raise ConfigError listing every problem as `name:line: ...`."""
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ConfigError([f"{name}:{line}: {exc.problem or exc.context}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{name}:1: not valid YAML: {exc}"]) from None
+    if not isinstance(data, dict) or node is None:
+        raise ConfigError([f"{name}:1: expected a mapping with version, baseline, criterion, "
+                           f"digest, feeds and indicators"])
+    lines: dict[Path_, int] = {}
+    _lines(node, (), lines)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{name}:{_line_for(e['loc'], lines)}: {_describe(e)}" for e in exc.errors()]
+        raise ConfigError(problems) from None
+    return config
+
+
+def load_config(path: Path) -> Config:
+    """Read indicators.yaml from disk (see parse_config)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}:1: not UTF-8 text"]) from None
+    return parse_config(text, str(path))
+
+
+def indicator_lines(text: str) -> dict[str, int]:
+    """Line of each indicator's `id:`, so a failing example can point at its indicator."""
+    out: dict[str, int] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"^\s*-?\s*id:\s*['\"]?([a-z][a-z0-9_]*)", line)
+        if m:
+            out.setdefault(m.group(1), n)
+    return out

@@ -1,0 +1,160 @@
+"""Rules → one compiled matcher for all indicators; item text → matches with evidence.
+
+Pure: no I/O, no clock. Every term of every indicator is looked up in a single pass over
+an item's words; each indicator's rule is then decided from that set of hits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from watcher.config import Config, Indicator, Rule
+from watcher.models import Certainty, Hit, Match
+from watcher.text import words
+
+FIELDS = ("title", "summary")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A phrase as word patterns; a word ending in '*' matches any word it begins."""
+
+    text: str
+    parts: tuple[tuple[str, bool], ...]   # (word, is_prefix)
+
+
+def compile_term(text: str) -> Term:
+    """'Казахстан* signs' → Term with a prefix first word and an exact second word."""
+    parts: list[tuple[str, bool]] = []
+    for raw in text.split():
+        prefix = raw.endswith("*")
+        tokens = words(raw.rstrip("*"))
+        for n, tok in enumerate(tokens):
+            parts.append((tok, prefix and n == len(tokens) - 1))
+    if not parts:
+        raise ValueError(f"term {text!r} has no letters or digits")
+    return Term(text, tuple(parts))
+
+
+# positions[term_text][field] = word offsets where the term starts
+Found = dict[str, dict[str, list[int]]]
+
+
+class _TermIndex:
+    """All terms, indexed by their first word (exact) or its prefix, for one pass per field."""
+
+    def __init__(self, terms: list[Term]) -> None:
+        self.exact: dict[str, list[Term]] = defaultdict(list)
+        self.prefix: dict[str, list[Term]] = defaultdict(list)
+        for term in {t.text: t for t in terms}.values():
+            word, is_prefix = term.parts[0]
+            (self.prefix if is_prefix else self.exact)[word].append(term)
+        self.prefix_lengths = sorted({len(w) for w in self.prefix})
+
+    def find(self, fields: dict[str, list[str]]) -> Found:
+        found: Found = defaultdict(lambda: defaultdict(list))
+        for field, toks in fields.items():
+            for i, tok in enumerate(toks):
+                for term in self._candidates(tok):
+                    if _matches_at(term, toks, i):
+                        found[term.text][field].append(i)
+        return found
+
+    def _candidates(self, tok: str) -> list[Term]:
+        out = list(self.exact.get(tok, ()))
+        for n in self.prefix_lengths:
+            if n > len(tok):
+                break
+            out.extend(self.prefix.get(tok[:n], ()))
+        return out
+
+
+def _matches_at(term: Term, toks: list[str], i: int) -> bool:
+    if i + len(term.parts) > len(toks):
+        return False
+    for (word, is_prefix), tok in zip(term.parts, toks[i:i + len(term.parts)]):
+        if not (tok.startswith(word) if is_prefix else tok == word):
+            return False
+    return True
+
+
+def _rule_terms(rule: Rule) -> list[str]:
+    out = [t for group in rule.all for t in group] + list(rule.any) + list(rule.none)
+    for near in rule.near:
+        out += near.a + near.b
+    return out
+
+
+class Matcher:
+    """Compiled once from the config; `match` is then a pure function of an item's text."""
+
+    def __init__(self, config: Config) -> None:
+        self.indicators = list(config.indicators)
+        self.denied = [compile_term(t) for t in config.certainty.denied]
+        self.expected = [compile_term(t) for t in config.certainty.expected]
+        terms = [compile_term(t) for ind in self.indicators for t in _rule_terms(ind.match)]
+        self.index = _TermIndex(terms + self.denied + self.expected)
+
+    def match(self, title: str, summary: str = "") -> list[Match]:
+        """Every indicator the text is evidence for, strongest first."""
+        fields = {"title": words(title), "summary": words(summary)}
+        found = self.index.find(fields)
+        certainty, cues = self._certainty(found)
+        out = [m for ind in self.indicators
+               if (m := _decide(ind, found, fields, certainty, cues)) is not None]
+        return sorted(out, key=lambda m: -m.strength)
+
+    def _certainty(self, found: Found) -> tuple[Certainty, tuple[str, ...]]:
+        """The title speaks first; a cue only in the summary counts when the title has none."""
+        for field in FIELDS:
+            for level, terms in ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected)):
+                cues = tuple(t.text for t in terms if field in found.get(t.text, {}))
+                if cues:
+                    return level, cues
+        return Certainty.CONFIRMED, ()
+
+
+def _hits(terms: list[str], found: Found, clause: str) -> list[Hit]:
+    return [Hit(t, f, clause) for t in terms for f in FIELDS if f in found.get(t, {})]
+
+
+def _near(a: list[str], b: list[str], within: int, found: Found) -> list[Hit]:
+    for field in FIELDS:
+        pa = [(t, p) for t in a for p in found.get(t, {}).get(field, [])]
+        pb = [(t, p) for t in b for p in found.get(t, {}).get(field, [])]
+        for ta, x in pa:
+            for tb, y in pb:
+                if abs(x - y) <= within:
+                    return [Hit(ta, field, "near"), Hit(tb, field, "near")]
+    return []
+
+
+def _decide(ind: Indicator, found: Found, fields: dict[str, list[str]],
+            certainty: Certainty, cues: tuple[str, ...]) -> Match | None:
+    rule = ind.match
+    if _hits(list(rule.none), found, "none"):
+        return None
+    hits: list[Hit] = []
+    for group in rule.all:
+        group_hits = _hits(group, found, "all")
+        if not group_hits:
+            return None
+        hits += group_hits
+    if rule.any:
+        any_hits = _hits(list(rule.any), found, "any")
+        if not any_hits:
+            return None
+        hits += any_hits
+    for near in rule.near:
+        near_hits = _near(near.a, near.b, near.within, found)
+        if not near_hits:
+            return None
+        hits += near_hits
+    best: dict[str, float] = {}
+    for h in hits:
+        best[h.term] = max(best.get(h.term, 0.0), ind.fields.get(h.field, 1.0))  # type: ignore[call-overload]
+    strength = round(sum(best.values()), 3)
+    if strength < ind.min_score:
+        return None
+    return Match(ind.id, strength, certainty, tuple(dict.fromkeys(hits)), cues)

@@ -1,0 +1,154 @@
+"""The typed data that flows between stages (one type per stage, no ORM here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+class Certainty(str, Enum):
+    """How firmly a report says the thing happened."""
+
+    CONFIRMED = "confirmed"
+    EXPECTED = "expected"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One feed entry, parsed and cleaned: what `store` keeps and `match` reads."""
+
+    feed_id: str
+    key: str                      # stable identity inside the feed: guid, else link, else content hash
+    title: str
+    summary: str
+    url: str
+    published: datetime | None    # UTC, aware
+    lang: str | None = None
+    source: str | None = None     # publisher host or name when the feed names the original source
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One term of a rule found in one field: the evidence shown to analysts."""
+
+    term: str
+    field: str
+    clause: str                   # all | any | near
+
+
+@dataclass(frozen=True)
+class Match:
+    """An item's match against one indicator."""
+
+    indicator: str
+    strength: float               # Σ field weights of distinct terms hit
+    certainty: Certainty
+    hits: tuple[Hit, ...]
+    cues: tuple[str, ...] = ()    # the certainty cues found ("reportedly", "signed", ...)
+
+    def why(self) -> str:
+        """One line an analyst reads: which terms hit where, and the certainty."""
+        parts = [f"“{h.term}” in {h.field}" for h in self.hits]
+        text = ", ".join(dict.fromkeys(parts))
+        if self.certainty is not Certainty.CONFIRMED:
+            cue = f" ({', '.join(self.cues)})" if self.cues else ""
+            text += f"; {self.certainty.value}{cue}"
+        return text
+
+
+@dataclass(frozen=True)
+class MatchedItem:
+    """A stored item with one of its matches: the unit events are built from."""
+
+    item_id: int
+    feed_id: str
+    title: str
+    url: str
+    published: datetime           # UTC; falls back to when it was first seen
+    host: str                     # independent-source key (publisher host)
+    tier: str
+    match: Match
+
+
+@dataclass
+class Event:
+    """Items about one happening for one indicator, with their independent sources."""
+
+    indicator: str
+    items: list[MatchedItem] = field(default_factory=list)
+    score: float = 0.0
+
+    @property
+    def lead(self) -> MatchedItem:
+        """The item that represents the event: the strongest, then the earliest."""
+        return max(self.items, key=lambda m: (m.match.strength, -m.published.timestamp()))
+
+    @property
+    def first_seen(self) -> datetime:
+        return min(m.published for m in self.items)
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted({m.host for m in self.items})
+
+    @property
+    def certainty(self) -> Certainty:
+        """Confirmed if any report confirms it, else expected if any expects it, else denied."""
+        values = {m.match.certainty for m in self.items}
+        for c in (Certainty.CONFIRMED, Certainty.EXPECTED):
+            if c in values:
+                return c
+        return Certainty.DENIED
+
+
+class CriterionState(str, Enum):
+    """DESIGN §6."""
+
+    WATCHING = "WATCHING"
+    FOLLOW_UP = "FOLLOW-UP"
+    WARN = "WARN"
+    HIGH_WATER = "HIGH-WATER"
+
+
+@dataclass(frozen=True)
+class CriterionVerdict:
+    """Where the 6–12 month test stands on a given day, and why."""
+
+    state: CriterionState
+    now: datetime
+    baseline: datetime
+    warn_at: datetime
+    expire_at: datetime
+    counting_event: Event | None = None
+
+    @property
+    def days_since_baseline(self) -> int:
+        return (self.now - self.baseline).days
+
+    @property
+    def days_to_warn(self) -> int:
+        return (self.warn_at - self.now).days
+
+    @property
+    def days_to_expire(self) -> int:
+        return (self.expire_at - self.now).days
+
+    def sentence(self) -> str:
+        """The headline an analyst reads first."""
+        d = self.days_since_baseline
+        if self.state is CriterionState.FOLLOW_UP and self.counting_event is not None:
+            ev = self.counting_event
+            return (f"FOLLOW-UP: measurable follow-up seen {ev.first_seen:%d %b %Y} "
+                    f"({ev.indicator}: “{ev.lead.title}”, {len(ev.sources)} source(s)); "
+                    f"day {d} since the baseline.")
+        if self.state is CriterionState.WATCHING:
+            return (f"WATCHING: no measurable follow-up yet, day {d} since the baseline; "
+                    f"{self.days_to_warn} days to the 6-month warning, "
+                    f"{self.days_to_expire} to the 12-month high-water mark.")
+        if self.state is CriterionState.WARN:
+            return (f"WARN: no measurable follow-up {d} days after the baseline; "
+                    f"{self.days_to_expire} days left before this is the high-water mark.")
+        return (f"HIGH-WATER: no measurable follow-up in the {d} days since the baseline: "
+                f"the accession looks like the high-water mark of the expansion.")
