@@ -67,6 +67,7 @@ class MatchedItem:
     title: str
     url: str
     published: datetime           # UTC; falls back to when it was first seen
+    seen_at: datetime             # UTC; when this service first stored it
     host: str                     # independent-source key (publisher host)
     tier: str
     match: Match
@@ -101,6 +102,23 @@ class Event:
             if c in values:
                 return c
         return Certainty.DENIED
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """A feed's health as ops and analysts see it."""
+
+    feed_id: str
+    url: str
+    tier: str
+    last_status: int | None
+    last_error: str | None
+    failures: int
+    last_success_at: datetime | None
+    last_attempt_at: datetime | None
+    next_due_at: datetime | None
+    items_total: int
+    retired: bool = False
 
 
 class CriterionState(str, Enum):

@@ -1,0 +1,46 @@
+"""The 6–12 month test (DESIGN §6) as a pure function of events and now."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime
+
+from watcher.config import Config
+from watcher.models import Certainty, CriterionState, CriterionVerdict, Event
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Calendar months, clamped to the month's last day (31 Aug + 6mo → 28/29 Feb)."""
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def counts(event: Event, config: Config) -> bool:
+    """Measurable follow-up: a counting indicator, confirmed, scored at or over the threshold."""
+    return (config.counts_as_follow_up(event.indicator)
+            and event.certainty is Certainty.CONFIRMED
+            and event.score >= config.criterion.threshold)
+
+
+def evaluate(config: Config, events: list[Event], now: datetime) -> CriterionVerdict:
+    """Where the criterion stands at `now`, from the events seen up to then."""
+    baseline = config.baseline_at
+    warn_at = add_months(baseline, config.criterion.warn_months)
+    expire_at = add_months(baseline, config.criterion.expire_months)
+    counting = sorted((e for e in events if counts(e, config)
+                       and baseline <= e.first_seen <= min(now, expire_at)),
+                      key=lambda e: (e.first_seen, -e.score))
+    verdict = CriterionVerdict(CriterionState.WATCHING, now, baseline, warn_at, expire_at)
+    if counting:
+        return _replace(verdict, CriterionState.FOLLOW_UP, counting[0])
+    if now >= expire_at:
+        return _replace(verdict, CriterionState.HIGH_WATER, None)
+    if now >= warn_at:
+        return _replace(verdict, CriterionState.WARN, None)
+    return verdict
+
+
+def _replace(v: CriterionVerdict, state: CriterionState, event: Event | None) -> CriterionVerdict:
+    return CriterionVerdict(state, v.now, v.baseline, v.warn_at, v.expire_at, event)

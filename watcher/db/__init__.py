@@ -1,0 +1,1 @@
+"""Database schema (tables) and its Alembic migrations; only `watcher.store` uses them."""

@@ -1,0 +1,114 @@
+"""SQLModel tables (DESIGN §7). Changes here need a migration in migrations/versions/."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite has no time zones, PostgreSQL gets the same."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+def _utc(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class FeedStateRow(SQLModel, table=True):
+    """What we remember of each feed between polls."""
+
+    __tablename__ = "feed_state"
+    feed_id: str = Field(primary_key=True)
+    url: str
+    tier: str = "outlet"
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    failures: int = 0
+    last_attempt_at: datetime | None = _utc()
+    last_success_at: datetime | None = _utc()
+    next_due_at: datetime | None = _utc()
+    items_total: int = 0
+    retired: bool = False
+    active: bool = True
+
+
+class ItemRow(SQLModel, table=True):
+    """One feed entry, stored once however often it is polled."""
+
+    __tablename__ = "item"
+    __table_args__ = (UniqueConstraint("feed_id", "key", name="uq_item_feed_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: str = Field(index=True)
+    key: str
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    url: str
+    host: str
+    published: datetime | None = _utc()
+    seen_at: datetime = _utc(nullable=False, index=True)
+    lang: str | None = None
+    source: str | None = None
+
+
+class MatchRow(SQLModel, table=True):
+    """An item's match against one indicator, with its evidence."""
+
+    __tablename__ = "match"
+    __table_args__ = (UniqueConstraint("item_id", "indicator", name="uq_match_item_indicator"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    indicator: str = Field(index=True)
+    strength: float
+    certainty: str
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class CriterionTransitionRow(SQLModel, table=True):
+    """Each change of the criterion's state, stored once."""
+
+    __tablename__ = "criterion_transition"
+    id: int | None = Field(default=None, primary_key=True)
+    state: str
+    previous: str | None = None
+    at: datetime = _utc(nullable=False)
+    detail: str = ""
+
+
+class OutboxRow(SQLModel, table=True):
+    """One message per (kind, period, recipient), written before it is sent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("kind", "period", "recipient", name="uq_outbox_message"),
+                      Index("ix_outbox_status", "status"))
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    period: str
+    recipient: str
+    message_id: str
+    subject: str
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = "pending"          # pending | sent | failed
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = _utc(nullable=False)
+    next_attempt_at: datetime | None = _utc()
+    sent_at: datetime | None = _utc()
