@@ -17,6 +17,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationE
                       field_validator, model_validator)
 
 from watcher.errors import ConfigError
+from watcher.text import words
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo|y)\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -53,12 +54,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_terms(v: list[Any]) -> list[Any]:
+    """A term must contain a word to match, and '*' may only end a word."""
+    for term in (t for x in v for t in (x if isinstance(x, list) else [x])):
+        if not words(term.replace("*", "")):
+            raise ValueError(f"term {term!r} has no letters or digits to match")
+        if any("*" in w.removesuffix("*") for w in term.split()):
+            raise ValueError(f"term {term!r}: '*' may only end a word")
+    return v
+
+
 class Near(_Strict):
     """A term from `a` within `within` words of a term from `b`."""
 
     a: TermGroup
     b: TermGroup
     within: int = Field(default=8, ge=1, le=50)
+
+    @field_validator("a", "b", mode="after")
+    @classmethod
+    def _words(cls, v: list[str]) -> list[str]:
+        return _check_terms(v)
 
 
 class Rule(_Strict):
@@ -74,6 +90,11 @@ class Rule(_Strict):
         if not (self.all or self.any or self.near):
             raise ValueError("a rule needs at least one of all, any or near")
         return self
+
+    @field_validator("all", "any", "none", mode="after")
+    @classmethod
+    def _words(cls, v: list[Any]) -> list[Any]:
+        return _check_terms(v)
 
 
 class Example(_Strict):
@@ -336,11 +357,10 @@ def load_config(path: Path) -> Config:
     return parse_config(text, str(path))
 
 
-def indicator_lines(text: str) -> dict[str, int]:
-    """Line of each indicator's `id:`, so a failing example can point at its indicator."""
-    out: dict[str, int] = {}
-    for n, line in enumerate(text.splitlines(), 1):
-        m = re.match(r"^\s*-?\s*id:\s*['\"]?([a-z][a-z0-9_]*)", line)
-        if m:
-            out.setdefault(m.group(1), n)
-    return out
+def config_lines(text: str) -> dict[Path_, int]:
+    """Line of every key and list entry (e.g. ('indicators', 3, 'examples', 'match', 0))."""
+    lines: dict[Path_, int] = {}
+    node = yaml.compose(text, Loader=_LineLoader)
+    if node is not None:
+        _lines(node, (), lines)
+    return lines

@@ -1,0 +1,34 @@
+# The two commands of the quick start: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test check lint typecheck clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## One full cycle of the real service on bundled feed snapshots served on 127.0.0.1.
+demo: $(STAMP)
+	$(BIN)/python demo/run_demo.py
+
+## The whole test suite (real HTTP and SMTP servers on 127.0.0.1, real SQLite files).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## Validate indicators.yaml and run every indicator's examples.
+check: $(STAMP)
+	$(BIN)/watcher check indicators.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check watcher tests demo
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf .demo var .pytest_cache .mypy_cache

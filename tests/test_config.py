@@ -1,0 +1,126 @@
+"""indicators.yaml: typed, validated, every mistake named with its line; `watcher check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from watcher.cli import main
+from watcher.config import load_config, parse_config
+from watcher.errors import ConfigError
+
+MINI = (ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8")
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "ind.yaml")
+    return info.value.problems
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_mini_config_parses_into_typed_models() -> None:
+    cfg = parse_config(MINI)
+    assert [i.id for i in cfg.indicators] == ["new_signatory", "kz_israel_deal", "domestic_backlash"]
+    assert cfg.feeds[0].interval.total_seconds() == 1800
+    assert cfg.criterion.warn_months == 6 and cfg.criterion.expire_months == 12
+    assert cfg.counts_as_follow_up("new_signatory") and not cfg.counts_as_follow_up("domestic_backlash")
+
+
+def test_unknown_key_is_named_with_its_line() -> None:
+    text = MINI.replace("    weight: 2\n", "    weight: 2\n    wieght: 3\n")
+    (msg,) = problems(text)
+    assert msg.startswith(f"ind.yaml:{line_of(text, 'wieght')}:")
+    assert "wieght" in msg and "unknown key" in msg
+
+
+def test_wrong_type_names_the_line_of_the_value() -> None:
+    text = MINI.replace("every: 30m", "every: often")
+    (msg,) = problems(text)
+    assert msg.startswith(f"ind.yaml:{line_of(text, 'every: often')}:") and "duration" in msg
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = MINI.replace("weight: 3", "weight: -1").replace("stance: stall", "stance: sideways")
+    found = problems(text)
+    assert len(found) == 2
+    assert any(f":{line_of(text, 'weight: -1')}:" in p for p in found)
+    assert any(f":{line_of(text, 'sideways')}:" in p for p in found)
+
+
+def test_yaml_syntax_error_has_a_line() -> None:
+    text = MINI.replace("    weight: 2\n", "    weight: [2\n")
+    (msg,) = problems(text)
+    assert msg.startswith("ind.yaml:") and abs(int(msg.split(":")[1]) - line_of(text, "weight: [2")) <= 1
+
+
+def test_duplicate_key_is_an_error_not_a_silent_override() -> None:
+    text = MINI.replace("    weight: 2\n", "    weight: 2\n    weight: 5\n")
+    (msg,) = problems(text)
+    assert "duplicate key 'weight'" in msg
+
+
+def test_follow_up_must_name_indicators_or_groups() -> None:
+    text = MINI.replace("follow_up: [expansion, kz_israel_deal]", "follow_up: [expansion, large_deals]")
+    assert any("large_deals" in p for p in problems(text))
+
+
+def test_bad_terms_and_duplicate_ids_are_errors() -> None:
+    assert any("no letters" in p for p in problems(MINI.replace("any: [protest,", 'any: ["--",')))
+    assert any("may only end a word" in p for p in problems(MINI.replace("[deal,", '["de*al",')))
+    assert any("duplicate indicators id" in p
+               for p in problems(MINI.replace("id: domestic_backlash", "id: new_signatory")))
+
+
+def test_not_a_mapping_and_empty_file() -> None:
+    assert problems("")[0].startswith("ind.yaml:1:")
+    assert problems("- a\n- b\n")[0].startswith("ind.yaml:1:")
+
+
+def run_check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["check", str(path)])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_check_passes_on_the_shipped_indicators(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run_check(ROOT / "indicators.yaml", capsys)
+    assert code == 0, out
+    assert "examples pass" in out
+
+
+def test_check_reports_a_failing_example_with_its_line(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    text = MINI.replace('"Israel signs deal with Cyprus"', '"Kazakhstan and Israel signed a deal"')
+    path = tmp_path / "ind.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, out = run_check(path, capsys)
+    assert code == 1
+    assert f"{path}:{line_of(text, 'Kazakhstan and Israel signed a deal')}: kz_israel_deal: example should not match" in out
+    assert "Traceback" not in out
+
+
+def test_check_on_broken_file_exits_1_without_traceback(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "ind.yaml"
+    path.write_text(MINI.replace("version: 1", "version: 2"), encoding="utf-8")
+    code, out = run_check(path, capsys)
+    assert code == 1 and f"{path}:2:" in out and "Traceback" not in out
+    code, out = run_check(tmp_path / "missing.yaml", capsys)
+    assert code == 1 and "cannot read" in out
+
+
+def test_shipped_indicators_cover_the_contract_ids() -> None:
+    cfg = load_config(ROOT / "indicators.yaml")
+    ids = {i.id for i in cfg.indicators}
+    contract = {"new_signatory", "signing_ceremony", "ratification", "dfc_project", "kz_israel_deal",
+                "kz_us_deal", "jackson_vanik", "israel_palestine_progress", "counter_move",
+                "domestic_backlash"}
+    assert contract <= ids
+    for ind in cfg.indicators:
+        assert ".txt" in ind.source, f"{ind.id} must cite its seed file"

@@ -1,0 +1,298 @@
+"""Command line (DESIGN §8). Exit codes: 0 ok, 1 user error (one line + hint), 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Any
+
+from watcher import __version__
+from watcher.config import Config, config_lines, load_config
+from watcher.errors import ConfigError, WatcherError
+from watcher.match import Matcher
+from watcher.settings import Settings, load_settings
+
+log = logging.getLogger("watcher")
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+                           "level": record.levelname.lower(), "logger": record.name,
+                           "msg": record.getMessage()}, ensure_ascii=False)
+
+
+def _setup_logging(level: str, fmt: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter() if fmt == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="indicators.yaml (default: $WATCHER_CONFIG or ./indicators.yaml)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
+    common.add_argument("--log-format", choices=["text", "json"], default="text", help="log line format")
+    p = argparse.ArgumentParser(prog="watcher", parents=[common],
+                                description="Polls feeds, matches indicators, tracks the 6–12 month criterion, emails a digest.")
+    p.add_argument("--version", action="version", version=f"watcher {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser("run", parents=[common], help="the service (foreground)")
+    run.add_argument("--once", action="store_true", help="one full cycle (poll, judge, digest, deliver), then exit")
+    pl = sub.add_parser("poll", parents=[common], help="fetch, store and match now")
+    pl.add_argument("--feed", action="append", metavar="ID", help="only this feed (repeatable); polls it even if not due")
+    dg = sub.add_parser("digest", parents=[common], help="write (and send) the digest for this period")
+    mode = dg.add_mutually_exclusive_group()
+    mode.add_argument("--send", action="store_true", help="write it to the outbox and deliver now")
+    mode.add_argument("--preview", type=Path, metavar="FILE", help="write the HTML a recipient would see; nothing is sent")
+    dg.add_argument("--since", type=date.fromisoformat, metavar="DATE", help="count events new since DATE (YYYY-MM-DD)")
+    ck = sub.add_parser("check", parents=[common], help="validate indicators.yaml and run its examples")
+    ck.add_argument("path", nargs="?", type=Path)
+    st = sub.add_parser("status", parents=[common], help="criterion, evidence per indicator, feed health")
+    st.add_argument("--json", action="store_true")
+    ex = sub.add_parser("explain", parents=[common], help="why an item matched")
+    ex.add_argument("item", help="item id or URL")
+    sub.add_parser("score", parents=[common], help="stateless: JSON-lines items on stdin → matches on stdout")
+    ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
+    ev.add_argument("path", type=Path)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
+    try:
+        return int(COMMANDS[args.command](args) or 0)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        print(f"watcher: configuration error ({exc.hint})", file=sys.stderr)
+        return 1
+    except WatcherError as exc:
+        if args.verbose:
+            log.exception("failed")
+        print(f"watcher: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings()
+    return settings if args.config is None else dataclasses.replace(settings, config_path=args.config)
+
+
+def _config(args: argparse.Namespace) -> tuple[Settings, Config]:
+    settings = _settings(args)
+    return settings, load_config(settings.config_path)
+
+
+def _context(args: argparse.Namespace) -> Any:
+    from watcher.service import Context
+    settings, config = _config(args)
+    return Context.open(config, settings)
+
+
+# --- commands ---------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from watcher.deliver import FileTransport, transport_for
+    from watcher.service import run_once
+    ctx = _context(args)
+    if not args.once:
+        from watcher.scheduler import Service
+        Service(ctx, ctx.settings.config_path).run()
+        return 0
+    report, verdict, (sent, failed) = run_once(ctx)
+    print(report.line())
+    print(verdict.sentence())
+    transport = transport_for(ctx.settings)
+    where = (f"outbox {transport.outbox_dir}" if isinstance(transport, FileTransport)
+             else ctx.settings.redacted_smtp_url)
+    print(f"delivered {sent} message(s) to {where}" + (f", {failed} failed (will retry)" if failed else ""))
+    for path in sorted(Path(where.removeprefix("outbox ")).glob("*.eml")) if isinstance(transport, FileTransport) else []:
+        print(f"  {path}\n  {path.with_suffix('.html')}")
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    from watcher.service import poll
+    ctx = _context(args)
+    known = {f.id for f in ctx.config.feeds}
+    unknown = [f for f in args.feed or [] if f not in known]
+    if unknown:
+        raise WatcherError(f"no feed with id {', '.join(unknown)} in {ctx.settings.config_path}")
+    report = asyncio.run(poll(ctx, args.feed))
+    print(report.line())
+    for fid, reason in report.failed.items():
+        print(f"  failed {fid}: {reason}")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from watcher.render import render_digest
+    from watcher.report import build_digest
+    from watcher.service import deliver_pending, judge, period_of, prepare_digest
+    ctx = _context(args)
+    now = ctx.clock()
+    if args.preview:
+        since = (datetime.combine(args.since, time(0), tzinfo=timezone.utc) if args.since
+                 else ctx.store.last_digest_at())
+        events, verdict = judge(ctx, now)
+        report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(),
+                              period=period_of(ctx.config, now), now=now, since=since)
+        _subject, _text, html = render_digest(report, ctx.config)
+        args.preview.write_text(html, encoding="utf-8")
+        print(f"wrote {args.preview}")
+        return 0
+    written = prepare_digest(ctx, now)
+    print(f"digest {period_of(ctx.config, now)}: {written} message(s) written to the outbox"
+          + ("" if written else " (already written for this period)"))
+    if args.send:
+        sent, failed = deliver_pending(ctx, now)
+        print(f"delivered {sent}, failed {failed}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = args.path or _settings(args).config_path
+    config = load_config(path)
+    problems = example_failures(config, path)
+    if problems:
+        raise ConfigError(problems)
+    n = sum(len(i.examples.match) + len(i.examples.no_match) for i in config.indicators)
+    print(f"{path}: ok: {len(config.indicators)} indicators, {len(config.feeds)} feeds, {n} examples pass")
+    return 0
+
+
+def example_failures(config: Config, path: Path) -> list[str]:
+    """Each indicator's examples as tests: a failure names the example's line."""
+    lines = config_lines(path.read_text(encoding="utf-8"))
+    matcher = Matcher(config)
+    problems = []
+    for i, ind in enumerate(config.indicators):
+        for kind in ("match", "no_match"):
+            for j, ex in enumerate(getattr(ind.examples, kind)):
+                got = {m.indicator for m in matcher.match(ex.title, ex.summary)}
+                if (ind.id in got) != (kind == "match"):
+                    line = lines.get(("indicators", i, "examples", kind, j), 1)
+                    verb = "should match but does not" if kind == "match" else "should not match but does"
+                    problems.append(f"{path}:{line}: {ind.id}: example {verb}: {ex.title!r}")
+    return problems
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from watcher.service import judge
+    from watcher.score import summarise
+    ctx = _context(args)
+    events, verdict = judge(ctx)
+    rows = summarise(events, ctx.config, None)
+    feeds = ctx.store.feed_health()
+    queue = ctx.store.messages("pending")
+    failed = ctx.store.messages("failed")
+    if args.json:
+        print(json.dumps({
+            "state": verdict.state.value, "sentence": verdict.sentence(),
+            "days_since_baseline": verdict.days_since_baseline,
+            "indicators": {r.indicator: {"total": r.total_events, "stance": r.stance,
+                                         "strongest": r.strongest.score if r.strongest else None}
+                           for r in rows},
+            "feeds": [{"id": f.feed_id, "last_status": f.last_status, "last_error": f.last_error,
+                       "failures": f.failures, "retired": f.retired,
+                       "last_success_at": f.last_success_at.isoformat() if f.last_success_at else None,
+                       "next_due_at": f.next_due_at.isoformat() if f.next_due_at else None}
+                      for f in feeds],
+            "outbox": {"pending": len(queue), "failed": len(failed)},
+            "items": ctx.store.count_items(), "database_bytes": ctx.store.size_bytes(),
+        }, indent=2))
+        return 0
+    print(verdict.sentence())
+    print("\nindicator                     stance     events  strongest")
+    for r in rows:
+        print(f"{r.indicator:<30}{r.stance:<11}{r.total_events:>6}  "
+              f"{r.strongest.score if r.strongest else '—'}")
+    print(f"\nfeeds: {len(feeds)}, failing: {sum(1 for f in feeds if f.failures)}")
+    for f in feeds:
+        last = f"{f.last_success_at:%Y-%m-%d %H:%M}" if f.last_success_at else "never"
+        err = f"  ! {f.last_error} ({f.failures}x)" if f.failures else ""
+        print(f"  {f.feed_id:<30} last ok {last:<17}{err}")
+    print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
+          f"; database: {ctx.store.size_bytes() or 0} bytes")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from watcher.text import normalise
+    ctx = _context(args)
+    stored = ctx.store.find_item(args.item)
+    if stored is None:
+        raise WatcherError(f"no stored item with id or URL {args.item!r}")
+    it = stored.item
+    print(f"item {stored.id} from feed {it.feed_id} ({stored.host}), published {it.published}")
+    print(f"title:   {normalise(it.title)}\nsummary: {normalise(it.summary)[:600]}")
+    matches = ctx.matcher.match(it.title, it.summary)
+    if not matches:
+        print("\nmatches no indicator")
+    for m in matches:
+        ind = ctx.config.indicator(m.indicator)
+        print(f"\n{m.indicator} ({ind.stance}, weight {ind.weight}): {m.certainty.value}")
+        print(f"  rule: {ind.match.model_dump(exclude_defaults=True)}")
+        for h in m.hits:
+            print(f"  hit: {h.clause:<4} “{h.term}” in {h.field} (×{ind.fields.get(h.field, 1.0)})")  # type: ignore[call-overload]
+        print(f"  strength {m.strength} (min {ind.min_score}); single-report score "
+              f"= weight {ind.weight} × strength/2 {m.strength / 2:g} = {ind.weight * m.strength / 2:g}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    settings, config = _config(args)
+    matcher = Matcher(config)
+    bad = 0
+    for n, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            if not isinstance(d, dict) or not isinstance(d.get("title", ""), str):
+                raise ValueError("expected an object with a string title")
+        except ValueError as exc:
+            print(f"watcher score: stdin line {n}: not a JSON item ({exc}); skipped", file=sys.stderr)
+            bad += 1
+            continue
+        matches = matcher.match(d.get("title") or "", d.get("summary") or "")
+        out = {"id": d.get("id"), "matches": [
+            {"indicator": m.indicator,
+             "score": round(config.indicator(m.indicator).weight * m.strength / 2, 3),
+             "certainty": m.certainty.value,
+             "evidence": [{"term": h.term, "field": h.field} for h in m.hits]}
+            for m in matches]}
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 1 if bad else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from watcher.evaluate import evaluate_matcher, format_evaluation, load_labeled
+    _settings_, config = _config(args)
+    items = load_labeled(args.path)
+    contract = [i.id for i in config.indicators if i.contract] or [i.id for i in config.indicators]
+    print(format_evaluation(evaluate_matcher(Matcher(config), items, contract)))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
+            "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The long-running service: APScheduler jobs around the cycle functions in `service`.
+
+Jobs run one at a time (a single worker thread), so a digest never reads a half-polled
+database and SQLite sees one writer. Each feed keeps its own interval: the poll job runs
+every minute and polls only the feeds whose next due time (interval or backoff) has come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from watcher.config import load_config
+from watcher.errors import ConfigError, WatcherError
+from watcher.match import Matcher
+from watcher.service import Context, deliver_pending, judge, poll, prepare_digest
+
+log = logging.getLogger("watcher")
+
+
+class Service:
+    """Owns the scheduler and the current context; SIGHUP swaps the config, SIGTERM stops."""
+
+    def __init__(self, ctx: Context, config_path: Path) -> None:
+        self.ctx = ctx
+        self.config_path = config_path
+        self.lock = threading.Lock()
+        self.scheduler = BlockingScheduler(
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+
+    def run(self) -> None:
+        """Schedule the jobs, catch up on a digest missed while down, block until stopped."""
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, self._reload)
+        self._schedule()
+        log.info("watcher started: %d feed(s), %d indicator(s), digest %s %s",
+                 len(self.ctx.config.feeds), len(self.ctx.config.indicators),
+                 self.ctx.config.digest.schedule, self.ctx.config.digest.timezone)
+        self.scheduler.start()
+        self.ctx.store.close()
+        log.info("watcher stopped")
+
+    def _schedule(self) -> None:
+        d = self.ctx.config.digest
+        s = self.scheduler
+        s.add_job(self._guard(self.poll), IntervalTrigger(minutes=1), id="poll", name="poll due feeds",
+                  next_run_time=self.ctx.clock())
+        s.add_job(self._guard(self.digest), CronTrigger(day_of_week=d.schedule.split()[0],
+                  hour=d.at.hour, minute=d.at.minute, timezone=d.tz), id="digest", name="weekly digest")
+        s.add_job(self._guard(self.digest), id="digest-catch-up", name="digest missed while down")
+        s.add_job(self._guard(self.judge), CronTrigger(hour=0, minute=5, timezone="UTC"),
+                  id="criterion", name="daily criterion")
+        s.add_job(self._guard(self.outbox), IntervalTrigger(minutes=1), id="outbox",
+                  name="send queued messages")
+
+    def poll(self) -> None:
+        asyncio.run(poll(self.ctx))
+
+    def digest(self) -> None:
+        prepare_digest(self.ctx)
+        deliver_pending(self.ctx)
+
+    def judge(self) -> None:
+        judge(self.ctx)
+
+    def outbox(self) -> None:
+        deliver_pending(self.ctx)
+
+    def _guard(self, job: object) -> object:
+        """An expected error in one job is logged; the service keeps running."""
+        def run() -> None:
+            with self.lock:
+                try:
+                    job()  # type: ignore[operator]
+                except WatcherError as exc:
+                    log.error("%s failed: %s", getattr(job, "__name__", "job"), exc)
+        run.__name__ = getattr(job, "__name__", "job")
+        return run
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: finishing the job in progress, then stopping", signum)
+        threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+    def _reload(self, _signum: int, _frame: FrameType | None) -> None:
+        threading.Thread(target=self.reload, daemon=True).start()
+
+    def reload(self) -> bool:
+        """Take a new indicators.yaml if it is valid; otherwise log why and keep the old one."""
+        try:
+            config = load_config(self.config_path)
+            matcher = Matcher(config)
+        except ConfigError as exc:
+            log.error("reload refused, keeping the running config:\n%s", exc)
+            return False
+        with self.lock:
+            self.ctx.store.sync_feeds(config.feeds, self.ctx.clock())
+            self.ctx = Context(config, self.ctx.settings, self.ctx.store, matcher, self.ctx.clock)
+        log.info("reloaded %s: %d feed(s), %d indicator(s)", self.config_path, len(config.feeds),
+                 len(config.indicators))
+        return True
