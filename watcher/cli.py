@@ -29,8 +29,20 @@ class _JsonFormatter(logging.Formatter):
                            "msg": record.getMessage()}, ensure_ascii=False)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (tests and daemons swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def _setup_logging(level: str, fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(_JsonFormatter() if fmt == "json" else
                          logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     root = logging.getLogger()
@@ -118,11 +130,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(report.line())
     print(verdict.sentence())
     transport = transport_for(ctx.settings)
-    where = (f"outbox {transport.outbox_dir}" if isinstance(transport, FileTransport)
-             else ctx.settings.redacted_smtp_url)
-    print(f"delivered {sent} message(s) to {where}" + (f", {failed} failed (will retry)" if failed else ""))
-    for path in sorted(Path(where.removeprefix("outbox ")).glob("*.eml")) if isinstance(transport, FileTransport) else []:
-        print(f"  {path}\n  {path.with_suffix('.html')}")
+    if isinstance(transport, FileTransport):
+        print(f"delivered {sent} message(s) to the file outbox {transport.outbox_dir}"
+              + (f", {failed} failed" if failed else ""))
+        for path in sorted(transport.outbox_dir.glob("*.eml")):
+            print(f"  {path}\n  {path.with_suffix('.html')}")
+    else:
+        print(f"delivered {sent} message(s) via {ctx.settings.redacted_smtp_url}"
+              + (f", {failed} failed (queued for retry)" if failed else ""))
     return 0
 
 

@@ -50,8 +50,12 @@ class Match:
 
     def why(self) -> str:
         """One line an analyst reads: which terms hit where, and the certainty."""
-        parts = [f"“{h.term}” in {h.field}" for h in self.hits]
-        text = ", ".join(dict.fromkeys(parts))
+        fields: dict[str, list[str]] = {}
+        for h in self.hits:
+            fields.setdefault(h.term, [])
+            if h.field not in fields[h.term]:
+                fields[h.term].append(h.field)
+        text = ", ".join(f"“{term}” in {'/'.join(f)}" for term, f in fields.items())
         if self.certainty is not Certainty.CONFIRMED:
             cue = f" ({', '.join(self.cues)})" if self.cues else ""
             text += f"; {self.certainty.value}{cue}"

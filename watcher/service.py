@@ -191,13 +191,14 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
 def deliver_pending(ctx: Context, now: datetime | None = None) -> tuple[int, int]:
     """Send what the outbox holds; a failure stays queued (or is marked failed if permanent)."""
     from email import message_from_bytes, policy
+    from email.message import EmailMessage
     now = now or ctx.clock()
     transport = transport_for(ctx.settings)
     sent = failed = 0
     for msg in ctx.store.pending(now):
-        email = message_from_bytes(msg.raw, policy=policy.SMTP)
+        email = message_from_bytes(msg.raw, _class=EmailMessage, policy=policy.SMTP)
         try:
-            receipt = transport.send(email, msg.recipient)  # type: ignore[arg-type]
+            receipt = transport.send(email, msg.recipient)
         except DeliveryError as exc:
             permanent = isinstance(exc, PermanentDeliveryError)
             ctx.store.mark_failed(msg.id, now, str(exc), permanent=permanent,

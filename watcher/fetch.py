@@ -1,0 +1,371 @@
+"""Fetch stage: download feeds politely and defensively (the one I/O edge before parsing).
+
+One shared httpx.AsyncClient per `Fetcher` (connection reuse), conditional GET from the
+validators of the last good poll, a total deadline per request, a cap on decompressed bytes
+(a gzip bomb stops at the cap instead of filling memory), a global and a per-host limit on
+concurrent requests. Every expected failure becomes a `FeedError` with a plain reason that
+the feed's state shows to analysts ("not found (404 status code)", "timed out after 30 s").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import logging
+import re
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from watcher import USER_AGENT
+from watcher.errors import FeedError
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+MAX_BACKOFF = timedelta(hours=24)
+ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
+          "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, "
+          "application/json;q=0.8, */*;q=0.5")
+# Only what we can inflate with a bounded decompressor; brotli/zstd would need another library.
+ACCEPT_ENCODING = "gzip, deflate"
+_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What we remember of a feed from its last successful poll, to ask 'anything new?'."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None    # sha256 hex of the last body, for servers ignoring validators
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """One feed to poll now."""
+
+    feed_id: str
+    url: str
+    validators: Validators = Validators()
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A successful poll: a new body, or `not_modified` with `body=None`."""
+
+    feed_id: str
+    url: str
+    final_url: str             # after redirects: store it if the feed moved for good
+    status: int                # 200 or 304
+    body: bytes | None         # None when nothing changed (304, or 200 with the same sha256)
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    content_hash: str | None
+    elapsed: float             # seconds, for feed health
+    not_modified: bool
+
+    @property
+    def validators(self) -> Validators:
+        """What to remember for the next conditional GET."""
+        return Validators(self.etag, self.last_modified, self.content_hash)
+
+
+class Fetcher:
+    """Polls feeds over one shared client; use `async with Fetcher() as f: await f.fetch(req)`."""
+
+    def __init__(self, *, connect_timeout: float = 10.0, read_timeout: float = 30.0,
+                 total_timeout: float = 60.0, max_bytes: int = 10 * MiB, max_redirects: int = 5,
+                 max_concurrency: int = 16, per_host: int = 4,
+                 user_agent: str = USER_AGENT) -> None:
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.total_timeout = total_timeout
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.max_concurrency = max_concurrency
+        self.per_host = per_host
+        self.user_agent = user_agent
+        self._client: httpx.AsyncClient | None = None
+        self._global = asyncio.Semaphore(max_concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        # Fresh semaphores per `async with`: they belong to the event loop that runs them.
+        self._global = asyncio.Semaphore(self.max_concurrency)
+        self._hosts = {}
+        self._client = httpx.AsyncClient(
+            http1=True, http2=False, follow_redirects=True, max_redirects=self.max_redirects,
+            timeout=httpx.Timeout(connect=self.connect_timeout, read=self.read_timeout,
+                                  write=self.read_timeout, pool=self.connect_timeout),
+            limits=httpx.Limits(max_connections=self.max_concurrency,
+                                max_keepalive_connections=self.max_concurrency),
+            headers={"User-Agent": self.user_agent, "Accept": ACCEPT,
+                     "Accept-Encoding": ACCEPT_ENCODING},
+        )
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def fetch(self, req: FetchRequest) -> FetchResult:
+        """Poll one feed; raises FeedError with a plain reason when it fails."""
+        client = self._require_client()
+        async with self._slot(_host(req.url)):
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(self.total_timeout):
+                    return await self._get(client, req, started)
+            except TimeoutError as exc:
+                reason = f"timed out after {_seconds(self.total_timeout)}"
+                raise FeedError(req.url, reason) from exc
+            except httpx.HTTPError as exc:
+                raise FeedError(req.url, self._explain(exc)) from exc
+            except httpx.InvalidURL as exc:
+                raise FeedError(req.url, f"invalid URL: {exc}") from exc
+            except zlib.error as exc:
+                raise FeedError(req.url, f"could not decompress the body: {exc}") from exc
+
+    async def fetch_many(self, reqs: list[FetchRequest]) -> list[FetchResult | FeedError]:
+        """Poll feeds concurrently; one feed's failure, even a bug, never stops the others."""
+        return list(await asyncio.gather(*(self._fetch_or_error(r) for r in reqs)))
+
+    async def _fetch_or_error(self, req: FetchRequest) -> FetchResult | FeedError:
+        try:
+            return await self.fetch(req)
+        except FeedError as exc:
+            return exc
+        except Exception as exc:  # a bug in one feed's path must not end the cycle
+            log.exception("unexpected error fetching %s", req.url)
+            error = FeedError(req.url, f"unexpected error: {type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+            return error
+
+    def _require_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("Fetcher used outside `async with`")
+        return self._client
+
+    @asynccontextmanager
+    async def _slot(self, host: str) -> AsyncIterator[None]:
+        """Host slot first, then a global one: a feed queued behind its host holds no global slot."""
+        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.per_host))
+        async with per_host, self._global:
+            yield
+
+    async def _get(self, client: httpx.AsyncClient, req: FetchRequest,
+                   started: float) -> FetchResult:
+        headers = _conditional_headers(req.validators)
+        async with client.stream("GET", req.url, headers=headers) as response:
+            if response.status_code == 304:
+                return _not_modified(req, response, started)
+            _raise_for_status(req.url, response)
+            body = await _read_capped(req.url, response, self.max_bytes)
+        return _result(req, response, body, started)
+
+    def _explain(self, exc: httpx.HTTPError) -> str:
+        """httpx's exception → the reason an operator reads on the feed."""
+        if isinstance(exc, httpx.TooManyRedirects):
+            return "too many redirects"
+        if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+            return f"connection timed out after {_seconds(self.connect_timeout)}"
+        if isinstance(exc, httpx.TimeoutException):
+            return f"timed out after {_seconds(self.read_timeout)} waiting for data"
+        if isinstance(exc, httpx.ConnectError):
+            return _connect_reason(exc)
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return f"invalid URL: {exc}"
+        if isinstance(exc, httpx.RemoteProtocolError):
+            return f"protocol error: {exc}"
+        return f"request failed: {exc or type(exc).__name__}"
+
+
+def backoff(failures: int, interval: timedelta, retry_after: float | None = None) -> timedelta:
+    """How long to wait after `failures` failures in a row: doubling, capped, Retry-After honoured."""
+    cap = max(MAX_BACKOFF, interval)
+    if failures <= 0:
+        return interval
+    delay = min(interval * (1 << min(failures - 1, 30)), cap)
+    if retry_after is not None and retry_after > delay.total_seconds():
+        delay = min(timedelta(seconds=min(retry_after, cap.total_seconds())), cap)
+    return delay
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds from `now`; it may be delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d{1,12}", value, re.ASCII):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _host(url: str) -> str:
+    """The per-host key; a URL we would never poll is refused before it takes a slot."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise FeedError(url, f"invalid URL: {exc}") from exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise FeedError(url, "invalid URL: only http:// and https:// feeds are polled")
+    return parts.hostname.lower()
+
+
+def _conditional_headers(v: Validators) -> dict[str, str]:
+    headers = {}
+    if v.etag:
+        headers["If-None-Match"] = v.etag
+    if v.last_modified:
+        headers["If-Modified-Since"] = v.last_modified
+    return headers
+
+
+def _raise_for_status(url: str, response: httpx.Response) -> None:
+    """Anything but 2xx is a failure of this poll, with the server's Retry-After kept."""
+    code = response.status_code
+    if 200 <= code < 300:
+        return
+    retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+    raise FeedError(url, _status_reason(code), status=code, retry_after=retry_after)
+
+
+def _status_reason(code: int) -> str:
+    """'not found (404 status code)', the way miniflux words it for users."""
+    if code >= 500:
+        name = "server error"
+    else:
+        try:
+            name = HTTPStatus(code).phrase.lower()
+        except ValueError:
+            name = "client error" if code >= 400 else "unexpected response"
+    return f"{name} ({code} status code)"
+
+
+async def _read_capped(url: str, response: httpx.Response, cap: int) -> bytes:
+    """The decoded body, aborting as soon as it would exceed `cap` bytes (decompressed)."""
+    too_large = FeedError(url, f"response larger than {_size(cap)}", status=response.status_code)
+    declared = response.headers.get("Content-Length", "")
+    inflater = _inflater(url, response.headers.get("Content-Encoding", ""))
+    if inflater is None and declared.isdigit() and int(declared) > cap:
+        raise too_large
+    body = bytearray()
+    async for chunk in response.aiter_raw():
+        body += inflater.inflate(chunk, cap - len(body)) if inflater else chunk
+        if len(body) > cap:
+            raise too_large
+    if inflater is not None:
+        body += inflater.flush()
+        if len(body) > cap:
+            raise too_large
+    return bytes(body)
+
+
+class _Inflater:
+    """Inflates gzip/deflate chunk by chunk, never producing more than the room left."""
+
+    def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
+        self._z = zlib.decompressobj(_WBITS[encoding])
+        self._started = False
+
+    def inflate(self, chunk: bytes, room: int) -> bytes:
+        """At most room + 1 bytes: one more than allowed is enough to know the cap is hit."""
+        try:
+            out = self._z.decompress(chunk, room + 1)
+        except zlib.error:
+            if self._encoding != "deflate" or self._started:
+                raise
+            # Some servers send raw deflate without the zlib header; httpx tolerates it too.
+            self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._z.decompress(chunk, room + 1)
+        self._started = True
+        return out
+
+    def flush(self) -> bytes:
+        """What the decompressor still holds once the body has ended."""
+        return self._z.flush()
+
+
+def _inflater(url: str, header: str) -> _Inflater | None:
+    """The decoder for a Content-Encoding header; None for identity."""
+    codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not codings:
+        return None
+    if len(codings) == 1 and codings[0] in _WBITS:
+        return _Inflater(codings[0])
+    raise FeedError(url, f"unsupported content encoding {header!r}")
+
+
+def _not_modified(req: FetchRequest, response: httpx.Response, started: float) -> FetchResult:
+    v = req.validators
+    return FetchResult(
+        feed_id=req.feed_id, url=req.url, final_url=str(response.url), status=304, body=None,
+        etag=response.headers.get("ETag") or v.etag,
+        last_modified=response.headers.get("Last-Modified") or v.last_modified,
+        content_type=response.headers.get("Content-Type"), content_hash=v.content_hash,
+        elapsed=time.monotonic() - started, not_modified=True)
+
+
+def _result(req: FetchRequest, response: httpx.Response, body: bytes,
+            started: float) -> FetchResult:
+    digest = hashlib.sha256(body).hexdigest()
+    unchanged = digest == req.validators.content_hash
+    return FetchResult(
+        feed_id=req.feed_id, url=req.url, final_url=str(response.url),
+        status=response.status_code, body=None if unchanged else body,
+        etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
+        content_type=response.headers.get("Content-Type"), content_hash=digest,
+        elapsed=time.monotonic() - started, not_modified=unchanged)
+
+
+def _connect_reason(exc: httpx.ConnectError) -> str:
+    """Name the usual causes plainly; the chained exception keeps the details."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host not found"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {cause.reason or cause}"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc)
+    if "refused" in text.lower():
+        return "connection refused"
+    return f"connection failed: {text or type(exc).__name__}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _size(n: int) -> str:
+    """10485760 → '10 MiB', for reasons people read."""
+    for unit, size in (("MiB", MiB), ("KiB", 1024)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n} bytes"

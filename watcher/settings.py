@@ -1,0 +1,158 @@
+"""Machine settings and secrets, read once from the environment (DESIGN §4).
+
+indicators.yaml says *what* to watch; this module says *where* things live and *how* mail
+leaves the machine. Secrets never come from the YAML file. The SMTP password is looked up in
+this order: WATCHER_SMTP_PASSWORD, the systemd credential `smtp-password`
+(LoadCredential= puts it in $CREDENTIALS_DIRECTORY), the password in WATCHER_SMTP_URL.
+Once loaded, the password lives only in `Settings.smtp_password`, which repr() hides.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
+from urllib.parse import SplitResult, unquote, urlsplit
+
+from watcher.errors import ConfigError
+
+SMTP_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+CREDENTIAL_NAME = "smtp-password"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where watcher keeps its state and how it sends mail; built by `load_settings`."""
+
+    config_path: Path
+    database_url: str
+    state_dir: Path
+    outbox_dir: Path
+    smtp_url: str | None = None       # never holds a password: it moved to smtp_password
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    sender: str | None = None
+    log_level: str = "INFO"
+
+    @property
+    def redacted_smtp_url(self) -> str | None:
+        """The SMTP URL for logs: scheme, user, host and the port actually used; no password."""
+        if self.smtp_url is None:
+            return None
+        parts = urlsplit(self.smtp_url)
+        user = f"{self.smtp_user}@" if self.smtp_user else ""
+        port = parts.port or SMTP_PORTS.get(parts.scheme, 0)
+        return f"{parts.scheme}://{user}{parts.hostname}:{port}"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting at once, so one start reports every mistake together."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    state_dir = _state_dir(env)
+    smtp = _parse_smtp_url(_get(env, "WATCHER_SMTP_URL"), problems)
+    settings = Settings(
+        config_path=Path(_get(env, "WATCHER_CONFIG") or "indicators.yaml"),
+        database_url=_get(env, "WATCHER_DATABASE_URL") or f"sqlite:///{state_dir / 'watcher.db'}",
+        state_dir=state_dir,
+        outbox_dir=Path(_get(env, "WATCHER_OUTBOX_DIR") or state_dir / "outbox"),
+        smtp_url=_without_userinfo(smtp) if smtp else None,
+        smtp_user=_get(env, "WATCHER_SMTP_USER") or _url_part(smtp, "username"),
+        smtp_password=_smtp_password(env, smtp, problems),
+        sender=_sender(_get(env, "WATCHER_SENDER"), problems),
+        log_level=_log_level(_get(env, "WATCHER_LOG_LEVEL"), problems),
+    )
+    if problems:
+        error = ConfigError(problems)
+        error.hint = "fix the WATCHER_* environment variables or the systemd env file"
+        raise error
+    return settings
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    """An environment value, with empty treated as unset (systemd env files often say `X=`)."""
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _state_dir(env: Mapping[str, str]) -> Path:
+    """WATCHER_STATE_DIR, else systemd's StateDirectory= (first entry), else ./var."""
+    systemd = (_get(env, "STATE_DIRECTORY") or "").split(":")[0]
+    return Path(_get(env, "WATCHER_STATE_DIR") or systemd or "var")
+
+
+def _parse_smtp_url(url: str | None, problems: list[str]) -> SplitResult | None:
+    """Split and check the SMTP URL; problems never echo the URL, which may hold a password."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in SMTP_PORTS:
+        problems.append(f"WATCHER_SMTP_URL: unsupported scheme {parts.scheme!r} "
+                        "(use smtp://, smtp+starttls:// or smtps://)")
+        return None
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port lazily, on access
+    except ValueError:
+        problems.append("WATCHER_SMTP_URL: the port is not a number from 0 to 65535")
+        return None
+    if not parts.hostname:
+        problems.append("WATCHER_SMTP_URL: no host name (e.g. smtp+starttls://mail.example.org)")
+        return None
+    return parts
+
+
+def _url_part(parts: SplitResult | None, name: str) -> str | None:
+    """The percent-decoded username or password of the URL, if it has one."""
+    value = getattr(parts, name, None) if parts else None
+    return unquote(value) if value else None
+
+
+def _without_userinfo(parts: SplitResult) -> str:
+    """The URL minus user and password: those are kept in their own fields."""
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _smtp_password(env: Mapping[str, str], smtp: SplitResult | None,
+                   problems: list[str]) -> str | None:
+    """The password from the environment, the systemd credential, or the URL, in that order."""
+    password = env.get("WATCHER_SMTP_PASSWORD") or None  # not stripped: spaces may be meant
+    return password or _credential(env, problems) or _url_part(smtp, "password")
+
+
+def _credential(env: Mapping[str, str], problems: list[str]) -> str | None:
+    """The systemd credential file `smtp-password`, minus the trailing newline editors add."""
+    directory = _get(env, "CREDENTIALS_DIRECTORY")
+    if directory is None:
+        return None
+    path = Path(directory) / CREDENTIAL_NAME
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\r\n") or None
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{path}: cannot read the SMTP password credential ({type(exc).__name__})")
+        return None
+
+
+def _sender(value: str | None, problems: list[str]) -> str | None:
+    """WATCHER_SENDER, e.g. `Watcher <watcher@example.org>`; must hold one address, one line."""
+    if value is None:
+        return None
+    if "@" not in parseaddr(value)[1] or any(c in value for c in "\r\n"):
+        problems.append(f"WATCHER_SENDER: {value!r} is not an email address")
+        return None
+    return value
+
+
+def _log_level(value: str | None, problems: list[str]) -> str:
+    """WATCHER_LOG_LEVEL as a logging level name; INFO when unset."""
+    level = (value or "INFO").upper()
+    if level not in LOG_LEVELS:
+        problems.append(f"WATCHER_LOG_LEVEL: {value!r} is not one of {', '.join(LOG_LEVELS)}")
+        return "INFO"
+    return level
