@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from types import TracebackType
+from typing import Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -102,7 +103,7 @@ class Fetcher:
         self._global = asyncio.Semaphore(max_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
-    async def __aenter__(self) -> Fetcher:
+    async def __aenter__(self) -> Self:
         # Fresh semaphores per `async with`: they belong to the event loop that runs them.
         self._global = asyncio.Semaphore(self.max_concurrency)
         self._hosts = {}

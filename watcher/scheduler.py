@@ -23,6 +23,7 @@ from watcher.config import load_config
 from watcher.errors import ConfigError, WatcherError
 from watcher.match import Matcher
 from watcher.service import Context, deliver_pending, judge, poll, prepare_digest
+from watcher.systemd import notify, watchdog_interval
 
 log = logging.getLogger("watcher")
 
@@ -34,8 +35,10 @@ class Service:
         self.ctx = ctx
         self.config_path = config_path
         self.lock = threading.Lock()
+        # Work runs on one thread; the heartbeat on its own, so a long poll does not starve it
+        # but a scheduler that stops dispatching does.
         self.scheduler = BlockingScheduler(
-            executors={"default": ThreadPoolExecutor(1)},
+            executors={"default": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
 
     def run(self) -> None:
@@ -49,21 +52,31 @@ class Service:
                  len(self.ctx.config.feeds), len(self.ctx.config.indicators),
                  self.ctx.config.digest.schedule, self.ctx.config.digest.timezone)
         self.scheduler.start()
+        notify("STOPPING=1")
         self.ctx.store.close()
         log.info("watcher stopped")
 
     def _schedule(self) -> None:
-        d = self.ctx.config.digest
         s = self.scheduler
         s.add_job(self._guard(self.poll), IntervalTrigger(minutes=1), id="poll", name="poll due feeds",
                   next_run_time=self.ctx.clock())
-        s.add_job(self._guard(self.digest), CronTrigger(day_of_week=d.schedule.split()[0],
-                  hour=d.at.hour, minute=d.at.minute, timezone=d.tz), id="digest", name="weekly digest")
+        s.add_job(self._guard(self.digest), self._digest_trigger(), id="digest", name="weekly digest")
         s.add_job(self._guard(self.digest), id="digest-catch-up", name="digest missed while down")
         s.add_job(self._guard(self.judge), CronTrigger(hour=0, minute=5, timezone="UTC"),
                   id="criterion", name="daily criterion")
         s.add_job(self._guard(self.outbox), IntervalTrigger(minutes=1), id="outbox",
                   name="send queued messages")
+        s.add_job(notify, args=["READY=1\nSTATUS=scheduler running"], executor="heartbeat",
+                  id="ready", name="tell systemd we are up")
+        beat = watchdog_interval()
+        if beat:
+            s.add_job(notify, IntervalTrigger(seconds=beat), args=["WATCHDOG=1"],
+                      executor="heartbeat", id="watchdog", name="systemd watchdog heartbeat")
+
+    def _digest_trigger(self) -> CronTrigger:
+        d = self.ctx.config.digest
+        return CronTrigger(day_of_week=d.schedule.split()[0], hour=d.at.hour, minute=d.at.minute,
+                           timezone=d.tz)
 
     def poll(self) -> None:
         asyncio.run(poll(self.ctx))
@@ -91,6 +104,7 @@ class Service:
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: finishing the job in progress, then stopping", signum)
+        notify("STOPPING=1")
         threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 
     def _reload(self, _signum: int, _frame: FrameType | None) -> None:
@@ -98,15 +112,21 @@ class Service:
 
     def reload(self) -> bool:
         """Take a new indicators.yaml if it is valid; otherwise log why and keep the old one."""
+        notify("RELOADING=1")
         try:
             config = load_config(self.config_path)
             matcher = Matcher(config)
         except ConfigError as exc:
             log.error("reload refused, keeping the running config:\n%s", exc)
+            notify("READY=1\nSTATUS=reload refused: config invalid, old config running")
             return False
         with self.lock:
             self.ctx.store.sync_feeds(config.feeds, self.ctx.clock())
             self.ctx = Context(config, self.ctx.settings, self.ctx.store, matcher, self.ctx.clock)
+        if self.scheduler.running:      # new feeds are due now: poll them without waiting a tick
+            self.scheduler.modify_job("poll", next_run_time=self.ctx.clock())
+            self.scheduler.reschedule_job("digest", trigger=self._digest_trigger())
         log.info("reloaded %s: %d feed(s), %d indicator(s)", self.config_path, len(config.feeds),
                  len(config.indicators))
+        notify("READY=1\nSTATUS=scheduler running")
         return True
