@@ -161,9 +161,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from watcher.service import deliver_pending, judge, period_of, prepare_digest
     ctx = _context(args)
     now = ctx.clock()
+    since = datetime.combine(args.since, time(0), tzinfo=timezone.utc) if args.since else None
     if args.preview:
-        since = (datetime.combine(args.since, time(0), tzinfo=timezone.utc) if args.since
-                 else ctx.store.last_digest_at())
+        since = since or ctx.store.last_digest_at()
         events, verdict = judge(ctx, now)
         report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(),
                               period=period_of(ctx.config, now), now=now, since=since)
@@ -171,7 +171,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         args.preview.write_text(html, encoding="utf-8")
         print(f"wrote {args.preview}")
         return 0
-    written = prepare_digest(ctx, now)
+    written = prepare_digest(ctx, now, since=since)
     print(f"digest {period_of(ctx.config, now)}: {written} message(s) written to the outbox"
           + ("" if written else " (already written for this period)"))
     if args.send:

@@ -43,6 +43,8 @@ _WIDE_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-
 _WIDE_STARTS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
                 (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
 _LANG = re.compile(r"[a-z]{2,3}")
+_DECLARED_ENCODING = re.compile(rb"""\A(<\?xml[^>]{0,200}?encoding\s*=\s*)(["'])[^"']{0,40}\2""")
+_CHARSET = re.compile(r";\s*charset\s*=[^;]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,12 @@ def parse_feed(feed_id: str, body: bytes, *, content_type: str | None = None,
 
 def _parse_xml_feed(where: str, feed_id: str, body: bytes, content_type: str | None,
                     base_url: str, lang: str | None) -> ParsedFeed:
+    body, content_type = _utf8_if_wide(body, content_type)
     headers = {"content-type": content_type} if content_type else {}
     if base_url:
         headers["content-location"] = base_url
     # A stream, never bytes or str: feedparser treats those as a file name or URL to open.
-    result = feedparser.parse(io.BytesIO(defuse(where, body)), response_headers=headers,
+    result = feedparser.parse(io.BytesIO(_strip_subset(where, body)), response_headers=headers,
                               resolve_relative_uris=False)
     if not result.entries and not result.get("version"):
         raise FeedError(where, f"not a feed: {_why_not_a_feed(body, result)}")
@@ -85,26 +88,35 @@ def _parse_xml_feed(where: str, feed_id: str, body: bytes, content_type: str | N
     return ParsedFeed(title=title, items=items, warning=_warning(result, content_type))
 
 
-def defuse(where: str, body: bytes) -> bytes:
-    """Remove a DOCTYPE internal subset that declares entities: nothing gets expanded."""
+def _utf8_if_wide(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """UTF-16/32 (by BOM or by '<' pattern) → UTF-8, declaration and charset to match.
+
+    feedparser 6.0.14 misreads UTF-16 without an encoding declaration even with a BOM, and
+    the DOCTYPE scan below only reads ASCII-compatible bytes.
+    """
+    codec, skip = _wide_codec(body)
+    if codec is None:
+        return body, content_type
+    text = body[skip:].decode(codec, "replace").encode("utf-8")
+    text = _DECLARED_ENCODING.sub(rb'\1"utf-8"', text, count=1)
+    if content_type:
+        content_type = _CHARSET.sub("", content_type) + "; charset=utf-8"
+    return text, content_type
+
+
+def _wide_codec(body: bytes) -> tuple[str | None, int]:
+    """The UTF-16/32 variant a document starts with, and the length of its BOM."""
     for bom, codec in _WIDE_BOMS:
         if body.startswith(bom):
-            return bom + _defuse_wide(where, body[len(bom):], codec)
+            return codec, len(bom)
     for start, codec in _WIDE_STARTS:
         if body.startswith(start):
-            return _defuse_wide(where, body, codec)
-    return _strip_subset(where, body)
-
-
-def _defuse_wide(where: str, body: bytes, codec: str) -> bytes:
-    """UTF-16/32 documents: defuse the UTF-8 form, hand back the original encoding."""
-    if "<!ENTITY".encode(codec) not in body:
-        return body
-    text = body.decode(codec, "replace").encode("utf-8")
-    return _strip_subset(where, text).decode("utf-8").encode(codec)
+            return codec, 0
+    return None, 0
 
 
 def _strip_subset(where: str, body: bytes) -> bytes:
+    """Remove a DOCTYPE internal subset that declares entities: nothing gets expanded."""
     start = _DOCTYPE.search(body, 0, 65_536)
     if start is None or b"<!ENTITY" not in body:
         return body

@@ -165,15 +165,18 @@ def message_id(kind: str, period: str, recipient: str, sender: str) -> str:
     return f"<{kind}.{period}.{digest}@{domain}>"
 
 
-def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | None = None) -> int:
-    """Write this period's digest to the outbox for each recipient, once; returns how many."""
+def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | None = None,
+                   since: datetime | None = None) -> int:
+    """Write this period's digest to the outbox for each recipient, once; returns how many.
+
+    'New' means seen since the previous digest, or since `since` when given."""
     now = now or ctx.clock()
     period = period or period_of(ctx.config, now)
     if ctx.store.has_message("digest", period):
         return 0
     events, verdict = judge(ctx, now)
     report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(), period=period,
-                          now=now, since=ctx.store.last_digest_at())
+                          now=now, since=since or ctx.store.last_digest_at())
     subject, text, html = render_digest(report, ctx.config)
     sender = ctx.settings.sender or ctx.config.digest.sender
     written = 0

@@ -1,0 +1,118 @@
+"""The CLI contract (DESIGN §8): commands, JSON-lines `score`, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_pipeline import serve_fixtures, write_config
+from watcher.cli import main
+
+MINI = ROOT / "tests" / "fixtures" / "mini.yaml"
+
+
+def score(lines: list[str], config: Path = MINI) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "watcher", "score", "--config", str(config)],
+                          input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60)
+
+
+def test_score_follows_the_json_lines_contract() -> None:
+    items = [{"id": "a", "title": "Azerbaijan joins the Abraham Accords", "summary": "",
+              "url": "https://x.org/a", "published": "2026-02-10", "lang": "en"},
+             {"id": "b", "title": "Indonesia says it will not join the Abraham Accords"},
+             {"id": "c", "title": "Wheat exports rise"}]
+    proc = score([json.dumps(i) for i in items])
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b", "c"]
+    (a,) = out[0]["matches"]
+    assert set(a) == {"indicator", "score", "certainty", "evidence"}
+    assert a["indicator"] == "new_signatory" and a["certainty"] == "confirmed" and a["score"] > 0
+    assert {"term": "Azerbaijan", "field": "title"} in a["evidence"]
+    assert out[1]["matches"][0]["certainty"] == "denied"
+    assert out[2]["matches"] == []
+
+
+def test_score_reports_a_bad_line_and_scores_the_rest() -> None:
+    proc = score(['{"id": "a", "title": "Azerbaijan joins the Abraham Accords"}', "not json",
+                  '["a list"]', '{"id": "d", "title": "Protest in Almaty"}'])
+    assert proc.returncode == 1
+    assert [json.loads(x)["id"] for x in proc.stdout.splitlines()] == ["a", "d"]
+    assert "stdin line 2" in proc.stderr and "stdin line 3" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_eval_prints_per_indicator_figures_confusions_and_mistakes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    labeled = tmp_path / "dev.jsonl"
+    rows = [("1", "Azerbaijan joins the Abraham Accords", ["new_signatory"]),
+            ("2", "Kazakhstan and Israel sign water agreement", ["kz_israel_deal"]),
+            ("3", "Uzbekistan weighs its options", ["new_signatory"]),
+            ("4", "Protest in Almaty over Abraham Accords with Azerbaijan", ["none"])]
+    labeled.write_text("\n".join(json.dumps({"id": i, "title": t, "labels": lab}) for i, t, lab in rows))
+    assert main(["eval", str(labeled), "--config", str(MINI)]) == 0
+    out = capsys.readouterr().out
+    assert "new_signatory" in out and "micro" in out
+    (line,) = [x for x in out.splitlines() if x.startswith("new_signatory")]
+    assert line.split()[1:4] == ["0.50", "0.50", "0.50"]       # 1 TP, 1 FP (item 4), 1 FN (item 3)
+    assert "false-positive rate on 'none' items: 100.0% (1/1)" in out
+    assert "none → new_signatory: 1" in out
+    assert "FN new_signatory" in out and "Uzbekistan weighs" in out
+    assert "evidence: “Abraham Accords” in title" in out
+
+
+def test_eval_bad_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "1", "title": "x", "labels": []}\n{oops\n')
+    assert main(["eval", str(bad), "--config", str(MINI)]) == 1
+    assert f"{bad}:2: not a labeled item" in capsys.readouterr().err
+
+
+def test_status_explain_and_preview_after_a_poll(feed_server: Any, state_env: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    serve_fixtures(feed_server)
+    config = str(write_config(tmp_path, feed_server))
+    assert main(["poll", "--config", config]) == 0
+    assert "polled 3 feed(s)" in capsys.readouterr().out
+    assert main(["status", "--json", "--config", config]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["state"] == "FOLLOW-UP" and status["items"] == 9
+    assert status["indicators"]["kz_israel_deal"]["total"] == 2
+    assert {f["id"] for f in status["feeds"]} == {"wire", "regional", "gazette"}
+    assert main(["explain", "https://wire.example.com/2026/03/02/kz-il-water", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "kz_israel_deal" in out and "hit: near" in out and "“agreement” in title" in out
+    assert "strength" in out
+    preview = tmp_path / "preview.html"
+    assert main(["digest", "--preview", str(preview), "--config", config]) == 0
+    html = preview.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "Kazakhstan and Israel sign water" in html
+    assert not (state_env / "outbox").exists()          # a preview sends nothing
+    assert main(["explain", "999", "--config", config]) == 1
+    assert "no stored item" in capsys.readouterr().err
+
+
+def test_poll_unknown_feed_and_usage_errors(state_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["poll", "--feed", "nope", "--config", str(MINI)]) == 1
+    assert "no feed with id nope" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["frobnicate"])
+    assert exit_.value.code == 2
+
+
+def test_digest_send_writes_the_outbox_once(feed_server: Any, state_env: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    serve_fixtures(feed_server)
+    config = str(write_config(tmp_path, feed_server))
+    main(["poll", "--config", config])
+    assert main(["digest", "--send", "--config", config]) == 0
+    assert main(["digest", "--send", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "1 message(s) written" in out and "already written for this period" in out
+    assert len(list((state_env / "outbox").glob("*.eml"))) == 1
