@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from watcher.config import Config
+from watcher.errors import WatcherError
 from watcher.report import DigestReport
 from watcher.text import truncate
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+def _templates() -> Path:
+    """The repo's templates/ (a checkout or editable install), else the installed copy."""
+    for candidate in (Path(__file__).resolve().parent.parent / "templates",
+                      Path(sys.prefix) / "share" / "watcher" / "templates"):
+        if (candidate / "digest.html").exists():
+            return candidate
+    raise WatcherError("digest templates not found (reinstall watcher)")
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """One jinja2 environment: HTML autoescaped, undefined names are errors, not blanks."""
-    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+    env = Environment(loader=FileSystemLoader(_templates()), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters["day"] = lambda d: f"{d:%d %b %Y}" if d else "—"
