@@ -12,7 +12,8 @@ from watcher.models import Event, MatchedItem
 from watcher.text import words
 
 WINDOW = timedelta(days=4)
-SIMILAR = 0.25
+SIMILAR = 0.5           # share of the shorter title's salient words
+MIN_SHARED = 2
 _SHORT_SUFFIXES = {"co", "com", "org", "net", "gov", "ac", "edu"}
 _STOP = frozenset("""the a an of to in on for and with at by from as is are was be will its it
 that this after over says said new и в во на с по к о от для из за что как the""".split())
@@ -34,9 +35,10 @@ def salient(title: str) -> frozenset[str]:
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     """Overlap coefficient: a short headline inside a longer one still counts as the same."""
-    if not a or not b:
+    shared = len(a & b)
+    if shared < MIN_SHARED:
         return 0.0
-    return len(a & b) / min(len(a), len(b))
+    return shared / min(len(a), len(b))
 
 
 def cluster(matched: list[MatchedItem]) -> list[Event]:
