@@ -174,3 +174,35 @@ def test_criterion_transition_is_stored_once(feed_server: Any, state_env: Path, 
     judge(ctx)
     judge(ctx)
     assert [t[0] for t in ctx.store.transitions()] == ["WATCHING", "FOLLOW-UP"]
+
+
+def test_shipped_indicators_on_unseen_feeds_deliver_one_digest_with_items_in_place(
+        feed_server: Any, smtp_server: Any, state_env: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    serve_fixtures(feed_server)
+    monkeypatch.setenv("WATCHER_SMTP_URL", smtp_server.url)
+    config = write_config(tmp_path, feed_server, base=ROOT / "indicators.yaml")
+    cfg = load_config(config)
+    _, verdict, sent = run_once(context(config))
+    assert sent == (len(cfg.digest.recipients), 0)
+    msg = received_by(smtp_server, cfg.digest.recipients[0])
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    events = text.split("NEW EVENTS")[1].split("FEED HEALTH")[0]
+
+    def section(indicator: str) -> str:
+        start = events.index(f"[{indicator}, ")
+        end = events.find("\n\n", start)
+        return events[start:end]
+
+    assert "Azerbaijan joins the Abraham Accords at White House ceremony" in section("new_signatory")
+    assert "Kazakhstan and Israel sign water technology agreement" in section("kz_israel_deal")
+    assert "В Алматы прошел митинг" in section("domestic_backlash")
+    assert "Indonesia says it will not join" in section("new_signatory")
+    assert "denied" in section("new_signatory").split("Indonesia says")[1].splitlines()[1]
+    assert "wheat" not in text and "Markets close" not in text
+    assert verdict.state.value == "FOLLOW-UP" and "FOLLOW-UP" in msg["Subject"]
+
+
+def received_by(smtp: Any, recipient: str) -> EmailMessage:
+    (msg,) = [r.message for r in smtp.messages if r.rcpt_tos == [recipient]]
+    return msg  # type: ignore[no-any-return]

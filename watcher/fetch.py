@@ -18,7 +18,7 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -197,14 +197,14 @@ class Fetcher:
 
 
 def backoff(failures: int, interval: timedelta, retry_after: float | None = None) -> timedelta:
-    """How long to wait after `failures` failures in a row: doubling, capped, Retry-After honoured."""
-    cap = max(MAX_BACKOFF, interval)
+    """interval × 2^(failures-1), or a longer Retry-After; capped at 24 h so no feed is lost."""
+    cap = max(MAX_BACKOFF, interval).total_seconds()
     if failures <= 0:
         return interval
-    delay = min(interval * (1 << min(failures - 1, 30)), cap)
-    if retry_after is not None and retry_after > delay.total_seconds():
-        delay = min(timedelta(seconds=min(retry_after, cap.total_seconds())), cap)
-    return delay
+    seconds = interval.total_seconds() * 2.0 ** min(failures - 1, 64)
+    if retry_after is not None and retry_after > seconds:
+        seconds = retry_after
+    return timedelta(seconds=min(seconds, cap))
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -274,9 +274,10 @@ async def _read_capped(url: str, response: httpx.Response, cap: int) -> bytes:
         raise too_large
     body = bytearray()
     async for chunk in response.aiter_raw():
-        body += inflater.inflate(chunk, cap - len(body)) if inflater else chunk
-        if len(body) > cap:
-            raise too_large
+        for piece in inflater.inflate(chunk) if inflater else (chunk,):
+            body += piece
+            if len(body) > cap:
+                raise too_large
     if inflater is not None:
         body += inflater.flush()
         if len(body) > cap:
@@ -285,25 +286,33 @@ async def _read_capped(url: str, response: httpx.Response, cap: int) -> bytes:
 
 
 class _Inflater:
-    """Inflates gzip/deflate chunk by chunk, never producing more than the room left."""
+    """Inflates gzip/deflate in small pieces, so the caller can stop at the cap (gzip bombs)."""
+
+    PIECE = 256 * 1024
 
     def __init__(self, encoding: str) -> None:
         self._encoding = encoding
         self._z = zlib.decompressobj(_WBITS[encoding])
         self._started = False
 
-    def inflate(self, chunk: bytes, room: int) -> bytes:
-        """At most room + 1 bytes: one more than allowed is enough to know the cap is hit."""
+    def inflate(self, chunk: bytes) -> Iterator[bytes]:
+        """The chunk's output, PIECE bytes at a time: never all of a 1000:1 chunk at once."""
+        out = self._first(chunk) if not self._started else self._z.decompress(chunk, self.PIECE)
+        yield out
+        while len(out) == self.PIECE or self._z.unconsumed_tail:
+            out = self._z.decompress(self._z.unconsumed_tail, self.PIECE)
+            yield out
+
+    def _first(self, chunk: bytes) -> bytes:
+        self._started = True
         try:
-            out = self._z.decompress(chunk, room + 1)
+            return self._z.decompress(chunk, self.PIECE)
         except zlib.error:
-            if self._encoding != "deflate" or self._started:
+            if self._encoding != "deflate":
                 raise
             # Some servers send raw deflate without the zlib header; httpx tolerates it too.
             self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-            out = self._z.decompress(chunk, room + 1)
-        self._started = True
-        return out
+            return self._z.decompress(chunk, self.PIECE)
 
     def flush(self) -> bytes:
         """What the decompressor still holds once the body has ended."""

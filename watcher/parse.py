@@ -81,7 +81,7 @@ def _parse_xml_feed(where: str, feed_id: str, body: bytes, content_type: str | N
     result = feedparser.parse(io.BytesIO(_strip_subset(where, body)), response_headers=headers,
                               resolve_relative_uris=False)
     if not result.entries and not result.get("version"):
-        raise FeedError(where, f"not a feed: {_why_not_a_feed(body, result)}")
+        raise FeedError(where, f"not a feed: {_why_not_a_feed(body, result, content_type)}")
     feed_lang = _language(result.feed.get("language")) or _detail_language(result.feed) or lang
     items = [_entry_item(feed_id, e, base_url, feed_lang) for e in result.entries]
     title = _clean(result.feed.get("title"), MAX_TITLE)
@@ -130,23 +130,28 @@ def _strip_subset(where: str, body: bytes) -> bytes:
     return body[:match.start()] + b"<!DOCTYPE" + match.group("decl") + b">" + body[match.end():]
 
 
-def _why_not_a_feed(body: bytes, result: Mapping[str, Any]) -> str:
+def _why_not_a_feed(body: bytes, result: Mapping[str, Any], content_type: str | None) -> str:
     head = body[:1024].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
         return "an HTML page"
     if head.startswith((b"{", b"[")):
         return "JSON that is not a JSON Feed"
-    error = result.get("bozo_exception") if result.get("bozo") else None
+    error = _problem(result, content_type)
     return _short(str(error)) if error else "no RSS, Atom or RDF root element"
 
 
 def _warning(result: Mapping[str, Any], content_type: str | None) -> str | None:
-    """What was wrong with a feed that still read; a missing header we did not pass is not news."""
-    error = result.get("bozo_exception")
-    if not result.get("bozo") or (content_type is None and isinstance(
-            error, feedparser.NonXMLContentType)):
+    """What was wrong with a feed that still read."""
+    error = _problem(result, content_type)
+    return _short(f"{type(error).__name__}: {error}") if error else None
+
+
+def _problem(result: Mapping[str, Any], content_type: str | None) -> BaseException | None:
+    """feedparser's bozo exception, unless it only says we passed no Content-Type."""
+    error = result.get("bozo_exception") if result.get("bozo") else None
+    if content_type is None and isinstance(error, feedparser.NonXMLContentType):
         return None
-    return _short(f"{type(error).__name__}: {error}") if error else "ill-formed feed"
+    return error if isinstance(error, BaseException) else None
 
 
 def _entry_item(feed_id: str, entry: Mapping[str, Any], base_url: str,

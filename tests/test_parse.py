@@ -1,0 +1,293 @@
+"""Parse: fixture feeds → Items, hostile documents, and the whole shared real-world corpus."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.feedserver import FeedServer  # fixture feed_server: conftest
+from watcher.errors import FeedError
+from watcher.fetch import Fetcher, FetchRequest, FetchResult, Validators
+from watcher.models import Item
+from watcher.parse import (
+    MAX_KEY,
+    MAX_SUMMARY,
+    MAX_TITLE,
+    MAX_URL,
+    ParsedFeed,
+    canonical_url,
+    parse_feed,
+)
+
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "feeds-realworld"
+BOMB = CORPUS / "malformed" / "selfmade__quadratic_blowup.xml"
+
+
+def parse(name: str, **options: str) -> ParsedFeed:
+    return parse_feed("feed", (FEEDS / name).read_bytes(), **options)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+# --- RSS 2.0 --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def news() -> list[Item]:
+    feed = parse("news_en.rss", content_type="application/rss+xml; charset=utf-8",
+                 base_url="https://news.example.com/rss")
+    assert (feed.title, feed.warning, len(feed.items)) == ("Central Asia Wire & Analysis", None, 4)
+    return feed.items
+
+
+def test_rss_item_with_guid(news: list[Item]) -> None:
+    item = news[0]
+    assert item.key == "cawire-2025-11-0001"
+    assert item.title == "Kazakhstan formally signs Abraham Accords at White House ceremony"
+    assert item.url.startswith("https://news.example.com/2025/11/kazakhstan-signs?utm_source=")
+    assert item.published == utc("2025-11-06T13:30")           # +0500 → UTC
+    assert item.published.tzinfo is UTC
+    assert (item.lang, item.source, item.feed_id) == ("en", "Reuters", "feed")
+
+
+def test_rss_html_is_stripped_and_scripts_dropped(news: list[Item]) -> None:
+    summary = news[0].summary
+    assert summary.startswith("Astana joined the accords on Thursday")
+    assert 'Officials called it "historic".' in summary
+    assert "<" not in summary and "alert" not in summary
+
+
+def test_rss_key_falls_back_to_canonical_link(news: list[Item]) -> None:
+    item = news[1]
+    assert item.key == "https://news.example.com/2025/11/tokayev-trade?id=42"
+    assert item.url == "https://news.example.com/2025/11/tokayev-trade?utm_campaign=daily&id=42#comments"
+    assert item.published == utc("2025-11-07T09:00")
+    assert item.source == "timesca.com"                        # <source> without a name: its host
+
+
+def test_rss_key_falls_back_to_content_hash_stably(news: list[Item]) -> None:
+    again = parse("news_en.rss", base_url="https://news.example.com/rss").items[2]
+    assert news[2].key.startswith("sha256:") and news[2].key == again.key
+    assert (news[2].url, news[2].published) == ("", None)
+    edited = (FEEDS / "news_en.rss").read_bytes().replace(b"No link and no guid", b"No link")
+    assert parse_feed("feed", edited).items[2].key != news[2].key
+
+
+def test_rss_javascript_link_is_dropped(news: list[Item]) -> None:
+    assert news[3].key == "cawire-2025-11-0004"
+    assert news[3].url == ""
+
+
+# --- Atom -------------------------------------------------------------------------------------
+
+
+def test_atom_entries() -> None:
+    feed = parse("releases.atom", content_type="application/atom+xml")
+    first = feed.items[0]
+    assert feed.title == "Ministry of Foreign Affairs press releases"
+    assert first.key == "tag:mfa.example.gov,2025:release-101"
+    assert first.url == "https://mfa.example.gov/releases/101"     # resolved against xml:base
+    assert first.published == utc("2025-11-07T03:15")              # published wins over updated
+    assert first.summary == "The sides reaffirmed their commitment."  # from <content>
+    assert first.lang == "en"
+
+
+def test_atom_entry_language_and_updated_date() -> None:
+    second = parse("releases.atom").items[1]
+    assert (second.lang, second.title) == ("ru", "Совместное заявление")
+    assert second.published == utc("2025-11-08T10:00")
+
+
+# --- charsets, ill-formed, JSON Feed, not a feed ---------------------------------------------
+
+
+def test_windows_1251_feed_read_through_the_http_charset(feed_server: FeedServer) -> None:
+    feed_server.add("/ru.rss", (FEEDS / "news_ru_cp1251.rss").read_bytes(),
+                    content_type="application/rss+xml; charset=windows-1251")
+    result = asyncio.run(fetch(feed_server.url("/ru.rss")))
+    assert result.body is not None
+    feed = parse_feed("ru", result.body, content_type=result.content_type,
+                      base_url=result.final_url, lang="kk")
+    item = feed.items[0]
+    assert feed.title == "Новости Казахстана"
+    assert item.title == "Казахстан присоединился к Соглашениям Авраама"
+    assert "«логичным продолжением»" in item.summary
+    assert item.lang == "ru"                                   # the feed's <language> wins
+    assert item.published == utc("2025-11-06T18:00")
+
+
+async def fetch(url: str) -> FetchResult:
+    async with Fetcher() as fetcher:
+        return await fetcher.fetch(FetchRequest("ru", url, Validators()))
+
+
+def test_same_bytes_without_the_charset_are_misread() -> None:
+    assert parse("news_ru_cp1251.rss").title != "Новости Казахстана"
+
+
+def test_illformed_feed_still_yields_items_with_a_warning() -> None:
+    feed = parse("illformed.rss", lang="en")
+    assert [i.title for i in feed.items] == ["First item with an undefined entity", "Second item"]
+    assert feed.items[0].summary == "Unclosed bold text"
+    assert feed.items[0].lang == "en"                          # configured lang as last resort
+    assert feed.warning and "not well-formed" in feed.warning
+
+
+def test_json_feed() -> None:
+    feed = parse("feed.json", base_url="https://gulfdesk.example.org/feed.json")
+    first, second = feed.items
+    assert (feed.title, feed.warning) == ("Gulf Desk", None)
+    assert (first.key, first.lang) == ("gd-1", "en")
+    assert first.summary == "Saudi officials declined to comment."
+    assert first.published == utc("2025-11-09T05:00")
+    assert (second.key, second.lang, second.summary) == ("2", "ru", "Short summary wins.")
+    assert second.url == "https://gulfdesk.example.org/posts/2"
+    assert second.published == utc("2025-11-10T12:00")
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    ((FEEDS / "not_a_feed.html").read_bytes(), "not a feed: an HTML page"),
+    (b"", "not a feed: empty body"),
+    (b"  \n", "not a feed: empty body"),
+    (b'{"rss": {"channel": {}}}', "not a feed: JSON that is not a JSON Feed"),
+    (b"hello world", "not a feed: "),
+])
+def test_not_a_feed(body: bytes, why: str) -> None:
+    with pytest.raises(FeedError) as caught:
+        parse_feed("feed", body, base_url="https://example.org/rss")
+    assert caught.value.reason.startswith(why)
+    assert caught.value.url == "https://example.org/rss"
+
+
+def test_body_is_never_taken_for_a_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "feed.rss"
+    path.write_bytes((FEEDS / "news_en.rss").read_bytes())
+    with pytest.raises(FeedError):
+        parse_feed("feed", str(path).encode())
+
+
+# --- hostile documents ------------------------------------------------------------------------
+
+
+def test_fields_are_capped() -> None:
+    body = (f'<rss version="2.0"><channel><title>{"T" * 50_000}</title><item>'
+            f'<title>{"word " * 5_000}</title><guid>{"g" * 5_000}</guid>'
+            f'<link>https://e.org/{"a" * 5_000}</link><description>{"d " * 100_000}</description>'
+            '</item></channel></rss>').encode()
+    feed = parse_feed("feed", body)
+    item = feed.items[0]
+    assert len(feed.title) <= MAX_TITLE and len(item.title) <= MAX_TITLE
+    assert len(item.summary) <= MAX_SUMMARY and item.summary.endswith("…")
+    assert item.url == "" and item.key.startswith("sha256:")
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!-- a comment with a quote ' and a ] bracket -->
+]>
+<rss version="2.0"><channel><title>&lol3;</title>
+<item><title>Laughs &lol3;</title><link>https://e.org/1</link></item></channel></rss>"""
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-be"])
+def test_entity_declarations_are_never_expanded(encoding: str) -> None:
+    body = BILLION_LAUGHS.decode().encode(encoding)
+    feed = parse_feed("feed", body)
+    assert len(feed.items) == 1
+    assert "lollol" not in feed.items[0].title and "lollol" not in feed.title
+    assert feed.warning is not None
+
+
+def test_unterminated_entity_doctype_is_refused() -> None:
+    body = b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaa"><rss>&a;&a;</rss>'
+    with pytest.raises(FeedError, match="DOCTYPE"):
+        parse_feed("feed", body)
+
+
+@pytest.mark.skipif(not BOMB.exists(), reason="shared corpus absent")
+def test_quadratic_blowup_file_parses_fast_and_small() -> None:
+    started = time.monotonic()
+    feed = parse_feed("bomb", BOMB.read_bytes())
+    assert time.monotonic() - started < 2
+    assert feed.items and all(within_caps(item) for item in feed.items)
+    assert "A" * 1000 not in feed.items[0].title + feed.items[0].summary
+
+
+def test_canonical_url_drops_tracking_and_fragment() -> None:
+    assert canonical_url("HTTPS://Ex.COM/a?utm_source=x&b=1&UTM_Medium=y#top") == \
+        "https://ex.com/a?b=1"
+    assert canonical_url("https://ex.com") == "https://ex.com/"
+    assert canonical_url("https://ex.com/a?z=1&a=%20") == "https://ex.com/a?z=1&a=%20"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=600))
+def test_any_bytes_give_items_or_feed_error(body: bytes) -> None:
+    try_parse(body)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300), st.text(max_size=300), st.text(max_size=100))
+def test_any_text_inside_a_feed_stays_safe(title: str, summary: str, link: str) -> None:
+    esc = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    title, summary, link = (re.sub("[&<>]", lambda m: esc[m.group()], s)
+                            for s in (title, summary, link))
+    body = (f'<rss version="2.0"><channel><item><title>{title}</title><link>{link}</link>'
+            f'<description>{summary}</description></item></channel></rss>')
+    try_parse(body.encode("utf-8", "surrogatepass"))
+
+
+def try_parse(body: bytes, content_type: str | None = None) -> ParsedFeed | None:
+    """Parse or FeedError, nothing else; items always within caps and with UTC dates."""
+    try:
+        feed = parse_feed("feed", body, content_type=content_type,
+                          base_url="https://example.org/feed")
+    except FeedError:
+        return None
+    assert len(feed.title) <= MAX_TITLE
+    assert all(within_caps(item) for item in feed.items)
+    return feed
+
+
+def within_caps(item: Item) -> bool:
+    offset = item.published.utcoffset() if item.published else timedelta(0)
+    return (len(item.title) <= MAX_TITLE and len(item.summary) <= MAX_SUMMARY
+            and len(item.url) <= MAX_URL and 0 < len(item.key) <= max(MAX_KEY, MAX_URL)
+            and (item.url == "" or item.url.startswith(("http://", "https://")))
+            and offset == timedelta(0))
+
+
+# --- the shared real-world corpus -------------------------------------------------------------
+
+
+def corpus_files() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix not in (".md", ".tsv"))
+
+
+HEADER = re.compile(rb"Header:\s*Content-type:\s*([^\r\n]+?)\s*(?:-->|\r|\n)", re.IGNORECASE)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus absent")
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_corpus_file_parses_or_is_a_feed_error(path: Path) -> None:
+    body = path.read_bytes()
+    header = HEADER.search(body[:500])   # feedparser's suite sends this comment as the HTTP header
+    started = time.monotonic()
+    try_parse(body, header.group(1).decode("latin-1") if header else None)
+    assert time.monotonic() - started < 10
