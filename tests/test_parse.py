@@ -57,7 +57,7 @@ def test_rss_item_with_guid(news: list[Item]) -> None:
     assert item.url.startswith("https://news.example.com/2025/11/kazakhstan-signs?utm_source=")
     assert item.published == utc("2025-11-06T13:30")           # +0500 → UTC
     assert item.published.tzinfo is UTC
-    assert (item.lang, item.source, item.feed_id) == ("en", "Reuters", "feed")
+    assert (item.lang, item.source, item.feed_id) == ("en", "reuters.com", "feed")
 
 
 def test_rss_html_is_stripped_and_scripts_dropped(news: list[Item]) -> None:

@@ -207,15 +207,17 @@ def _detail_language(node: Mapping[str, Any], field: str = "title_detail") -> st
 
 
 def _source(source: object) -> str | None:
-    """The original publisher an aggregator names (Google News): its name, else its host."""
+    """The original publisher an aggregator names (Google News): its host, else its name.
+
+    The host comes first so the same publisher reached directly and through an aggregator
+    counts as one source."""
     if not isinstance(source, Mapping):
         return None
-    name = _clean(source.get("title"), MAX_SOURCE)
-    if name:
-        return name
     href = source.get("href")
     host = urlsplit(href).hostname if isinstance(href, str) else None
-    return host.removeprefix("www.")[:MAX_SOURCE] if host else None
+    if host:
+        return host.removeprefix("www.")[:MAX_SOURCE]
+    return _clean(source.get("title"), MAX_SOURCE) or None
 
 
 # --- JSON Feed ----------------------------------------------------------------------------

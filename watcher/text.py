@@ -7,6 +7,9 @@ import re
 import unicodedata
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
+# Inline tags vanish without a trace ("<em>Thu</em>." → "Thu."); others separate words.
+_INLINE = re.compile(r"</?(a|b|i|u|em|strong|span|font|abbr|code|small|sub|sup|mark|q|cite|time)"
+                     r"\b[^>]{0,2000}>", re.IGNORECASE)
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -19,6 +22,7 @@ _FOLD = str.maketrans({"ё": "е", "’": "'", "‘": "'"})
 def strip_html(text: str) -> str:
     """HTML fragment → plain text: scripts dropped, tags removed, entities decoded, spaces folded."""
     text = _SCRIPT.sub(" ", text)
+    text = _INLINE.sub("", text)
     text = _TAG.sub(" ", text)
     text = html.unescape(text).translate(_INVISIBLE)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\t\n" else " " for ch in text)
