@@ -6,7 +6,8 @@ from hypothesis import given, settings, strategies as st
 
 from tests.conftest import ROOT
 from watcher.config import parse_config
-from watcher.match import Matcher, compile_term
+from watcher.match import Matcher, _decide, _matches_at, compile_term
+from watcher.text import words
 from watcher.models import Certainty
 
 CFG = parse_config((ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8"))
@@ -87,3 +88,42 @@ def test_an_unrelated_sentence_never_removes_a_match(title: str, extra: str) -> 
     if any(w in extra for w in ("anniversary",)):
         return
     assert before <= ids(title, extra)
+
+
+# --- the fast path (prefilter, memoised term index, rule gates) decides like a full scan ----
+
+SHIPPED = Matcher(parse_config((ROOT / "indicators.yaml").read_text(encoding="utf-8")))
+VOCAB = sorted({w for t in SHIPPED.index.exact for w in t.split()}
+               | {p + "ский" for p in SHIPPED.index.prefix}
+               | {p + "s" for p in SHIPPED.index.prefix}) + ["the", "of", "и", "in", "2025", "."]
+
+
+def full_scan(m: Matcher, title: str, summary: str) -> list:  # type: ignore[type-arg]
+    """The reference: every term tried at every word, every indicator decided."""
+    fields = {"title": words(title), "summary": words(summary)}
+    terms = [t for ts in m.index.exact.values() for t in ts]
+    terms += [t for ts in m.index.prefix.values() for t in ts]
+    found: dict = {}  # type: ignore[type-arg]
+    for field, toks in fields.items():
+        for i in range(len(toks)):
+            for term in terms:
+                if _matches_at(term, toks, i) and i not in found.get(term.text, {}).get(field, []):
+                    found.setdefault(term.text, {}).setdefault(field, []).append(i)
+    certainty, cues = m._certainty(found)
+    out = [x for ind in m.indicators if (x := _decide(ind, found, fields, certainty, cues))]
+    return sorted(out, key=lambda x: -x.strength)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(VOCAB), max_size=25), st.lists(st.sampled_from(VOCAB), max_size=40))
+def test_fast_matcher_agrees_with_a_full_scan(title: list[str], summary: list[str]) -> None:
+    t, s = " ".join(title), " ".join(summary)
+    assert SHIPPED.match(t, s) == full_scan(SHIPPED, t, s)
+
+
+def test_fast_matcher_agrees_on_each_shipped_example() -> None:
+    examples = [(e.title, e.summary) for ind in SHIPPED.indicators
+                for e in ind.examples.match + ind.examples.no_match]
+    assert examples
+    for t, s in examples:
+        assert SHIPPED.match(t, s) == full_scan(SHIPPED, t, s)

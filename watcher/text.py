@@ -18,6 +18,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\
                                     "\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"), None)
 _INVISIBLE_RE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
 _FOLD = str.maketrans({"ё": "е", "’": "'", "‘": "'"})
+_FOLD_RE = re.compile("[ё’‘]")
 
 
 def strip_html(text: str) -> str:
@@ -44,12 +45,18 @@ def _controls_to_spaces(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Unicode NFKC, case-folded, invisible characters removed: the form every rule sees."""
-    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold().translate(_FOLD)
+    text = _drop_invisible(unicodedata.normalize("NFKC", text)).casefold()
+    return text.translate(_FOLD) if _FOLD_RE.search(text) else text
 
 
 def words(text: str) -> list[str]:
     """Normalised words in order, in any script (Latin, Cyrillic, Hebrew, Arabic...)."""
-    return _WORD.findall(normalise(text))
+    return split_words(normalise(text))
+
+
+def split_words(normalised: str) -> list[str]:
+    """The words of text already normalised (see `normalise`)."""
+    return _WORD.findall(normalised)
 
 
 def truncate(text: str, limit: int) -> str:
