@@ -22,12 +22,14 @@ from watcher.events import cluster
 from watcher.fetch import FetchRequest, FetchResult, Fetcher, Validators, backoff
 from watcher.match import Matcher
 from watcher.models import CriterionVerdict, Event
-from watcher.parse import parse_feed
+from watcher.parse import ParsedFeed
 from watcher.render import render_digest
 from watcher.report import build_digest
 from watcher.score import score_events
 from watcher.settings import Settings
-from watcher.store import Store
+from watcher.db.tables import FeedStateRow
+from watcher.store import Store, UnchangedFeed
+from watcher.workers import ParseWorkers, worker_count
 
 log = logging.getLogger("watcher")
 RETRY_SEND = timedelta(minutes=5)
@@ -71,47 +73,67 @@ class PollReport:
                 f"{self.new_items} new item(s), {self.matches} match(es) in {self.seconds:.1f} s")
 
 
+PIPELINE = 48   # feeds between request and store at once: bounds the bodies held in memory
+
+
 async def poll(ctx: Context, feed_ids: list[str] | None = None) -> PollReport:
-    """Fetch every due feed (or the ones named), store new items and their matches."""
+    """Fetch every due feed (or the ones named), store new items and their matches.
+
+    A pipeline, not phases: each feed is fetched, parsed (in worker processes for a large
+    poll) and stored as soon as it arrives, with at most PIPELINE feeds in flight, so memory
+    does not grow with the number of feeds. An unchanged feed costs its request and a row in
+    one batched update at the end."""
     started, now = time.monotonic(), ctx.clock()
     feeds = {f.id: f for f in ctx.config.feeds}
     rows = [r for r in ctx.store.due_feeds(now, feed_ids) if r.feed_id in feeds]
-    requests = [FetchRequest(r.feed_id, r.url, Validators(r.etag, r.last_modified, r.content_hash))
-                for r in rows]
-    report = PollReport(polled=len(requests))
-    async with Fetcher() as fetcher:
-        results = await fetcher.fetch_many(requests)
-    for req, result in zip(requests, results):
-        feed = feeds[req.feed_id]
-        if isinstance(result, FeedError):
-            _record_failure(ctx, feed, result, now, report, rows)
-        else:
-            _ingest(ctx, feed, result, now, report, rows)
+    report = PollReport(polled=len(rows))
+    unchanged: list[UnchangedFeed] = []
+    with ParseWorkers(worker_count(len(rows))) as workers:
+        async with Fetcher() as fetcher:
+            window = asyncio.Semaphore(PIPELINE)
+
+            async def one(row: FeedStateRow) -> None:
+                async with window:
+                    await _poll_feed(ctx, feeds[row.feed_id], row, fetcher, workers, now,
+                                     report, unchanged)
+
+            await asyncio.gather(*(one(r) for r in rows))
+    ctx.store.record_unchanged(unchanged, now)
     report.seconds = time.monotonic() - started
     log.info("poll: %s", report.line())
     return report
 
 
-def _ingest(ctx: Context, feed: Feed, result: FetchResult, now: datetime, report: PollReport,
-            rows: list) -> None:  # type: ignore[type-arg]
-    next_due = now + feed.interval
+async def _poll_feed(ctx: Context, feed: Feed, row: FeedStateRow, fetcher: Fetcher,
+                     workers: ParseWorkers, now: datetime, report: PollReport,
+                     unchanged: list[UnchangedFeed]) -> None:
+    """One feed through fetch → parse → store → match."""
+    req = FetchRequest(row.feed_id, row.url, Validators(row.etag, row.last_modified, row.content_hash))
+    result = await fetcher.fetch_or_error(req)
+    if isinstance(result, FeedError):
+        _record_failure(ctx, feed, result, now, report, row)
+        return
     if result.body is None:
         report.unchanged += 1
-        ctx.store.record_poll(feed.id, now=now, next_due=next_due, status=result.status,
-                              etag=result.etag, last_modified=result.last_modified,
-                              content_hash=result.content_hash, stored=0)
+        unchanged.append(UnchangedFeed(feed.id, result.status, result.etag, result.last_modified,
+                                       result.content_hash, now + feed.interval))
         return
     try:
-        parsed = parse_feed(feed.id, result.body, content_type=result.content_type,
-                            base_url=result.final_url, lang=feed.lang)
+        parsed = await workers.parse(feed.id, result.body, content_type=result.content_type,
+                                     base_url=result.final_url, lang=feed.lang)
     except FeedError as exc:
-        _record_failure(ctx, feed, exc, now, report, rows)
+        _record_failure(ctx, feed, exc, now, report, row)
         return
+    _ingest(ctx, feed, result, parsed, now, report)
+
+
+def _ingest(ctx: Context, feed: Feed, result: FetchResult, parsed: ParsedFeed, now: datetime,
+            report: PollReport) -> None:
     new = ctx.store.add_items(parsed.items, now)
     matches = {s.id: ctx.matcher.match(s.item.title, s.item.summary) for s in new}
     report.matches += ctx.store.add_matches({k: v for k, v in matches.items() if v})
     report.new_items += len(new)
-    ctx.store.record_poll(feed.id, now=now, next_due=next_due, status=result.status,
+    ctx.store.record_poll(feed.id, now=now, next_due=now + feed.interval, status=result.status,
                           etag=result.etag, last_modified=result.last_modified,
                           content_hash=result.content_hash, stored=len(new))
     log.info("feed %s: %d item(s), %d new, %d matched%s", feed.id, len(parsed.items), len(new),
@@ -120,9 +142,8 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, now: datetime, report
 
 
 def _record_failure(ctx: Context, feed: Feed, exc: FeedError, now: datetime, report: PollReport,
-                    rows: list) -> None:  # type: ignore[type-arg]
-    row = next((r for r in rows if r.feed_id == feed.id), None)
-    failures = (row.failures if row else 0) + 1
+                    row: FeedStateRow) -> None:
+    failures = row.failures + 1
     retire = exc.status == 410
     next_due = now + backoff(failures, feed.interval, exc.retry_after)
     ctx.store.record_failure(feed.id, now=now, status=exc.status, reason=exc.reason,
