@@ -227,20 +227,28 @@ def count(tool: str, state: Path, urls: Path) -> str:
 # --- measuring ------------------------------------------------------------------------------
 
 
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
+                for c in (t / "children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return []
+
+
 def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc."""
+    """Memory of a process and all its descendants: the sum of their PSS (proportional set
+    size: a page shared by forked workers counts once in total, not once per process)."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1])
                     break
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError, ValueError):
             continue
+        todo += children(p)
     return total
 
 
@@ -252,7 +260,7 @@ def timed(cmd: list[str], env: dict[str, str], out: Path, timeout: float) -> tup
                                 stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
         peak, deadline, rc = 0, time.monotonic() + timeout, ""
         while proc.poll() is None:
-            peak = max(peak, tree_rss_kb(proc.pid) - 2_000)   # minus GNU time itself (~2 MB)
+            peak = max(peak, sum(tree_rss_kb(c) for c in children(proc.pid)))  # not GNU time
             if time.monotonic() > deadline:
                 os.killpg(proc.pid, 9)
                 proc.wait()
@@ -462,7 +470,7 @@ def report(rounds: list[Round], match: list[Round], how: str, ns: list[int], too
              f"served by nginx on 127.0.0.1:{PORT} (ETag, Last-Modified, gzip). Cold = empty client "
              f"state; warm = round {args.warm_rounds + 1}, nothing changed on the server. CPU = "
              "user+sys of the process tree; peak RSS = GNU time's largest process / sampled sum "
-             "over the process tree.\n")]
+             "of PSS over the process tree.\n")]
     for n in ns:
         lines += per_n_table(t, n, tools)
     if match:
