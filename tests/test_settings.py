@@ -95,3 +95,11 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WATCHER_CONFIG", "from-env.yaml")
     assert load_settings().config_path == Path("from-env.yaml")
+
+
+def test_fetch_timeout_is_read_and_a_bad_one_is_named() -> None:
+    assert load_settings({}).fetch_timeout == 60.0
+    assert load_settings({"WATCHER_FETCH_TIMEOUT": "2.5"}).fetch_timeout == 2.5
+    for bad in ("soon", "0", "-3", "99999"):
+        with pytest.raises(ConfigError, match="WATCHER_FETCH_TIMEOUT"):
+            load_settings({"WATCHER_FETCH_TIMEOUT": bad})

@@ -79,7 +79,7 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None) -> PollReport:
     requests = [FetchRequest(r.feed_id, r.url, Validators(r.etag, r.last_modified, r.content_hash))
                 for r in rows]
     report = PollReport(polled=len(requests))
-    async with Fetcher() as fetcher:
+    async with fetcher_for(ctx.settings) as fetcher:
         results = await fetcher.fetch_many(requests)
     for req, result in zip(requests, results):
         feed = feeds[req.feed_id]
@@ -90,6 +90,13 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None) -> PollReport:
     report.seconds = time.monotonic() - started
     log.info("poll: %s", report.line())
     return report
+
+
+def fetcher_for(settings: Settings) -> Fetcher:
+    """A Fetcher whose deadlines follow WATCHER_FETCH_TIMEOUT: a slow feed costs at most that."""
+    total = settings.fetch_timeout
+    return Fetcher(connect_timeout=min(10.0, total), read_timeout=min(30.0, total),
+                   total_timeout=total)
 
 
 def _ingest(ctx: Context, feed: Feed, result: FetchResult, now: datetime, report: PollReport,
@@ -105,6 +112,7 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, now: datetime, report
         parsed = parse_feed(feed.id, result.body, content_type=result.content_type,
                             base_url=result.final_url, lang=feed.lang)
     except FeedError as exc:
+        exc.status = exc.status or result.status   # the server answered; the body is the fault
         _record_failure(ctx, feed, exc, now, report, rows)
         return
     new = ctx.store.add_items(parsed.items, now)

@@ -36,6 +36,7 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     sender: str | None = None
     log_level: str = "INFO"
+    fetch_timeout: float = 60.0       # seconds one feed may take, all told (WATCHER_FETCH_TIMEOUT)
 
     @property
     def redacted_smtp_url(self) -> str | None:
@@ -64,6 +65,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=_smtp_password(env, smtp, problems),
         sender=_sender(_get(env, "WATCHER_SENDER"), problems),
         log_level=_log_level(_get(env, "WATCHER_LOG_LEVEL"), problems),
+        fetch_timeout=_fetch_timeout(_get(env, "WATCHER_FETCH_TIMEOUT"), problems),
     )
     if problems:
         error = ConfigError(problems)
@@ -156,3 +158,18 @@ def _log_level(value: str | None, problems: list[str]) -> str:
         problems.append(f"WATCHER_LOG_LEVEL: {value!r} is not one of {', '.join(LOG_LEVELS)}")
         return "INFO"
     return level
+
+
+def _fetch_timeout(value: str | None, problems: list[str]) -> float:
+    """WATCHER_FETCH_TIMEOUT: the most seconds one feed's request may take (default 60)."""
+    if value is None:
+        return 60.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        problems.append(f"WATCHER_FETCH_TIMEOUT: {value!r} is not a number of seconds "
+                        "from 0 to 3600")
+        return 60.0
+    return seconds
