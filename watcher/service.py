@@ -115,13 +115,15 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, now: datetime, report
         exc.status = exc.status or result.status   # the server answered; the body is the fault
         _record_failure(ctx, feed, exc, now, report, rows)
         return
-    new = ctx.store.add_items(parsed.items, now)
-    matches = {s.id: ctx.matcher.match(s.item.title, s.item.summary) for s in new}
-    report.matches += ctx.store.add_matches({k: v for k, v in matches.items() if v})
+    with ctx.store.transaction():        # items, matches, validators: all or none survive a kill
+        new = ctx.store.add_items(parsed.items, now)
+        matches = {s.id: ctx.matcher.match(s.item.title, s.item.summary) for s in new}
+        matched = ctx.store.add_matches({k: v for k, v in matches.items() if v})
+        ctx.store.record_poll(feed.id, now=now, next_due=next_due, status=result.status,
+                              etag=result.etag, last_modified=result.last_modified,
+                              content_hash=result.content_hash, stored=len(new))
+    report.matches += matched
     report.new_items += len(new)
-    ctx.store.record_poll(feed.id, now=now, next_due=next_due, status=result.status,
-                          etag=result.etag, last_modified=result.last_modified,
-                          content_hash=result.content_hash, stored=len(new))
     log.info("feed %s: %d item(s), %d new, %d matched%s", feed.id, len(parsed.items), len(new),
              sum(1 for v in matches.values() if v),
              f" (warning: {parsed.warning})" if parsed.warning else "")
@@ -188,13 +190,15 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
     subject, text, html = render_digest(report, ctx.config)
     sender = ctx.settings.sender or ctx.config.digest.sender
     written = 0
-    for rcpt in ctx.config.digest.recipients:
-        mid = message_id("digest", period, rcpt, sender)
-        msg = Message(mid, sender, rcpt, subject, text, html,
-                      {"List-Id": f"watcher digest <digest.{sender.rsplit('@', 1)[-1]}>",
-                       "Auto-Submitted": "auto-generated", "X-Watcher-Period": period}, now)
-        written += ctx.store.enqueue(kind="digest", period=period, recipient=rcpt, message_id=mid,
-                                     subject=subject, raw=bytes(build_email(msg)), now=now)
+    with ctx.store.transaction():        # every recipient's copy or none: has_message() relies on it
+        for rcpt in ctx.config.digest.recipients:
+            mid = message_id("digest", period, rcpt, sender)
+            msg = Message(mid, sender, rcpt, subject, text, html,
+                          {"List-Id": f"watcher digest <digest.{sender.rsplit('@', 1)[-1]}>",
+                           "Auto-Submitted": "auto-generated", "X-Watcher-Period": period}, now)
+            written += ctx.store.enqueue(kind="digest", period=period, recipient=rcpt,
+                                         message_id=mid, subject=subject,
+                                         raw=bytes(build_email(msg)), now=now)
     log.info("digest %s: %s; %d message(s) written to the outbox", period, verdict.state.value, written)
     return written
 

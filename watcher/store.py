@@ -7,6 +7,7 @@ CLI command can share the file. Every write is one short transaction.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -82,6 +83,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._local = threading.local()     # the open transaction() of each thread
         try:
             self.engine = make_engine(url)
             self.migrate()
@@ -98,7 +100,13 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One transaction: committed on success, rolled back on any error."""
+        """One transaction: committed on success, rolled back on any error.
+
+        Inside `transaction()` it is that transaction's session: the outer block commits."""
+        current: Session | None = getattr(self._local, "session", None)
+        if current is not None:
+            yield current
+            return
         with Session(self.engine, expire_on_commit=False) as s:
             try:
                 yield s
@@ -109,6 +117,22 @@ class Store:
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several writes as one transaction: a crash or an error keeps all of them or none.
+
+        A feed's new items, their matches and its validators go together, so a kill between
+        them can never leave items without matches or validators ahead of unstored items."""
+        if getattr(self._local, "session", None) is not None:
+            yield                           # already inside one: it decides
+            return
+        with self.session() as s:
+            self._local.session = s
+            try:
+                yield
+            finally:
+                self._local.session = None
 
     def close(self) -> None:
         self.engine.dispose()
