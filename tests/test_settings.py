@@ -97,9 +97,12 @@ def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().config_path == Path("from-env.yaml")
 
 
-def test_fetch_timeout_is_read_and_a_bad_one_is_named() -> None:
-    assert load_settings({}).fetch_timeout == 60.0
-    assert load_settings({"WATCHER_FETCH_TIMEOUT": "2.5"}).fetch_timeout == 2.5
+@pytest.mark.parametrize(("name", "field", "default"), [
+    ("WATCHER_FETCH_TIMEOUT", "fetch_timeout", 60.0),
+    ("WATCHER_DB_BUSY_TIMEOUT", "db_busy_timeout", 10.0)])
+def test_timeouts_are_read_and_a_bad_one_is_named(name: str, field: str, default: float) -> None:
+    assert getattr(load_settings({}), field) == default
+    assert getattr(load_settings({name: "2.5"}), field) == 2.5
     for bad in ("soon", "0", "-3", "99999"):
-        with pytest.raises(ConfigError, match="WATCHER_FETCH_TIMEOUT"):
-            load_settings({"WATCHER_FETCH_TIMEOUT": bad})
+        with pytest.raises(ConfigError, match=name):
+            load_settings({name: bad})

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from watcher.config import Config, Feed
 from watcher.criterion import evaluate
 from watcher.deliver import Message, build_email, transport_for
-from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError
+from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError, StoreError
 from watcher.events import cluster
 from watcher.fetch import FetchRequest, FetchResult, Fetcher, Validators, backoff
 from watcher.match import Matcher
@@ -50,7 +50,7 @@ class Context:
     @classmethod
     def open(cls, config: Config, settings: Settings,
              clock: Callable[[], datetime] = utcnow) -> Context:
-        store = Store(settings.database_url)
+        store = Store(settings.database_url, busy_timeout=settings.db_busy_timeout)
         store.sync_feeds(config.feeds, clock())
         return cls(config, settings, store, Matcher(config), clock)
 
@@ -83,10 +83,13 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None) -> PollReport:
         results = await fetcher.fetch_many(requests)
     for req, result in zip(requests, results):
         feed = feeds[req.feed_id]
-        if isinstance(result, FeedError):
-            _record_failure(ctx, feed, result, now, report, rows)
-        else:
-            _ingest(ctx, feed, result, now, report, rows)
+        try:
+            if isinstance(result, FeedError):
+                _record_failure(ctx, feed, result, now, report, rows)
+            else:
+                _ingest(ctx, feed, result, now, report, rows)
+        except StoreError as exc:       # the cycle stops; this feed and the rest stay due
+            raise StoreError(f"poll stopped at feed {feed.id}: {exc.args[0]}") from exc
     report.seconds = time.monotonic() - started
     log.info("poll: %s", report.line())
     return report
