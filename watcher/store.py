@@ -259,12 +259,13 @@ class Store:
         rows = [dict(feed_id=i.feed_id, key=i.key, title=i.title, summary=i.summary, url=i.url,
                      host=_host(i), published=i.published, seen_at=now, lang=i.lang,
                      source=i.source) for i in unique]
-        stmt = self._insert_ignore(ItemRow, ["feed_id", "key"])
+        # One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: only new rows come back.
+        stmt = self._insert_ignore(ItemRow, ["feed_id", "key"]).returning(
+            ItemRow.id, ItemRow.feed_id, ItemRow.key)
         with self.session() as s:
-            ids = [s.execute(stmt.values(**r).returning(ItemRow.id)).scalar()  # type: ignore[arg-type]
-                   for r in rows]
-        return [StoredItem(rid, item, r["host"], now)  # type: ignore[arg-type]
-                for rid, item, r in zip(ids, unique, rows) if rid is not None]
+            ids = {(fid, key): rid for rid, fid, key in s.execute(stmt, rows)}
+        return [StoredItem(ids[(i.feed_id, i.key)], i, r["host"], now)  # type: ignore[arg-type]
+                for i, r in zip(unique, rows) if (i.feed_id, i.key) in ids]
 
     def _insert_ignore(self, table: Any, keys: list[str]) -> Any:
         dialect = self.engine.dialect.name
