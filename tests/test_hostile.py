@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import email
 import os
 import re
 import sqlite3
@@ -20,17 +21,25 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from email import policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT, SHARED
 from tests.feedserver import FeedServer
 from tests.test_parse import HEADER, corpus_files
-from watcher.errors import FeedError
+from tests.test_pipeline import context
+from watcher.config import parse_config
+from watcher.errors import ConfigError, FeedError
 from watcher.fetch import MiB
+from watcher.match import Matcher
 from watcher.parse import MAX_SUMMARY, MAX_TITLE, parse_feed
+from watcher.service import run_once
 
 CORPUS = SHARED / "feeds-realworld"
 DISCARD = b"http://127.0.0.1:9/"       # where the corpus's XXE files point their external DTDs
@@ -148,3 +157,172 @@ def test_every_corpus_file_polled_over_http_is_stored_or_explained(
     assert not [p for p in feed_server.paths() if p.startswith("/external/")]   # no DTD fetched
     assert "response larger than 10 MiB" in errors[next(
         f for f, (p, _b, _c) in served.items() if p.name == "selfmade__gzip_bomb_100MiB.xml.gz")]
+
+
+# --- feed text that attacks the digest ---------------------------------------------------------
+
+HUGE_TITLE = 5 * MiB
+HOSTILE_ITEMS = [
+    # (guid, title XML, link, description XML)
+    ("script", ("&lt;script&gt;alert('x')&lt;/script&gt;Azerbaijan signs on to the Abraham "
+                "Accords in Washington"), "https://news.example.com/az",
+     ("<![CDATA[<img src=x onerror=alert(1)><a href=\"javascript:alert(2)\">click</a>"
+      "<iframe src=\"https://evil.example/\"></iframe>]]>")),
+    ("jslink", "Protesters rally in Almaty over fuel prices", "javascript:alert(document.cookie)",
+     "<![CDATA[<a href=\"data:text/html,<script>alert(3)</script>\">x</a>]]>"),
+    ("crlf", ("Kazakhstan and Israel sign water agreement&#13;&#10;Bcc: victim@example.com"
+              "&#13;&#10;Subject: pwned&#13;&#10;&#13;&#10;<b>body</b>"),
+     "https://news.example.com/kz-il",
+     "Content-Type: text/html&#13;&#10;&#13;&#10;&lt;script&gt;alert(4)&lt;/script&gt;"),
+    ("bidi", "Saudi Arabia \u202eSLIAM DESREVER\u202c formally enters Abraham Accords framework",
+     "https://www.gov.kz@evil.example/\u202ephishing", "Invisible\u200b\u2066 marks\u2069."),
+    ("userinfo", "Uzbekistan confirms Abraham Accords membership at Tashkent summit",
+     "https://www.gov.uz@evil.example/login", "Looks like gov.uz, goes to evil.example."),
+]
+
+
+def hostile_feed() -> bytes:
+    items = "".join(f"<item><guid>{g}</guid><title>{t}</title><link>{link}</link>"
+                    f"<description>{d}</description>"
+                    f"<pubDate>Mon, 09 Mar 2026 0{n}:00:00 GMT</pubDate></item>"
+                    for n, (g, t, link, d) in enumerate(HOSTILE_ITEMS))
+    huge = "Kazakh students protest in Astana " + "endlessly " * (HUGE_TITLE // 10)
+    items += (f"<item><guid>huge</guid><title>{huge}</title><link>https://news.example.com/huge"
+              f"</link><pubDate>Mon, 09 Mar 2026 08:00:00 GMT</pubDate></item>")
+    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>' \
+           f"<title>hostile</title>{items}</channel></rss>".encode()
+
+
+@pytest.fixture
+def hostile_digest(feed_server: FeedServer, state_env: Path, tmp_path: Path) -> Any:
+    """The hostile feed polled, stored and sent as a digest to the file outbox."""
+    feed_server.add("/hostile.rss", hostile_feed())
+    data = yaml.safe_load((ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8"))
+    data["feeds"] = [{"id": "hostile", "url": feed_server.url("/hostile.rss"), "every": "1h"}]
+    config = tmp_path / "indicators.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    ctx = context(config)
+    report, _verdict, sent = run_once(ctx)
+    assert report.new_items == len(HOSTILE_ITEMS) + 1 and sent == (1, 0), report.line()
+    (eml,) = (state_env / "outbox").glob("*.eml")
+    return ctx, eml.read_bytes()
+
+
+def test_hostile_text_is_stored_as_harmless_capped_plain_text(hostile_digest: Any) -> None:
+    ctx, _raw = hostile_digest
+    items = {s.item.key.rsplit("/", 1)[-1]: s.item for s in ctx.store.iter_items()}
+    for item in items.values():
+        text = item.title + item.summary
+        assert "<" not in text and "\r" not in text and "\n" not in text
+        assert not set(text) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b")
+        assert item.url == "" or item.url.startswith("https://")
+        assert len(item.title) <= MAX_TITLE and len(item.summary) <= MAX_SUMMARY
+    assert items["jslink"].url == ""
+    assert "Bcc: victim@example.com Subject: pwned" in items["crlf"].title   # kept, one line
+    assert items["huge"].title.startswith("Kazakh students protest in Astana endlessly")
+    assert "@" not in items["userinfo"].url and "@" not in items["bidi"].url
+
+
+def test_the_digest_cannot_be_turned_into_a_weapon(hostile_digest: Any) -> None:
+    _ctx, raw = hostile_digest
+    head = raw.split(b"\r\n\r\n", 1)[0].decode()
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert sorted(msg.keys()) == sorted(["From", "To", "Subject", "Date", "Message-ID",
+                                         "MIME-Version", "Content-Type", "List-Id",
+                                         "Auto-Submitted", "X-Watcher-Period"])
+    assert "pwned" not in head and "victim" not in head and "Bcc" not in head
+    html = msg.get_body(("html",)).get_content()                  # type: ignore[union-attr]
+    text = msg.get_body(("plain",)).get_content()                 # type: ignore[union-attr]
+    for body in (html, text):
+        assert "Azerbaijan signs on to the Abraham Accords" in body   # the content is there …
+        assert "Bcc: victim@example.com" in body                      # … as text
+        assert not re.search(r"javascript:|data:text|onerror|<script|<iframe|<img", body,
+                             re.IGNORECASE)
+        assert not set(body) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+        assert "gov.uz@" not in body and "gov.kz@" not in body      # no disguised host
+        assert "endlessly " * 100 not in body                          # 5 MB title cut short
+    assert len(raw) < 200_000
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs and all(h.startswith("https://") and "@" not in h for h in hrefs), hrefs
+    # every link says where it really goes: its host is printed next to it
+    for href in hrefs:
+        host = href.split("/")[2]
+        assert host in html.split(f'href="{href}"', 1)[1].split("</div>", 1)[0], href
+
+
+# --- indicators.yaml mutated ---------------------------------------------------------------------
+
+
+def shipped_slice() -> list[str]:
+    """The shipped file up to its fourth indicator: every section, the aliases it uses, and
+    small enough to parse a hundred variants quickly."""
+    lines = (ROOT / "indicators.yaml").read_text(encoding="utf-8").splitlines()
+    starts = [n for n, line in enumerate(lines) if line.startswith("  - id: ")]
+    return lines[:starts[3]]
+
+
+SHIPPED = shipped_slice()
+JUNK = st.sampled_from(["", "[", "{", "}", "]", "*nope", "&dup", "-1", "1e999", "null", "~",
+                        '"unterminated', "'", "!!python/object/apply:os.system ['true']",
+                        "!!binary AAAA", "? complex", "- item", "\t", "\x00", "\ufeff", "yes",
+                        "2025-13-45", "0o777", ": :", "%YAML 1.1", "---", "...", "<<: *x"])
+BOMB = ["b0: &b0 [x, x, x, x, x, x, x, x, x, x]"] + [
+    f"b{i}: &b{i} [{', '.join([f'*b{i - 1}'] * 10)}]" for i in range(1, 8)]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    """The shipped slice with one to three edits a tired maintainer (or a fuzzer) could make."""
+    lines = list(SHIPPED)
+    for _ in range(draw(st.integers(1, 3))):
+        n = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["delete", "duplicate", "swap", "value", "indent", "dedent",
+                                   "insert", "truncate", "bomb", "self-alias"]))
+        if op == "delete":
+            del lines[n]
+        elif op == "duplicate":
+            lines.insert(n, lines[n])
+        elif op == "swap":
+            m = draw(st.integers(0, len(lines) - 1))
+            lines[n], lines[m] = lines[m], lines[n]
+        elif op == "value":
+            key = lines[n].split(":", 1)[0] if ":" in lines[n] else lines[n]
+            lines[n] = f"{key}: {draw(JUNK | st.text(max_size=20))}"
+        elif op == "indent":
+            lines[n] = "  " + lines[n]
+        elif op == "dedent":
+            lines[n] = lines[n].removeprefix("  ")
+        elif op == "insert":
+            at = draw(st.integers(0, len(lines[n])))
+            lines[n] = lines[n][:at] + draw(JUNK | st.text(max_size=10)) + lines[n][at:]
+        elif op == "truncate":
+            lines = lines[:n]
+        elif op == "bomb":
+            lines[n:n] = BOMB
+        else:
+            lines[n:n] = ["loop: &loop [*loop]"]
+        if not lines:
+            lines = [""]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_a_mutated_indicators_file_is_valid_or_a_config_error_with_a_line(text: str) -> None:
+    try:
+        config = parse_config(text)
+    except ConfigError as exc:
+        assert exc.problems
+        for problem in exc.problems:
+            assert re.match(r"indicators\.yaml:\d+: \S", problem), problem
+        return
+    Matcher(config)          # what a reload builds next: a valid file must compile
+
+
+def test_an_alias_bomb_is_refused_fast_with_its_line() -> None:
+    text = "\n".join(SHIPPED[:1] + BOMB + SHIPPED[1:]) + "\n"
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=r"indicators\.yaml:7: expands to more than 200,000"):
+        parse_config(text)
+    assert time.monotonic() - started < 5
