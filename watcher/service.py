@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,14 +66,20 @@ class PollReport:
     new_items: int = 0
     matches: int = 0
     seconds: float = 0.0
+    left: int = 0              # not finished because the service is stopping: still due
 
     def line(self) -> str:
         return (f"polled {self.polled} feed(s): {self.unchanged} unchanged, {len(self.failed)} failed, "
-                f"{self.new_items} new item(s), {self.matches} match(es) in {self.seconds:.1f} s")
+                f"{self.new_items} new item(s), {self.matches} match(es) in {self.seconds:.1f} s"
+                + (f"; stopping: {self.left} feed(s) left for the next run" if self.left else ""))
 
 
-async def poll(ctx: Context, feed_ids: list[str] | None = None) -> PollReport:
-    """Fetch every due feed (or the ones named), store new items and their matches."""
+async def poll(ctx: Context, feed_ids: list[str] | None = None,
+               stop: threading.Event | None = None) -> PollReport:
+    """Fetch every due feed (or the ones named), store new items and their matches.
+
+    When `stop` is set (SIGTERM) fetches still running are abandoned and no further feed is
+    stored; the write in progress finishes. Feeds not done stay due for the next run."""
     started, now = time.monotonic(), ctx.clock()
     feeds = {f.id: f for f in ctx.config.feeds}
     rows = [r for r in ctx.store.due_feeds(now, feed_ids) if r.feed_id in feeds]
@@ -80,19 +87,42 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None) -> PollReport:
                 for r in rows]
     report = PollReport(polled=len(requests))
     async with fetcher_for(ctx.settings) as fetcher:
-        results = await fetcher.fetch_many(requests)
-    for req, result in zip(requests, results):
-        feed = feeds[req.feed_id]
+        tasks = [asyncio.ensure_future(fetcher.fetch_many([r])) for r in requests]
         try:
-            if isinstance(result, FeedError):
-                _record_failure(ctx, feed, result, now, report, rows)
-            else:
-                _ingest(ctx, feed, result, now, report, rows)
-        except StoreError as exc:       # the cycle stops; this feed and the rest stay due
-            raise StoreError(f"poll stopped at feed {feed.id}: {exc.args[0]}") from exc
+            stored = 0
+            for req, task in zip(requests, tasks):   # in order, each as soon as it is fetched
+                if not await _fetched(task, stop):
+                    break
+                _store(ctx, feeds[req.feed_id], task.result()[0], now, report, rows)
+                stored += 1
+            report.left = len(requests) - stored
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
     report.seconds = time.monotonic() - started
     log.info("poll: %s", report.line())
     return report
+
+
+async def _fetched(task: asyncio.Future[list[FetchResult | FeedError]],
+                   stop: threading.Event | None) -> bool:
+    """Wait for one fetch; False once the service is stopping (no new write is started)."""
+    while not task.done() and not (stop is not None and stop.is_set()):
+        await asyncio.wait({task}, timeout=0.2 if stop is not None else None)
+    return not (stop is not None and stop.is_set())
+
+
+def _store(ctx: Context, feed: Feed, result: FetchResult | FeedError, now: datetime,
+           report: PollReport, rows: list) -> None:  # type: ignore[type-arg]
+    """Record one feed's outcome; a database failure stops the cycle, the feed stays due."""
+    try:
+        if isinstance(result, FeedError):
+            _record_failure(ctx, feed, result, now, report, rows)
+        else:
+            _ingest(ctx, feed, result, now, report, rows)
+    except StoreError as exc:
+        raise StoreError(f"poll stopped at feed {feed.id}: {exc.args[0]}") from exc
 
 
 def fetcher_for(settings: Settings) -> Fetcher:
