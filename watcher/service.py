@@ -134,9 +134,10 @@ def fetcher_for(settings: Settings) -> Fetcher:
 
 def _ingest(ctx: Context, feed: Feed, result: FetchResult, now: datetime, report: PollReport,
             rows: list) -> None:  # type: ignore[type-arg]
-    next_due = now + feed.interval
+    started, next_due = time.monotonic(), now + feed.interval
     if result.body is None:
         report.unchanged += 1
+        log.debug("feed %s: unchanged (%d) in %.2f s", feed.id, result.status, result.elapsed)
         ctx.store.record_poll(feed.id, now=now, next_due=next_due, status=result.status,
                               etag=result.etag, last_modified=result.last_modified,
                               content_hash=result.content_hash, stored=0)
@@ -157,8 +158,9 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, now: datetime, report
                               content_hash=result.content_hash, stored=len(new))
     report.matches += matched
     report.new_items += len(new)
-    log.info("feed %s: %d item(s), %d new, %d matched%s", feed.id, len(parsed.items), len(new),
-             sum(1 for v in matches.values() if v),
+    log.info("feed %s: %d item(s), %d new, %d matched; fetched in %.2f s, stored in %.2f s%s",
+             feed.id, len(parsed.items), len(new), sum(1 for v in matches.values() if v),
+             result.elapsed, time.monotonic() - started,
              f" (warning: {parsed.warning})" if parsed.warning else "")
 
 
@@ -193,6 +195,11 @@ def digest_slot(config: Config, now: datetime) -> datetime:
     if slot > local:
         slot -= timedelta(days=7)
     return slot.astimezone(timezone.utc)
+
+
+def next_digest_at(config: Config, now: datetime) -> datetime:
+    """The next scheduled digest time after now (UTC); the slot a week on follows DST."""
+    return digest_slot(config, now + timedelta(days=7))
 
 
 def period_of(config: Config, now: datetime) -> str:
