@@ -241,3 +241,23 @@ def test_a_failed_migration_leaves_the_old_schema_and_data_intact(
     assert schema() == before
     monkeypatch.undo()
     assert store.Store(ctx.settings.database_url).count_items() == ITEMS
+
+
+def test_a_backup_taken_while_running_restores_to_a_working_database(
+        ctx: Context, state_env: Path, tmp_path: Path) -> None:
+    """deploy/README.md's backup: SQLite's online backup of the live file, then a restore."""
+    asyncio.run(poll(ctx))                          # the service's connection stays open
+    backup = tmp_path / "backup.db"
+    live = sqlite3.connect(state_env / "watcher.db")
+    target = sqlite3.connect(backup)
+    live.backup(target)
+    live.close()
+    target.close()
+    restored = tmp_path / "restored" / "watcher.db"
+    restored.parent.mkdir()
+    shutil.copy(backup, restored)
+    from watcher.store import Store
+    store = Store(f"sqlite:///{restored}")          # opens, migrates (nothing to do), reads
+    assert store.count_items() == ITEMS
+    assert {f.feed_id for f in store.feed_health()} == {"wire", "regional", "gazette"}
+    store.close()
