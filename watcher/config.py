@@ -308,8 +308,8 @@ def _check_expansion(root: yaml.Node, name: str) -> None:
     def size(node: yaml.Node) -> int:
         known = sizes.get(id(node))
         if known == -1:
-            raise ConfigError([f"{name}:{node.start_mark.line + 1}: a YAML alias refers to "
-                               "the list or mapping that contains it"])
+            raise ConfigError([(f"{name}:{node.start_mark.line + 1}: a YAML alias refers to "
+                                "the list or mapping that contains it")])
         if known is not None:
             return known
         sizes[id(node)] = -1
@@ -319,9 +319,9 @@ def _check_expansion(root: yaml.Node, name: str) -> None:
         for child in children:
             total += size(child)
             if total > MAX_VALUES:
-                raise ConfigError([f"{name}:{node.start_mark.line + 1}: expands to more than "
-                                   f"{MAX_VALUES:,} values (YAML aliases nested in aliases); "
-                                   "write the lists out"])
+                raise ConfigError([(f"{name}:{node.start_mark.line + 1}: expands to more than "
+                                    f"{MAX_VALUES:,} values (YAML aliases nested in aliases); "
+                                    "write the lists out")])
         sizes[id(node)] = total
         return total
 
