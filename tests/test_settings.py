@@ -95,3 +95,14 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WATCHER_CONFIG", "from-env.yaml")
     assert load_settings().config_path == Path("from-env.yaml")
+
+
+@pytest.mark.parametrize(("name", "field", "default"), [
+    ("WATCHER_FETCH_TIMEOUT", "fetch_timeout", 60.0),
+    ("WATCHER_DB_BUSY_TIMEOUT", "db_busy_timeout", 10.0)])
+def test_timeouts_are_read_and_a_bad_one_is_named(name: str, field: str, default: float) -> None:
+    assert getattr(load_settings({}), field) == default
+    assert getattr(load_settings({name: "2.5"}), field) == 2.5
+    for bad in ("soon", "0", "-3", "99999"):
+        with pytest.raises(ConfigError, match=name):
+            load_settings({name: bad})

@@ -230,6 +230,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                       for f in feeds],
             "outbox": {"pending": len(queue), "failed": len(failed)},
             "items": ctx.store.count_items(), "database_bytes": ctx.store.size_bytes(),
+            "schedule": _schedule(ctx, feeds),
         }, indent=2))
         return 0
     print(verdict.sentence())
@@ -241,10 +242,34 @@ def cmd_status(args: argparse.Namespace) -> int:
     for f in feeds:
         last = f"{f.last_success_at:%Y-%m-%d %H:%M}" if f.last_success_at else "never"
         err = f"  ! {f.last_error} ({f.failures}x)" if f.failures else ""
-        print(f"  {f.feed_id:<30} last ok {last:<17}{err}")
+        due = "retired" if f.retired else f"{f.next_due_at:%Y-%m-%d %H:%M}" if f.next_due_at else "now"
+        print(f"  {f.feed_id:<30} last ok {last:<17} next {due:<17}{err}")
     print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
           f"; database: {ctx.store.size_bytes() or 0} bytes")
+    _print_schedule(ctx, feeds)
     return 0
+
+
+def _schedule(ctx: Any, feeds: list[Any]) -> dict[str, Any]:
+    """What runs next: the next poll, the next digest, and this period's digest so far."""
+    from watcher.service import next_digest_at, period_of
+    now = ctx.clock()
+    dues = [f.next_due_at for f in feeds if not f.retired and f.next_due_at]
+    period = period_of(ctx.config, now)
+    mine = [m.status for m in ctx.store.messages() if m.kind == "digest" and m.period == period]
+    nxt = next_digest_at(ctx.config, now)
+    return {"next_poll_at": (max(min(dues), now) if dues else now).isoformat(),
+            "next_digest_at": nxt.isoformat(), "next_digest_period": period_of(ctx.config, nxt),
+            "period": period, "period_digest": ", ".join(sorted(set(mine))) or "not written yet"}
+
+
+def _print_schedule(ctx: Any, feeds: list[Any]) -> None:
+    s = _schedule(ctx, feeds)
+    tz = ctx.config.digest.tz
+    nxt = datetime.fromisoformat(s["next_digest_at"]).astimezone(tz)
+    print(f"\nnext poll: {datetime.fromisoformat(s['next_poll_at']):%Y-%m-%d %H:%M} UTC; "
+          f"next digest: {nxt:%a %d %b %Y %H:%M} {ctx.config.digest.timezone} "
+          f"({s['next_digest_period']}); this period ({s['period']}): {s['period_digest']}")
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

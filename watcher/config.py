@@ -294,6 +294,40 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool =
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+# The shipped file expands to about 3,200 values; aliases nested in aliases can make billions.
+MAX_VALUES = 200_000
+
+
+def _check_expansion(root: yaml.Node, name: str) -> None:
+    """Refuse alias bombs and self-referring aliases before anything walks the expanded tree.
+
+    Sizes are memoised per node, so this costs the number of distinct nodes, not the
+    expansion it measures."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known == -1:
+            raise ConfigError([(f"{name}:{node.start_mark.line + 1}: a YAML alias refers to "
+                                "the list or mapping that contains it")])
+        if known is not None:
+            return known
+        sizes[id(node)] = -1
+        total = 1
+        children = ([c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        for child in children:
+            total += size(child)
+            if total > MAX_VALUES:
+                raise ConfigError([(f"{name}:{node.start_mark.line + 1}: expands to more than "
+                                    f"{MAX_VALUES:,} values (YAML aliases nested in aliases); "
+                                    "write the lists out")])
+        sizes[id(node)] = total
+        return total
+
+    size(root)
+
+
 def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -326,6 +360,8 @@ def parse_config(text: str, name: str = "indicators.yaml") -> Config:
     """Parse and validate; raise ConfigError listing every problem as `name:line: ...`."""
     try:
         node = yaml.compose(text, Loader=_LineLoader)
+        if node is not None:
+            _check_expansion(node, name)
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -333,6 +369,8 @@ def parse_config(text: str, name: str = "indicators.yaml") -> Config:
         raise ConfigError([f"{name}:{line}: {exc.problem or exc.context}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{name}:1: not valid YAML: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{name}:1: nested too deeply to be an indicators file"]) from None
     if not isinstance(data, dict) or node is None:
         raise ConfigError([f"{name}:1: expected a mapping with version, baseline, criterion, "
                            f"digest, feeds and indicators"])

@@ -19,18 +19,20 @@ import concurrent.futures
 import email.utils
 import hashlib
 import logging
+import queue
 import re
 import socket
 import ssl
+import threading
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -106,7 +108,7 @@ class Fetcher:
         self.per_host = per_host
         self.user_agent = user_agent
         self._client: httpx.Client | None = None
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool: _Threads | None = None
         self._global = asyncio.Semaphore(max_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
@@ -122,14 +124,15 @@ class Fetcher:
             headers={"User-Agent": self.user_agent, "Accept": ACCEPT,
                      "Accept-Encoding": ACCEPT_ENCODING},
         )
-        self._pool = concurrent.futures.ThreadPoolExecutor(self.max_concurrency, "fetch")
+        self._pool = _Threads(self.max_concurrency, "fetch")
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         if self._pool is not None:
-            # A request still running (its caller was cancelled) ends by its own deadline.
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            # A request still running (its caller was cancelled) ends by its own deadline,
+            # or with the process: nothing waits for it.
+            self._pool.shutdown()
             self._pool = None
         if self._client is not None:
             self._client.close()
@@ -139,8 +142,8 @@ class Fetcher:
         """Poll one feed; raises FeedError with a plain reason when it fails."""
         client = self._require_client()
         async with self._slot(_host(req.url)):
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool, self._fetch_now, client, req)
+            assert self._pool is not None
+            return await asyncio.wrap_future(self._pool.submit(self._fetch_now, client, req))
 
     def _fetch_now(self, client: httpx.Client, req: FetchRequest) -> FetchResult:
         """One request on a worker thread, every failure mapped to a FeedError."""
@@ -246,6 +249,40 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+class _Threads:
+    """Daemon worker threads for blocking requests. concurrent.futures' pool joins its
+    threads at exit, so one request to a hung server would hold a stopping service (SIGTERM)
+    until its deadline; an abandoned request here just ends with the process."""
+
+    def __init__(self, count: int, name: str) -> None:
+        self._jobs: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Callable[..., Any],
+                                            tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
+                         for n in range(count)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._jobs.put((future, fn, args))
+        return future
+
+    def shutdown(self) -> None:
+        """Threads end after the job in hand; jobs whose caller was cancelled are skipped."""
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, fn, args = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 — handed to the waiting caller
+                future.set_exception(exc)
 
 
 def _host(url: str) -> str:

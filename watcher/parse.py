@@ -13,6 +13,7 @@ import io
 import json
 import re
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -315,7 +316,11 @@ def _key(guid: object, link: object, base_url: str, title: str, summary: str) ->
 
 
 def _safe_url(link: object, base_url: str) -> str:
-    """An absolute http(s) link, or "" (javascript:, data:, mailto: and junk are dropped)."""
+    """An absolute http(s) link, or "" (javascript:, data:, mailto: and junk are dropped).
+
+    A user name in the link (https://www.gov.kz@evil.example/) only serves to make it read
+    as another host, so it is removed; a link hiding bidi or other invisible characters is
+    dropped."""
     if not isinstance(link, str) or not link.strip() or len(link) > MAX_URL:
         return ""
     try:
@@ -323,10 +328,12 @@ def _safe_url(link: object, base_url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return ""
-    if any(ch.isspace() or ord(ch) < 32 for ch in url) or len(url) > MAX_URL:
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url) or len(url) > MAX_URL:
         return ""
+    if "@" in parts.netloc:
+        url = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
     return url
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -31,6 +32,8 @@ def environment() -> Environment:
     env.filters["day"] = lambda d: f"{d:%d %b %Y}" if d else "—"
     env.filters["stamp"] = lambda d: f"{d:%Y-%m-%d %H:%M} UTC" if d else "never"
     env.filters["cut"] = truncate
+    # Printed next to each link, so the reader sees where it goes whatever its title says.
+    env.filters["host"] = lambda url: urlsplit(url).hostname or ""
     return env
 
 

@@ -83,7 +83,8 @@ def feed_problems(feeds: list[FeedStatus], now: datetime) -> list[FeedProblem]:
     out = []
     for f in feeds:
         if f.retired:
-            out.append(FeedProblem(f.feed_id, f.url, f"retired: {f.last_error}"))
+            out.append(FeedProblem(f.feed_id, f.url, f"retired, no longer polled: {f.last_error}; "
+                                   "fix or remove its URL in indicators.yaml"))
         elif f.failures:
             out.append(FeedProblem(f.feed_id, f.url, f"{f.last_error} ({f.failures} failures in a row)"))
         elif f.last_success_at and now - f.last_success_at > SILENT_AFTER:

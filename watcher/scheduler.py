@@ -35,6 +35,7 @@ class Service:
         self.ctx = ctx
         self.config_path = config_path
         self.lock = threading.Lock()
+        self.stopping = threading.Event()   # set by SIGTERM: a poll in progress winds down
         # Work runs on one thread; the heartbeat on its own, so a long poll does not starve it
         # but a scheduler that stops dispatching does.
         self.scheduler = BlockingScheduler(
@@ -79,7 +80,7 @@ class Service:
                            timezone=d.tz)
 
     def poll(self) -> None:
-        asyncio.run(poll(self.ctx))
+        asyncio.run(poll(self.ctx, stop=self.stopping))
 
     def digest(self) -> None:
         prepare_digest(self.ctx)
@@ -104,6 +105,7 @@ class Service:
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: finishing the job in progress, then stopping", signum)
+        self.stopping.set()
         notify("STOPPING=1")
         threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from watcher.config import Config, Feed
 from watcher.criterion import evaluate
 from watcher.deliver import Message, build_email, transport_for
-from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError
+from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError, StoreError
 from watcher.events import cluster
 from watcher.fetch import FetchRequest, FetchResult, Fetcher, Validators, backoff
 from watcher.match import Matcher
@@ -52,7 +53,7 @@ class Context:
     @classmethod
     def open(cls, config: Config, settings: Settings,
              clock: Callable[[], datetime] = utcnow) -> Context:
-        store = Store(settings.database_url)
+        store = Store(settings.database_url, busy_timeout=settings.db_busy_timeout)
         store.sync_feeds(config.feeds, clock())
         return cls(config, settings, store, Matcher(config), clock)
 
@@ -67,77 +68,138 @@ class PollReport:
     new_items: int = 0
     matches: int = 0
     seconds: float = 0.0
+    left: int = 0              # not finished because the service is stopping: still due
 
     def line(self) -> str:
         return (f"polled {self.polled} feed(s): {self.unchanged} unchanged, {len(self.failed)} failed, "
-                f"{self.new_items} new item(s), {self.matches} match(es) in {self.seconds:.1f} s")
+                f"{self.new_items} new item(s), {self.matches} match(es) in {self.seconds:.1f} s"
+                + (f"; stopping: {self.left} feed(s) left for the next run" if self.left else ""))
 
 
 PIPELINE = 48   # feeds between request and store at once: bounds the bodies held in memory
 
 
-async def poll(ctx: Context, feed_ids: list[str] | None = None) -> PollReport:
+async def poll(ctx: Context, feed_ids: list[str] | None = None,
+               stop: threading.Event | None = None) -> PollReport:
     """Fetch every due feed (or the ones named), store new items and their matches.
 
     A pipeline, not phases: each feed is fetched, parsed (in worker processes for a large
-    poll) and stored as soon as it arrives, with at most PIPELINE feeds in flight, so memory
-    does not grow with the number of feeds. An unchanged feed costs its request and a row in
-    one batched update at the end."""
+    poll) and stored in its own transaction as soon as it arrives, with at most PIPELINE
+    feeds in flight, so memory does not grow with the number of feeds. An unchanged feed
+    costs its request and a row in one batched update at the end.
+
+    When `stop` is set (SIGTERM) fetches and parses still running are abandoned and no
+    further feed is stored; the write in progress finishes. Feeds not done stay due."""
     started, now = time.monotonic(), ctx.clock()
     feeds = {f.id: f for f in ctx.config.feeds}
     rows = [r for r in ctx.store.due_feeds(now, feed_ids) if r.feed_id in feeds]
     report = PollReport(polled=len(rows))
     unchanged: list[UnchangedFeed] = []
+    stopping = stop.is_set if stop is not None else (lambda: False)
+    done = 0
     with ParseWorkers(worker_count(len(rows))) as workers:
-        async with Fetcher() as fetcher:
+        async with fetcher_for(ctx.settings) as fetcher:
             window = asyncio.Semaphore(PIPELINE)
 
             async def one(row: FeedStateRow) -> None:
+                nonlocal done
                 async with window:
-                    await _poll_feed(ctx, feeds[row.feed_id], row, fetcher, workers, now,
-                                     report, unchanged)
+                    if await _poll_feed(ctx, feeds[row.feed_id], row, fetcher, workers, now,
+                                        report, unchanged, stopping):
+                        done += 1
 
-            await asyncio.gather(*(one(r) for r in rows))
+            tasks = [asyncio.ensure_future(one(r)) for r in rows]
+            try:
+                await _until_done(tasks, stop)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            for task in tasks:          # a database failure (or a bug) stops the cycle
+                if not task.cancelled() and (error := task.exception()) is not None:
+                    raise error
     ctx.store.record_unchanged(unchanged, now)
+    report.left = len(rows) - done
     report.seconds = time.monotonic() - started
     log.info("poll: %s", report.line())
     return report
 
 
+async def _until_done(tasks: list[asyncio.Future[None]], stop: threading.Event | None) -> None:
+    """Wait for every feed, or until the service is stopping, or a database write fails."""
+    pending = set(tasks)
+    while pending and not (stop is not None and stop.is_set()):
+        finished, pending = await asyncio.wait(pending, timeout=0.2 if stop is not None else None,
+                                               return_when=asyncio.FIRST_EXCEPTION)
+        if any(not t.cancelled() and t.exception() is not None for t in finished):
+            return
+
+
 async def _poll_feed(ctx: Context, feed: Feed, row: FeedStateRow, fetcher: Fetcher,
                      workers: ParseWorkers, now: datetime, report: PollReport,
-                     unchanged: list[UnchangedFeed]) -> None:
-    """One feed through fetch → parse → store → match."""
+                     unchanged: list[UnchangedFeed], stopping: Callable[[], bool]) -> bool:
+    """One feed through fetch → parse → store → match; False if stopped before its write."""
+    if stopping():
+        return False
     req = FetchRequest(row.feed_id, row.url, Validators(row.etag, row.last_modified, row.content_hash))
     result = await fetcher.fetch_or_error(req)
+    if stopping():
+        return False
     if isinstance(result, FeedError):
-        _record_failure(ctx, feed, result, now, report, row)
-        return
+        _store(ctx, feed, lambda: _record_failure(ctx, feed, result, now, report, row))
+        return True
     if result.body is None:
         report.unchanged += 1
+        log.debug("feed %s: unchanged (%d) in %.2f s", feed.id, result.status, result.elapsed)
         unchanged.append(UnchangedFeed(feed.id, result.status, result.etag, result.last_modified,
                                        result.content_hash, now + feed.interval))
-        return
+        return True
     try:
         parsed = await workers.parse(feed.id, result.body, content_type=result.content_type,
                                      base_url=result.final_url, lang=feed.lang)
     except FeedError as exc:
-        _record_failure(ctx, feed, exc, now, report, row)
-        return
-    _ingest(ctx, feed, result, parsed, now, report)
+        exc.status = exc.status or result.status   # the server answered; the body is the fault
+        if stopping():
+            return False
+        _store(ctx, feed, lambda: _record_failure(ctx, feed, exc, now, report, row))
+        return True
+    if stopping():
+        return False
+    _store(ctx, feed, lambda: _ingest(ctx, feed, result, parsed, now, report))
+    return True
+
+
+def _store(ctx: Context, feed: Feed, write: Callable[[], None]) -> None:
+    """Record one feed's outcome; a database failure stops the cycle, the feed stays due."""
+    try:
+        write()
+    except StoreError as exc:
+        raise StoreError(f"poll stopped at feed {feed.id}: {exc.args[0]}") from exc
+
+
+def fetcher_for(settings: Settings) -> Fetcher:
+    """A Fetcher whose deadlines follow WATCHER_FETCH_TIMEOUT: a slow feed costs at most that."""
+    total = settings.fetch_timeout
+    return Fetcher(connect_timeout=min(10.0, total), read_timeout=min(30.0, total),
+                   total_timeout=total)
 
 
 def _ingest(ctx: Context, feed: Feed, result: FetchResult, parsed: ParsedFeed, now: datetime,
             report: PollReport) -> None:
-    new = ctx.store.add_items(parsed.items, now)
-    matches = {s.id: ctx.matcher.match(s.item.title, s.item.summary) for s in new}
-    report.matches += ctx.store.add_matches({k: v for k, v in matches.items() if v})
+    started = time.monotonic()
+    with ctx.store.transaction():        # items, matches, validators: all or none survive a kill
+        new = ctx.store.add_items(parsed.items, now)
+        matches = {s.id: ctx.matcher.match(s.item.title, s.item.summary) for s in new}
+        matched = ctx.store.add_matches({k: v for k, v in matches.items() if v})
+        ctx.store.record_poll(feed.id, now=now, next_due=now + feed.interval,
+                              status=result.status, etag=result.etag,
+                              last_modified=result.last_modified,
+                              content_hash=result.content_hash, stored=len(new))
+    report.matches += matched
     report.new_items += len(new)
-    ctx.store.record_poll(feed.id, now=now, next_due=now + feed.interval, status=result.status,
-                          etag=result.etag, last_modified=result.last_modified,
-                          content_hash=result.content_hash, stored=len(new))
-    log.info("feed %s: %d item(s), %d new, %d matched%s", feed.id, len(parsed.items), len(new),
-             sum(1 for v in matches.values() if v),
+    log.info("feed %s: %d item(s), %d new, %d matched; fetched in %.2f s, stored in %.2f s%s",
+             feed.id, len(parsed.items), len(new), sum(1 for v in matches.values() if v),
+             result.elapsed, time.monotonic() - started,
              f" (warning: {parsed.warning})" if parsed.warning else "")
 
 
@@ -173,6 +235,11 @@ def digest_slot(config: Config, now: datetime) -> datetime:
     return slot.astimezone(timezone.utc)
 
 
+def next_digest_at(config: Config, now: datetime) -> datetime:
+    """The next scheduled digest time after now (UTC); the slot a week on follows DST."""
+    return digest_slot(config, now + timedelta(days=7))
+
+
 def period_of(config: Config, now: datetime) -> str:
     """The digest period a moment belongs to, named by its ISO week ('2026-W48')."""
     year, week, _ = digest_slot(config, now).astimezone(config.digest.tz).isocalendar()
@@ -201,13 +268,15 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
     subject, text, html = render_digest(report, ctx.config)
     sender = ctx.settings.sender or ctx.config.digest.sender
     written = 0
-    for rcpt in ctx.config.digest.recipients:
-        mid = message_id("digest", period, rcpt, sender)
-        msg = Message(mid, sender, rcpt, subject, text, html,
-                      {"List-Id": f"watcher digest <digest.{sender.rsplit('@', 1)[-1]}>",
-                       "Auto-Submitted": "auto-generated", "X-Watcher-Period": period}, now)
-        written += ctx.store.enqueue(kind="digest", period=period, recipient=rcpt, message_id=mid,
-                                     subject=subject, raw=bytes(build_email(msg)), now=now)
+    with ctx.store.transaction():        # every recipient's copy or none: has_message() relies on it
+        for rcpt in ctx.config.digest.recipients:
+            mid = message_id("digest", period, rcpt, sender)
+            msg = Message(mid, sender, rcpt, subject, text, html,
+                          {"List-Id": f"watcher digest <digest.{sender.rsplit('@', 1)[-1]}>",
+                           "Auto-Submitted": "auto-generated", "X-Watcher-Period": period}, now)
+            written += ctx.store.enqueue(kind="digest", period=period, recipient=rcpt,
+                                         message_id=mid, subject=subject,
+                                         raw=bytes(build_email(msg)), now=now)
     log.info("digest %s: %s; %d message(s) written to the outbox", period, verdict.state.value, written)
     return written
 

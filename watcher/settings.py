@@ -36,6 +36,8 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     sender: str | None = None
     log_level: str = "INFO"
+    fetch_timeout: float = 60.0       # seconds one feed may take, all told (WATCHER_FETCH_TIMEOUT)
+    db_busy_timeout: float = 10.0     # seconds a write waits for a locked database (WATCHER_DB_BUSY_TIMEOUT)
 
     @property
     def redacted_smtp_url(self) -> str | None:
@@ -64,6 +66,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=_smtp_password(env, smtp, problems),
         sender=_sender(_get(env, "WATCHER_SENDER"), problems),
         log_level=_log_level(_get(env, "WATCHER_LOG_LEVEL"), problems),
+        fetch_timeout=_seconds(env, "WATCHER_FETCH_TIMEOUT", 60.0, problems),
+        db_busy_timeout=_seconds(env, "WATCHER_DB_BUSY_TIMEOUT", 10.0, problems),
     )
     if problems:
         error = ConfigError(problems)
@@ -156,3 +160,18 @@ def _log_level(value: str | None, problems: list[str]) -> str:
         problems.append(f"WATCHER_LOG_LEVEL: {value!r} is not one of {', '.join(LOG_LEVELS)}")
         return "INFO"
     return level
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    """A duration setting in seconds (0 < s <= 3600); the default when unset."""
+    value = _get(env, name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        problems.append(f"{name}: {value!r} is not a number of seconds from 0 to 3600")
+        return default
+    return seconds

@@ -7,7 +7,8 @@ CLI command can share the file. Every write is one short transaction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, bindparam, event, func, insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from watcher.config import Feed
@@ -70,57 +72,124 @@ class OutboxMessage:
     created_at: datetime
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.close()
+def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
+    """The per-connection settings: WAL, foreign keys, and how long to wait for a lock."""
+    def connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cur.close()
+    return connect
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, busy_timeout: float = 10.0) -> Engine:
     """Engine with the settings each backend needs; creates the SQLite file's folder."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
     return engine
+
+
+def _migration_engine(url: str, busy_timeout: float) -> Engine:
+    """SQLite engine whose transactions really include DDL (SQLAlchemy's pysqlite recipe).
+
+    Python's sqlite3 commits each CREATE/ALTER on its own, so a migration failing half-way
+    would keep half a schema. Here the driver's own transaction handling is off and every
+    transaction starts with BEGIN IMMEDIATE: the whole upgrade commits or rolls back."""
+    engine = create_engine(url, poolclass=NullPool)
+    pragmas = _sqlite_pragmas(busy_timeout)
+
+    def connect(dbapi_conn: Any, record: Any) -> None:
+        pragmas(dbapi_conn, record)
+        dbapi_conn.isolation_level = None
+
+    event.listen(engine, "connect", connect)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+def _db_error(exc: SQLAlchemyError, busy_timeout: float) -> str:
+    """The database's complaint in words an operator acts on."""
+    text = str(getattr(exc, "orig", None) or exc)
+    if "locked" in text or "busy" in text:
+        return f"database is locked: another process held it longer than {busy_timeout:g} s"
+    if "full" in text:
+        return "database or disk is full"
+    return f"{type(exc).__name__}: {text}"
 
 
 class Store:
     """Typed reads and writes over the database; opening it applies pending migrations."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_timeout: float = 10.0) -> None:
         self.url = url
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()     # the open transaction() of each thread
         try:
-            self.engine = make_engine(url)
+            self.engine = make_engine(url, busy_timeout)
             self.migrate()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open database: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from exc
+            raise StoreError(f"cannot open database: {_db_error(exc, busy_timeout)}") from exc
+        except Exception as exc:   # a broken migration: say so plainly; -v shows the traceback
+            raise StoreError(f"database migration failed, the schema is unchanged: "
+                             f"{type(exc).__name__}: {exc}") from exc
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision; each migration is its own transaction."""
+        """Bring the schema to the newest revision in one transaction: all of it or none.
+
+        A migration that fails leaves the old schema and data exactly as they were."""
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        sqlite = self.engine.dialect.name == "sqlite"
+        engine = _migration_engine(self.url, self.busy_timeout) if sqlite else self.engine
+        try:
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One transaction: committed on success, rolled back on any error."""
+        """One transaction: committed on success, rolled back on any error.
+
+        Inside `transaction()` it is that transaction's session: the outer block commits."""
+        current: Session | None = getattr(self._local, "session", None)
+        if current is not None:
+            yield current
+            return
         with Session(self.engine, expire_on_commit=False) as s:
             try:
                 yield s
                 s.commit()
             except OperationalError as exc:
                 s.rollback()
-                raise StoreError(f"database write failed: {exc.orig}") from exc
+                raise StoreError(f"{_db_error(exc, self.busy_timeout)}: nothing was written; "
+                                 "the next cycle retries") from exc
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several writes as one transaction: a crash or an error keeps all of them or none.
+
+        A feed's new items, their matches and its validators go together, so a kill between
+        them can never leave items without matches or validators ahead of unstored items."""
+        if getattr(self._local, "session", None) is not None:
+            yield                           # already inside one: it decides
+            return
+        with self.session() as s:
+            self._local.session = s
+            try:
+                yield
+            finally:
+                self._local.session = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -182,7 +251,8 @@ class Store:
                         content_hash=func.coalesce(bindparam("hash"), t.c.content_hash),
                         last_status=bindparam("status"), last_error=None, failures=0,
                         last_attempt_at=now, last_success_at=now, next_due_at=bindparam("due")))
-        params = [dict(fid=p.feed_id, etag=p.etag, lm=p.last_modified, hash=p.content_hash,
+        params = [dict(fid=p.feed_id, etag=p.etag or None, lm=p.last_modified or None,
+                       hash=p.content_hash or None,
                        status=p.status, due=p.next_due) for p in polls]
         with self.session() as s:
             s.connection().execute(stmt, params)

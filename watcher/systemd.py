@@ -14,6 +14,9 @@ def notify(message: str) -> bool:
     if address.startswith("@"):
         address = "\0" + address[1:]        # abstract socket namespace
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        # A receiver that stopped reading fills its queue and a send would block forever,
+        # taking the heartbeat thread (and a clean stop) with it: never wait, drop instead.
+        sock.setblocking(False)
         try:
             sock.connect(address)
             sock.sendall(message.encode())

@@ -1,0 +1,270 @@
+"""The database locked by another process, or the disk full: a clear error, nothing half-kept.
+
+Each case polls real feeds into a real SQLite file, makes the write fail, checks that the
+error reads plainly (one log line in the service, one line from the CLI, no traceback), that
+nothing of the failed write remains and the feeds stay due, then clears the condition and
+checks that the next poll stores everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from tests.feedserver import FeedServer
+from tests.test_pipeline import context, serve_fixtures, write_config
+from watcher.errors import StoreError
+from watcher.scheduler import Service
+from watcher.service import Context, poll
+
+BUSY = "0.3"          # seconds a write waits for the lock before giving up (default 10)
+ITEMS = 9             # what the three fixture feeds hold
+BIG = 60              # items of the feed that needs new pages in the database
+
+
+def big_feed(n: int = BIG) -> bytes:
+    """n items with 2 KB summaries: storing them has to grow the database file."""
+    items = "".join(f"<item><title>Report {i} from Astana</title><guid>big-{i}</guid>"
+                    f"<link>https://big.example.com/{i}</link><description>{'word ' * 400}"
+                    f"</description></item>" for i in range(n))
+    return f'<rss version="2.0"><channel><title>big</title>{items}</channel></rss>'.encode()
+
+
+def snapshot(db: Path) -> tuple[int, int, list[tuple[Any, ...]]]:
+    """Items, matches and every feed's state, read by a connection of our own."""
+    with sqlite3.connect(db) as conn:
+        items = conn.execute("SELECT count(*) FROM item").fetchone()[0]
+        matches = conn.execute("SELECT count(*) FROM match").fetchone()[0]
+        feeds = conn.execute("SELECT feed_id, etag, content_hash, failures, last_attempt_at, "
+                             "next_due_at FROM feed_state ORDER BY feed_id").fetchall()
+    conn.close()
+    return items, matches, feeds
+
+
+@pytest.fixture
+def ctx(feed_server: FeedServer, state_env: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> Iterator[Context]:
+    monkeypatch.setenv("WATCHER_DB_BUSY_TIMEOUT", BUSY)
+    serve_fixtures(feed_server)
+    c = context(write_config(tmp_path, feed_server))
+    yield c
+    c.store.close()
+
+
+@pytest.fixture
+def locked(state_env: Path, ctx: Context) -> Iterator[sqlite3.Connection]:
+    """Another process's connection holding the write lock (BEGIN EXCLUSIVE) until released."""
+    conn = sqlite3.connect(state_env / "watcher.db", isolation_level=None)
+    conn.execute("BEGIN EXCLUSIVE")
+    yield conn
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    conn.close()
+
+
+def test_a_locked_database_stops_the_poll_cleanly_and_the_next_one_recovers(
+        ctx: Context, locked: sqlite3.Connection, state_env: Path) -> None:
+    before = snapshot(state_env / "watcher.db")
+    with pytest.raises(StoreError, match=r"poll stopped at feed \w+: database is locked: "
+                                         r"another process held it longer than 0\.3 s"):
+        asyncio.run(poll(ctx))
+    locked.execute("ROLLBACK")
+    assert snapshot(state_env / "watcher.db") == before     # nothing kept, every feed still due
+    report = asyncio.run(poll(ctx))
+    assert report.new_items == ITEMS and not report.failed
+    items, matches, _ = snapshot(state_env / "watcher.db")
+    assert items == ITEMS and matches > 0
+
+
+def test_the_service_logs_one_line_for_a_locked_database_and_keeps_running(
+        ctx: Context, locked: sqlite3.Connection, caplog: pytest.LogCaptureFixture) -> None:
+    job = Service(ctx, ctx.settings.config_path)._guard(Service(ctx, ctx.settings.config_path).poll)
+    with caplog.at_level(logging.ERROR, logger="watcher"):
+        job()                                                 # type: ignore[operator]
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.getMessage().startswith("poll failed: poll stopped at feed ")
+    assert "database is locked" in record.getMessage() and record.exc_info is None
+
+
+def test_watcher_poll_on_a_locked_database_prints_one_line_and_exits_1(
+        ctx: Context, locked: sqlite3.Connection, state_env: Path) -> None:
+    env = {**os.environ, "WATCHER_STATE_DIR": str(state_env), "WATCHER_DB_BUSY_TIMEOUT": BUSY}
+    result = subprocess.run([sys.executable, "-m", "watcher", "poll", "--config",
+                             str(ctx.settings.config_path)], capture_output=True, text=True,
+                            env=env, timeout=60, check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "database is locked: another process held it longer than 0.3 s" in \
+        result.stderr.splitlines()[-1]
+
+
+def test_a_full_database_keeps_nothing_half_written_and_recovers(
+        ctx: Context, state_env: Path, feed_server: FeedServer) -> None:
+    """SQLite's max_page_count makes the file 'full' exactly as a full disk does (SQLITE_FULL)."""
+    feed_server.add("/wire.rss", big_feed())
+    db = state_env / "watcher.db"
+    with sqlite3.connect(db) as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.close()
+
+    def cap(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA max_page_count={pages}")
+
+    event.listen(ctx.store.engine, "connect", cap)
+    ctx.store.engine.dispose()                  # new connections, each with the cap
+    before = snapshot(db)
+    with pytest.raises(StoreError, match="database or disk is full: nothing was written"):
+        asyncio.run(poll(ctx))
+    # Feeds are stored as they arrive: a small one may fit and be stored whole; the one that
+    # did not fit (wire) has nothing written, not its items, not its validators.
+    after = snapshot(db)
+    assert [f for f in after[2] if f[0] == "wire"] == [f for f in before[2] if f[0] == "wire"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM item WHERE feed_id = 'wire'").fetchone() == (0,)
+    conn.close()
+    event.remove(ctx.store.engine, "connect", cap)
+    ctx.store.engine.dispose()
+    asyncio.run(poll(ctx))
+    assert snapshot(db)[0] == BIG + ITEMS - 4                     # wire's own 4 are replaced
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 3 MiB tmpfs; skipped where mounting is not allowed (not root, no CAP_SYS_ADMIN)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the disk says ENOSPC; return it (delete it to free the space)."""
+    filler = disk / "filler"
+    with filler.open("wb") as out:
+        for _ in range(1024):                   # 64 MiB at most: the disk is 3
+            try:
+                out.write(b"\0" * 65536)
+                out.flush()
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+                break
+    return filler
+
+
+def test_a_full_disk_keeps_nothing_half_written_and_recovers(
+        tiny_disk: Path, feed_server: FeedServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, state_env: Path) -> None:
+    state = tiny_disk / "state"
+    monkeypatch.setenv("WATCHER_STATE_DIR", str(state))
+    serve_fixtures(feed_server)
+    feed_server.add("/wire.rss", big_feed())
+    c = context(write_config(tmp_path, feed_server))
+    try:
+        with sqlite3.connect(state / "watcher.db") as conn:   # an empty WAL: any write needs space
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        filler = fill(tiny_disk)
+        before = snapshot(state / "watcher.db")
+        with pytest.raises(StoreError, match="database or disk is full"):
+            asyncio.run(poll(c))
+        assert snapshot(state / "watcher.db") == before
+        filler.unlink()
+        assert asyncio.run(poll(c)).new_items == BIG + ITEMS - 4
+        with sqlite3.connect(state / "watcher.db") as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        conn.close()
+    finally:
+        c.store.close()
+
+
+BROKEN_MIGRATION = '''"""A migration that fails half-way (test only)."""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "9999_broken"
+down_revision = {head!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half", sa.Column("id", sa.Integer(), primary_key=True))
+    with op.batch_alter_table("item") as batch:
+        batch.add_column(sa.Column("extra", sa.String()))
+    op.execute("UPDATE item SET title = 'overwritten'")
+    raise RuntimeError("bug in the middle of a migration")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_failed_migration_leaves_the_old_schema_and_data_intact(
+        ctx: Context, state_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from watcher import store
+    asyncio.run(poll(ctx))
+    ctx.store.close()
+    db = state_env / "watcher.db"
+
+    def schema() -> tuple[list[Any], list[Any], list[Any]]:
+        with sqlite3.connect(db) as conn:
+            found = (conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall(),
+                     conn.execute("SELECT version_num FROM alembic_version").fetchall(),
+                     conn.execute("SELECT id, title FROM item ORDER BY id").fetchall())
+        conn.close()
+        return found
+
+    before = schema()
+    migrations = tmp_path / "migrations"
+    shutil.copytree(store.MIGRATIONS, migrations)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(migrations))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    (migrations / "versions" / "9999_broken.py").write_text(BROKEN_MIGRATION.format(head=head))
+    monkeypatch.setattr(store, "MIGRATIONS", migrations)
+    with pytest.raises(StoreError, match="database migration failed, the schema is unchanged: "
+                                         "RuntimeError: bug in the middle of a migration"):
+        store.Store(ctx.settings.database_url)
+    assert schema() == before
+    monkeypatch.undo()
+    assert store.Store(ctx.settings.database_url).count_items() == ITEMS
+
+
+def test_a_backup_taken_while_running_restores_to_a_working_database(
+        ctx: Context, state_env: Path, tmp_path: Path) -> None:
+    """deploy/README.md's backup: SQLite's online backup of the live file, then a restore."""
+    asyncio.run(poll(ctx))                          # the service's connection stays open
+    backup = tmp_path / "backup.db"
+    live = sqlite3.connect(state_env / "watcher.db")
+    target = sqlite3.connect(backup)
+    live.backup(target)
+    live.close()
+    target.close()
+    restored = tmp_path / "restored" / "watcher.db"
+    restored.parent.mkdir()
+    shutil.copy(backup, restored)
+    from watcher.store import Store
+    store = Store(f"sqlite:///{restored}")          # opens, migrates (nothing to do), reads
+    assert store.count_items() == ITEMS
+    assert {f.feed_id for f in store.feed_health()} == {"wire", "regional", "gazette"}
+    store.close()
