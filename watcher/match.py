@@ -6,13 +6,13 @@ an item's words; each indicator's rule is then decided from that set of hits.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from watcher.config import Config, Indicator, Rule
 from watcher.models import Certainty, Hit, Match
-from watcher.text import normalise, split_words, words
+from watcher.text import words
 
 FIELDS = ("title", "summary")
 
@@ -60,10 +60,12 @@ class _TermIndex:
         self.prefix_lengths = sorted({len(w) for w in self.prefix})
         self._memo: dict[str, list[Term]] = {}
 
-    def find(self, fields: dict[str, list[str]]) -> Found:
+    def find(self, fields: dict[str, list[str]], starting: dict[str, list[Term]]) -> Found:
+        """Where each term starts, per field, given `starting` (see `starting`)."""
         found: Found = {}
         for field, toks in fields.items():
-            for tok, terms in self._starting(toks).items():
+            for tok in starting.keys() & set(toks):
+                terms = starting[tok]
                 for i in _positions(toks, tok):
                     for term in terms:
                         if len(term.parts) == 1 or _matches_at(term, toks, i):
@@ -73,13 +75,13 @@ class _TermIndex:
                 positions.sort()
         return found
 
-    def _starting(self, toks: list[str]) -> dict[str, list[Term]]:
-        """The distinct words of a field that start at least one term, with those terms."""
+    def starting(self, distinct: set[str]) -> dict[str, list[Term]]:
+        """The words among `distinct` that start at least one term, with those terms."""
         memo = self._memo
         if len(memo) > self.MEMO:
             memo.clear()
         out = {}
-        for tok in set(toks):
+        for tok in distinct:
             terms = memo.get(tok)
             if terms is None:
                 terms = memo[tok] = self._candidates(tok)
@@ -125,15 +127,6 @@ def _gate(rule: Rule) -> list[frozenset[str]]:
     return gate
 
 
-def _key_words(rule: Rule) -> list[str]:
-    """For the clause whose shortest key is longest (a proxy for rarest): the longest word of
-    each of its terms. Text in which none of them occurs cannot satisfy the rule."""
-    clauses = [list(group) for group in rule.all] + ([list(rule.any)] if rule.any else [])
-    clauses += [list(side) for near in rule.near for side in (near.a, near.b)]
-    keyed = [[max((w for w, _ in compile_term(t).parts), key=len) for t in c] for c in clauses]
-    return max(keyed, key=lambda keys: min(map(len, keys)))
-
-
 def _rule_terms(rule: Rule) -> list[str]:
     out = [t for group in rule.all for t in group] + list(rule.any) + list(rule.none)
     for near in rule.near:
@@ -155,33 +148,31 @@ class Matcher:
             gate = _gate(ind.match)
             for term in set(_rule_terms(ind.match)):
                 self.gates[term].append((ind, gate))
-        # Most items name nothing any rule needs: one regex pass over their normalised text
-        # finds that out before they are split into words. Every indicator contributes one
-        # word of each term of one clause it cannot match without (its most selective one).
-        keys = {w for ind in self.indicators for w in _key_words(ind.match)}
-        self.prefilter = re.compile("|".join(map(re.escape, sorted(keys, key=lambda w: (-len(w), w)))))
 
     def match(self, title: str, summary: str = "") -> list[Match]:
         """Every indicator the text is evidence for, strongest first."""
-        title, summary = normalise(title), normalise(summary)
-        if not (self.prefilter.search(title) or self.prefilter.search(summary)):
+        fields = {"title": words(title), "summary": words(summary)}
+        # Most items name nothing a rule needs. Decide that from their distinct words before
+        # looking for positions: the terms those words start are every term that can hit.
+        starting = self.index.starting(set(fields["title"]).union(fields["summary"]))
+        if not starting or not self._gated({t.text for ts in starting.values() for t in ts}):
             return []
-        fields = {"title": split_words(title), "summary": split_words(summary)}
-        found = self.index.find(fields)
-        if not found:
-            return []
-        hit = found.keys()
-        # Only indicators with a hit in every required clause can match: decide those,
-        # in config order (the order of equally strong matches).
-        passed = {ind.id for term in hit for ind, gate in self.gates.get(term, ())
-                  if all(not g.isdisjoint(hit) for g in gate)}
+        found = self.index.find(fields, starting)
+        passed = self._gated(found.keys())
         if not passed:
             return []
+        # Only indicators with a hit in every required clause can match: decide those,
+        # in config order (the order of equally strong matches).
         candidates = [ind for ind in self.indicators if ind.id in passed]
         certainty, cues = self._certainty(found)
         out = [m for ind in candidates
                if (m := _decide(ind, found, fields, certainty, cues)) is not None]
         return sorted(out, key=lambda m: -m.strength)
+
+    def _gated(self, hit: Collection[str]) -> set[str]:
+        """Indicators with a hit in every clause their rule cannot match without."""
+        return {ind.id for term in hit for ind, gate in self.gates.get(term, ())
+                if all(not g.isdisjoint(hit) for g in gate)}
 
     def _certainty(self, found: Found) -> tuple[Certainty, tuple[str, ...]]:
         """The title speaks first; a cue only in the summary counts when the title has none."""

@@ -45,6 +45,8 @@ def _controls_to_spaces(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Unicode NFKC, case-folded, invisible characters removed: the form every rule sees."""
+    if text.isascii():                  # NFKC is the identity, casefold is lower, nothing to drop
+        return text.lower()
     text = _drop_invisible(unicodedata.normalize("NFKC", text)).casefold()
     return text.translate(_FOLD) if _FOLD_RE.search(text) else text
 
