@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import gc
 import logging
 import multiprocessing
 import os
@@ -45,6 +46,10 @@ class ParseWorkers:
         """Start the processes now, before the caller starts threads (see the module doc)."""
         if self.processes > 0:
             method = "fork" if threading.active_count() == 1 else "spawn"
+            if method == "fork":
+                # Objects that exist now move to a generation the collector never visits, so
+                # the children's collections do not write to (and copy) the parent's pages.
+                gc.freeze()
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 self.processes, mp_context=multiprocessing.get_context(method))
             if method == "fork":   # the pool forks all its workers on the first submit
@@ -56,6 +61,7 @@ class ParseWorkers:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            gc.unfreeze()
 
     async def parse(self, feed_id: str, body: bytes, *, content_type: str | None,
                     base_url: str, lang: str | None) -> ParsedFeed:
