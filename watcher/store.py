@@ -229,19 +229,17 @@ class Store:
                     etag: str | None, last_modified: str | None, content_hash: str | None,
                     stored: int) -> None:
         """A successful poll: validators remembered, failure streak cleared."""
-        with self.session() as s:
-            row = s.get(FeedStateRow, feed_id)
-            if row is None:
-                return
-            row.etag, row.last_modified = etag or row.etag, last_modified or row.last_modified
-            row.content_hash = content_hash or row.content_hash
-            row.last_status, row.last_error, row.failures = status, None, 0
-            row.last_attempt_at, row.last_success_at, row.next_due_at = now, now, next_due
-            row.items_total += stored
+        self._record_polls([UnchangedFeed(feed_id, status, etag, last_modified, content_hash,
+                                          next_due)], now, stored)
 
     def record_unchanged(self, polls: list[UnchangedFeed], now: datetime) -> None:
         """Many unchanged polls in one statement and one transaction (what record_poll does
         for each, minus the item count): a warm cycle of 5,000 feeds is one write, not 5,000."""
+        self._record_polls(polls, now, 0)
+
+    def _record_polls(self, polls: list[UnchangedFeed], now: datetime, stored: int) -> None:
+        """One UPDATE (executemany) on the Core table: the ORM's load-then-flush of each row
+        cost ~2 ms a feed (profile of a cold 1,000-feed poll)."""
         if not polls:
             return
         t = FeedStateRow.__table__  # type: ignore[attr-defined]
@@ -250,10 +248,11 @@ class Store:
                         last_modified=func.coalesce(bindparam("lm"), t.c.last_modified),
                         content_hash=func.coalesce(bindparam("hash"), t.c.content_hash),
                         last_status=bindparam("status"), last_error=None, failures=0,
-                        last_attempt_at=now, last_success_at=now, next_due_at=bindparam("due")))
-        params = [dict(fid=p.feed_id, etag=p.etag or None, lm=p.last_modified or None,
-                       hash=p.content_hash or None,
-                       status=p.status, due=p.next_due) for p in polls]
+                        last_attempt_at=now, last_success_at=now, next_due_at=bindparam("due"),
+                        items_total=t.c.items_total + stored))
+        params = [{"fid": p.feed_id, "etag": p.etag or None, "lm": p.last_modified or None,
+                   "hash": p.content_hash or None, "status": p.status, "due": p.next_due}
+                  for p in polls]
         with self.session() as s:
             s.connection().execute(stmt, params)
 
@@ -290,10 +289,11 @@ class Store:
                      host=_host(i), published=i.published, seen_at=now, lang=i.lang,
                      source=i.source) for i in unique]
         # One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: only new rows come back.
-        stmt = self._insert_ignore(ItemRow, ["feed_id", "key"]).returning(
-            ItemRow.id, ItemRow.feed_id, ItemRow.key)
+        # On the Core table: the ORM's bulk path cost ~15 µs a row in bookkeeping (profile).
+        t = ItemRow.__table__  # type: ignore[attr-defined]
+        stmt = self._insert_ignore(t, ["feed_id", "key"]).returning(t.c.id, t.c.feed_id, t.c.key)
         with self.session() as s:
-            ids = {(fid, key): rid for rid, fid, key in s.execute(stmt, rows)}
+            ids = {(fid, key): rid for rid, fid, key in s.connection().execute(stmt, rows)}
         return [StoredItem(ids[(i.feed_id, i.key)], i, r["host"], now)  # type: ignore[arg-type]
                 for i, r in zip(unique, rows) if (i.feed_id, i.key) in ids]
 
