@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--send", action="store_true", help="write it to the outbox and deliver now")
     mode.add_argument("--preview", type=Path, metavar="FILE", help="write the HTML a recipient would see; nothing is sent")
     dg.add_argument("--since", type=date.fromisoformat, metavar="DATE", help="count events new since DATE (YYYY-MM-DD)")
+    dg.add_argument("--full", action="store_true", help="with --preview: the full report (no list cut)")
     ck = sub.add_parser("check", parents=[common], help="validate indicators.yaml and run its examples")
     ck.add_argument("path", nargs="?", type=Path)
     st = sub.add_parser("status", parents=[common], help="criterion, evidence per indicator, feed health")
@@ -157,16 +158,15 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from watcher.render import render_digest
-    from watcher.report import build_digest
-    from watcher.service import deliver_pending, judge, period_of, prepare_digest
+    from watcher.service import deliver_pending, digest_report, period_of, prepare_digest
     ctx = _context(args)
     now = ctx.clock()
     since = datetime.combine(args.since, time(0), tzinfo=timezone.utc) if args.since else None
+    if args.full and not args.preview:
+        raise WatcherError("--full goes with --preview FILE")
     if args.preview:
         since = since or ctx.store.last_digest_at()
-        events, verdict = judge(ctx, now)
-        report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(),
-                              period=period_of(ctx.config, now), now=now, since=since)
+        report = digest_report(ctx, now, period_of(ctx.config, now), since, full=args.full)
         _subject, _text, html = render_digest(report, ctx.config)
         args.preview.write_text(html, encoding="utf-8")
         print(f"wrote {args.preview}")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from watcher.config import Config, Feed
 from watcher.criterion import evaluate
@@ -24,7 +25,7 @@ from watcher.match import Matcher
 from watcher.models import CriterionVerdict, Event
 from watcher.parse import parse_feed
 from watcher.render import render_digest
-from watcher.report import build_digest
+from watcher.report import DigestReport, History, Silence, Undelivered, build_digest
 from watcher.score import score_events
 from watcher.settings import Settings
 from watcher.store import Store
@@ -46,6 +47,7 @@ class Context:
     store: Store
     matcher: Matcher
     clock: Callable[[], datetime] = utcnow
+    run_id: int | None = None        # this process's service_run row, when it is the service
 
     @classmethod
     def open(cls, config: Config, settings: Settings,
@@ -107,6 +109,8 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, now: datetime, report
     except FeedError as exc:
         _record_failure(ctx, feed, exc, now, report, rows)
         return
+    if parsed.warning:
+        ctx.store.record_issue(feed.id, now, parsed.warning)
     new = ctx.store.add_items(parsed.items, now)
     matches = {s.id: ctx.matcher.match(s.item.title, s.item.summary) for s in new}
     report.matches += ctx.store.add_matches({k: v for k, v in matches.items() if v})
@@ -130,6 +134,18 @@ def _record_failure(ctx: Context, feed: Feed, exc: FeedError, now: datetime, rep
     report.failed[feed.id] = exc.reason
     log.warning("feed %s failed (%d in a row): %s; next try %s%s", feed.id, failures, exc.reason,
                 f"{next_due:%Y-%m-%d %H:%M} UTC", " — retired (410 Gone)" if retire else "")
+
+
+def start_run(ctx: Context, mode: str) -> None:
+    """Record that the service started: the digest's uptime is built from these rows."""
+    import os
+    ctx.run_id = ctx.store.record_start(ctx.clock(), os.getpid(), mode)
+
+
+def mark_alive(ctx: Context) -> None:
+    """The run is alive now; a SIGKILL loses at most the time since the last call."""
+    if ctx.run_id is not None:
+        ctx.store.touch_run(ctx.run_id, ctx.clock())
 
 
 def judge(ctx: Context, now: datetime | None = None) -> tuple[list[Event], CriterionVerdict]:
@@ -165,29 +181,81 @@ def message_id(kind: str, period: str, recipient: str, sender: str) -> str:
     return f"<{kind}.{period}.{digest}@{domain}>"
 
 
+def history(ctx: Context, since: datetime | None, now: datetime) -> History:
+    """What the digest reports beyond events: transitions, uptime, problems, silences."""
+    if ctx.run_id is not None:
+        ctx.store.touch_run(ctx.run_id, now)
+    floor = since or datetime.min.replace(tzinfo=timezone.utc)
+    undelivered = [Undelivered(m.kind, m.period, m.recipient, m.last_error or "", m.attempts)
+                   for m in ctx.store.messages("failed") if m.created_at >= floor]
+    return History(ctx.store.transition_log(), ctx.store.service_runs(since),
+                   ctx.store.issues(since), undelivered,
+                   [Silence(i, u, r) for i, u, r, _ in ctx.store.silences(now)])
+
+
+def digest_report(ctx: Context, now: datetime, period: str, since: datetime | None,
+                  full: bool = False) -> DigestReport:
+    """The digest model as of now; the email's lists point at the full report."""
+    events, verdict = judge(ctx, now)
+    report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(), period=period,
+                          now=now, since=since, history=history(ctx, since, now), full=full)
+    name = report_name(period)
+    if ctx.settings.report_url:
+        report.report_link = f"{ctx.settings.report_url}/{name}"
+    else:
+        report.report_path = str(ctx.settings.reports_dir / name)
+    return report
+
+
+def report_name(period: str) -> str:
+    return f"digest-{period}.html"
+
+
+def write_full_report(ctx: Context, now: datetime, period: str, since: datetime | None) -> Path:
+    """The .html report with every event (what "and N more" points at), written atomically."""
+    from watcher.deliver import _write_atomically   # the outbox's atomic write, reused
+    _subject, _text, html = render_digest(digest_report(ctx, now, period, since, full=True), ctx.config)
+    path = ctx.settings.reports_dir / report_name(period)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, html.encode("utf-8"))
+    return path
+
+
+def email_row(ctx: Context, *, kind: str, period: str, recipient: str, subject: str, text: str,
+              html: str, now: datetime) -> dict[str, object]:
+    """The outbox row of one email: full RFC 822 bytes, so a retry sends the same message."""
+    sender = ctx.settings.sender or ctx.config.digest.sender
+    domain = sender.rsplit("@", 1)[-1].strip(">")
+    mid = message_id(kind, period, recipient, sender)
+    msg = Message(mid, sender, recipient, subject, text, html,
+                  {"List-Id": f"watcher {kind}s <{kind}.{domain}>",
+                   "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All",
+                   "Precedence": "bulk", "X-Watcher-Period": period}, now)
+    return {"recipient": recipient, "message_id": mid, "subject": subject,
+            "raw": bytes(build_email(msg))}
+
+
 def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | None = None,
                    since: datetime | None = None) -> int:
     """Write this period's digest to the outbox for each recipient, once; returns how many.
 
-    'New' means seen since the previous digest, or since `since` when given."""
+    'New' means seen since the previous digest, or since `since` when given. The full
+    report (every event) is written first, so the email's "and N more" never points at
+    nothing."""
     now = now or ctx.clock()
     period = period or period_of(ctx.config, now)
     if ctx.store.has_message("digest", period):
         return 0
-    events, verdict = judge(ctx, now)
-    report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(), period=period,
-                          now=now, since=since or ctx.store.last_digest_at())
+    since = since or ctx.store.last_digest_at()
+    write_full_report(ctx, now, period, since)
+    report = digest_report(ctx, now, period, since)
     subject, text, html = render_digest(report, ctx.config)
-    sender = ctx.settings.sender or ctx.config.digest.sender
     written = 0
     for rcpt in ctx.config.digest.recipients:
-        mid = message_id("digest", period, rcpt, sender)
-        msg = Message(mid, sender, rcpt, subject, text, html,
-                      {"List-Id": f"watcher digest <digest.{sender.rsplit('@', 1)[-1]}>",
-                       "Auto-Submitted": "auto-generated", "X-Watcher-Period": period}, now)
-        written += ctx.store.enqueue(kind="digest", period=period, recipient=rcpt, message_id=mid,
-                                     subject=subject, raw=bytes(build_email(msg)), now=now)
-    log.info("digest %s: %s; %d message(s) written to the outbox", period, verdict.state.value, written)
+        row = email_row(ctx, kind="digest", period=period, recipient=rcpt, subject=subject,
+                        text=text, html=html, now=now)
+        written += ctx.store.enqueue(kind="digest", period=period, now=now, **row)  # type: ignore[arg-type]
+    log.info("digest %s: %s; %d message(s) written to the outbox", period, report.state, written)
     return written
 
 
@@ -218,6 +286,8 @@ def deliver_pending(ctx: Context, now: datetime | None = None) -> tuple[int, int
 
 def run_once(ctx: Context) -> tuple[PollReport, CriterionVerdict, tuple[int, int]]:
     """One full cycle: poll, judge, write the digest due (if not yet written), deliver."""
+    if ctx.run_id is None:
+        start_run(ctx, "once")
     report = asyncio.run(poll(ctx))
     _, verdict = judge(ctx)
     prepare_digest(ctx)

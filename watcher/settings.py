@@ -36,6 +36,13 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     sender: str | None = None
     log_level: str = "INFO"
+    report_url: str | None = None     # where state_dir/reports is published, if anywhere
+    notify_urls: tuple[str, ...] = field(default=(), repr=False)   # Apprise URLs hold tokens
+
+    @property
+    def reports_dir(self) -> Path:
+        """Full digest reports (every event, not cut) as .html files, one per period."""
+        return self.state_dir / "reports"
 
     @property
     def redacted_smtp_url(self) -> str | None:
@@ -64,6 +71,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=_smtp_password(env, smtp, problems),
         sender=_sender(_get(env, "WATCHER_SENDER"), problems),
         log_level=_log_level(_get(env, "WATCHER_LOG_LEVEL"), problems),
+        report_url=_report_url(_get(env, "WATCHER_REPORT_URL"), problems),
+        notify_urls=tuple((_get(env, "WATCHER_NOTIFY_URLS") or "").replace(",", " ").split()),
     )
     if problems:
         error = ConfigError(problems)
@@ -156,3 +165,13 @@ def _log_level(value: str | None, problems: list[str]) -> str:
         problems.append(f"WATCHER_LOG_LEVEL: {value!r} is not one of {', '.join(LOG_LEVELS)}")
         return "INFO"
     return level
+
+
+def _report_url(value: str | None, problems: list[str]) -> str | None:
+    """WATCHER_REPORT_URL: the http(s) base where state_dir/reports is served (no trailing /)."""
+    if value is None:
+        return None
+    if urlsplit(value).scheme not in ("http", "https"):
+        problems.append(f"WATCHER_REPORT_URL: {value!r} is not an http(s) URL")
+        return None
+    return value.rstrip("/")
