@@ -31,6 +31,8 @@ from watcher.settings import SMTP_PORTS, Settings
 _OWN_HEADERS = frozenset({"from", "to", "subject", "date", "message-id", "mime-version",
                           "content-type", "content-transfer-encoding"})
 _HEADER_NAME = re.compile(r"[!-9;-~]+")        # RFC 5322 ftext: printable ASCII but ':'
+# Bidi overrides and isolates would let feed text reorder what a subject line shows.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._@+-]")
 # "530 Authentication required" comes at MAIL FROM but means our setup lacks a login (RFC 4954).
 AUTH_REQUIRED = 530
@@ -68,7 +70,8 @@ def build_email(msg: Message) -> EmailMessage:
 
 def _clean_header(value: str) -> str:
     """One line of printable text: feed text reaches the subject, so CR/LF must never pass."""
-    chars = (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in value)
+    chars = (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in value
+             if c not in _BIDI_CONTROLS)
     return " ".join("".join(chars).split())
 
 
