@@ -112,11 +112,12 @@ class Chromium:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result["result"].get("value")
 
-    def screenshot(self, full_page: bool = True) -> bytes:
-        """PNG of the page, the whole document height when `full_page`."""
+    def screenshot(self, full_page: bool = True, max_height: int | None = None) -> bytes:
+        """PNG of the page, the whole document height when `full_page` (up to `max_height`)."""
         params: dict[str, Any] = {"format": "png"}
         if full_page:
             height = int(self.evaluate("document.documentElement.scrollHeight"))
+            height = min(height, max_height or height)
             params.update(captureBeyondViewport=True,
                           clip={"x": 0, "y": 0, "width": self.width, "height": height, "scale": 1})
         return base64.b64decode(self.call("Page.captureScreenshot", **params)["data"])
