@@ -20,6 +20,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from watcher.alerts import AlertReport
 from watcher.charts import BAR_HEIGHT, Spark
 from watcher.config import Config
 from watcher.errors import WatcherError
@@ -125,3 +126,15 @@ def render_digest(report: DigestReport, config: Config) -> tuple[str, str, str]:
     ctx = {"r": report, "config": config, "subject": subject(report, config)}
     return (ctx["subject"], env.get_template("digest.txt").render(ctx),  # type: ignore[return-value]
             inline_css(env.get_template("digest.html").render(ctx)))
+
+
+def render_alert(report: AlertReport, config: Config) -> tuple[str, str, str]:
+    """(subject, text, html) for one grouped alert; the subject names the state and what."""
+    what = ", ".join(dict.fromkeys(line.subject if line.event else f"criterion → {report.state}"
+                                   for line in report.lines))
+    subject = fit_subject(config.alerts.subject.format(state=report.state, what=what),
+                          report.state)
+    env = environment()
+    ctx = {"a": report, "config": config, "subject": subject}
+    return (subject, env.get_template("alert.txt").render(ctx),
+            inline_css(env.get_template("alert.html").render(ctx)))

@@ -22,8 +22,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from watcher.config import load_config
 from watcher.errors import ConfigError, WatcherError
 from watcher.match import Matcher
-from watcher.service import (Context, deliver_pending, judge, mark_alive, poll, prepare_digest,
-                             start_run)
+from watcher.service import (Context, deliver_pending, mark_alive, poll, prepare_alerts,
+                             prepare_digest, start_run)
 from watcher.systemd import notify, watchdog_interval
 
 log = logging.getLogger("watcher")
@@ -81,14 +81,19 @@ class Service:
                            timezone=d.tz)
 
     def poll(self) -> None:
-        asyncio.run(poll(self.ctx))
+        """Poll due feeds; what crossed an alert rule goes out at once, not at the next tick."""
+        report = asyncio.run(poll(self.ctx))
+        if report.new_items and prepare_alerts(self.ctx):
+            deliver_pending(self.ctx)
 
     def digest(self) -> None:
         prepare_digest(self.ctx)
         deliver_pending(self.ctx)
 
     def judge(self) -> None:
-        judge(self.ctx)
+        """Daily: the criterion can change with no new item (6 and 12 months pass); alert it."""
+        if prepare_alerts(self.ctx):
+            deliver_pending(self.ctx)
 
     def outbox(self) -> None:
         deliver_pending(self.ctx)

@@ -259,6 +259,36 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
     return written
 
 
+def prepare_alerts(ctx: Context, now: datetime | None = None) -> int:
+    """Queue one grouped alert per recipient for what crossed a rule since the last cycle.
+
+    The outbox rows and the marks that stop a second alert are one transaction; returns
+    how many messages were queued."""
+    from watcher.alerts import select_alerts
+    from watcher.render import render_alert
+    now = now or ctx.clock()
+    events, verdict = judge(ctx, now)
+    silenced = {s[0] for s in ctx.store.silences(now)}
+    report = select_alerts(ctx.config, events, verdict, ctx.store.transition_log(),
+                           ctx.store.alerted(), silenced, now)
+    if not report.lines and not report.silenced:
+        return 0
+    messages = []
+    if report.lines:
+        subject, text, html = render_alert(report, ctx.config)
+        messages = [email_row(ctx, kind="alert", period=report.key, recipient=rcpt,
+                              subject=subject, text=text, html=html, now=now)
+                    for rcpt in ctx.config.alert_recipients]
+    written = ctx.store.enqueue_alert(key=report.key, messages=messages,
+                                      covered=report.covered(), now=now)
+    for line in report.silenced:
+        log.info("alert for %s silenced: %s", line.subject, line.headline)
+    if report.lines:
+        log.info("alert %s: %s; %d message(s) queued", report.key,
+                 ", ".join(line.subject for line in report.lines), written)
+    return written
+
+
 def deliver_pending(ctx: Context, now: datetime | None = None) -> tuple[int, int]:
     """Send what the outbox holds; a failure stays queued (or is marked failed if permanent)."""
     from email import message_from_bytes, policy
@@ -290,5 +320,6 @@ def run_once(ctx: Context) -> tuple[PollReport, CriterionVerdict, tuple[int, int
         start_run(ctx, "once")
     report = asyncio.run(poll(ctx))
     _, verdict = judge(ctx)
+    prepare_alerts(ctx)
     prepare_digest(ctx)
     return report, verdict, deliver_pending(ctx)
