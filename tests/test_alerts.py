@@ -111,3 +111,37 @@ def test_one_grouped_alert_reaches_a_real_smtp_server_and_is_not_repeated(
     assert prepare_alerts(later) == 0
     run_once(context(config, lambda: at("2026-03-10T08:00")))
     assert len(smtp_server.messages) == 2
+
+
+def test_a_silence_stops_alerts_not_the_digest_and_is_listed_there(
+        feed_server: Any, smtp_server: Any, state_env: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from watcher.cli import main
+    serve_fixtures(feed_server)
+    monkeypatch.setenv("WATCHER_SMTP_URL", smtp_server.url)
+    config = alert_config(tmp_path, feed_server)
+    ctx = context(config)          # first: the feeds become due at the test's clock, not today's
+    cli = ["--config", str(config)]
+    assert main(["silence", "new_signatory", "--until", "2099-01-01", "--reason",
+                 "Azerbaijan story already briefed", *cli]) == 0
+    assert main(["silence", "no_such_thing", "--until", "2099-01-01", "--reason", "x", *cli]) == 1
+    assert main(["silence", "kz_israel_deal", "--until", "2001-01-01", "--reason", "x", *cli]) == 1
+    assert main(["silence", "kz_israel_deal", "--until", "2099-01-01", *cli]) == 1   # no reason
+    capsys.readouterr()
+    assert main(["silence", "--list", *cli]) == 0
+    listed = capsys.readouterr().out
+    assert "new_signatory" in listed and "2099-01-01 00:00 UTC (active" in listed
+    assert "kz_israel_deal" not in listed
+    run_once(ctx)
+    by_period = {r.message["X-Watcher-Period"]: r.message for r in smtp_server.messages}
+    digest = by_period.pop("2026-W11")
+    (alert,) = by_period.values()
+    assert "kz_israel_deal" in alert["Subject"] and "new_signatory" not in alert["Subject"]
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "SILENCED ALERTS" in text and "Azerbaijan story already briefed" in text
+    assert "Azerbaijan joins the Abraham Accords at White House ceremony" in text   # still reported
+    assert "alerts silenced until 01 Jan 2099" in text
+    assert main(["unsilence", "new_signatory", *cli]) == 0
+    assert main(["unsilence", "new_signatory", *cli]) == 1
+    run_once(context(config, lambda: at("2026-03-10T09:00")))
+    assert len(smtp_server.messages) == 2            # the silenced happening stays quiet after

@@ -78,9 +78,25 @@ def _parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("explain", parents=[common], help="why an item matched")
     ex.add_argument("item", help="item id or URL")
     sub.add_parser("score", parents=[common], help="stateless: JSON-lines items on stdin → matches on stdout")
+    si = sub.add_parser("silence", parents=[common], help="stop alerts for an indicator until a date (not the digest)")
+    si.add_argument("indicator", nargs="?", help="indicator id, or 'criterion' for state-change alerts")
+    si.add_argument("--until", type=_moment, metavar="DATE", help="YYYY-MM-DD (UTC midnight) or YYYY-MM-DDTHH:MM")
+    si.add_argument("--reason", help="why (shown in the digest)")
+    si.add_argument("--list", action="store_true", help="list silences (active and expired)")
+    un = sub.add_parser("unsilence", parents=[common], help="alerts for an indicator again")
+    un.add_argument("indicator")
     ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
     return p
+
+
+def _moment(text: str) -> datetime:
+    """A --until value: a date means its midnight UTC; a naive time is UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -305,7 +321,44 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
+def cmd_silence(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    now = ctx.clock()
+    if args.list or args.indicator is None:
+        rows = ctx.store.silences()
+        for indicator, until, reason, since in rows:
+            state = "active" if until > now else "expired"
+            print(f"{indicator:<28} until {until:%Y-%m-%d %H:%M} UTC ({state}; set {since:%Y-%m-%d}): {reason}")
+        if not rows:
+            print("no silences")
+        return 0
+    _known_subject(ctx, args.indicator)
+    if args.until is None or not (args.reason or "").strip():
+        raise WatcherError("silence needs --until DATE and --reason TEXT")
+    if args.until <= now:
+        raise WatcherError(f"--until {args.until:%Y-%m-%d %H:%M} UTC is not in the future")
+    ctx.store.set_silence(args.indicator, args.until, args.reason.strip(), now)
+    print(f"alerts for {args.indicator} silenced until {args.until:%Y-%m-%d %H:%M} UTC "
+          "(the digest still reports it)")
+    return 0
+
+
+def cmd_unsilence(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    if not ctx.store.remove_silence(args.indicator):
+        raise WatcherError(f"{args.indicator} is not silenced (see `watcher silence --list`)")
+    print(f"alerts for {args.indicator} are on again")
+    return 0
+
+
+def _known_subject(ctx: Any, name: str) -> None:
+    known = [i.id for i in ctx.config.indicators] + ["criterion"]
+    if name not in known:
+        raise WatcherError(f"no indicator {name!r} in {ctx.settings.config_path} "
+                           f"(ids: {', '.join(known)})")
+
+
+COMMANDS = {"silence": cmd_silence, "unsilence": cmd_unsilence, "run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval}
 
 
