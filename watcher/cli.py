@@ -48,7 +48,7 @@ def _setup_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic", "apprise"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

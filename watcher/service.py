@@ -28,10 +28,11 @@ from watcher.render import render_digest
 from watcher.report import DigestReport, History, Silence, Undelivered, build_digest
 from watcher.score import score_events
 from watcher.settings import Settings
-from watcher.store import Store
+from watcher.store import OutboxMessage, Store
 
 log = logging.getLogger("watcher")
 RETRY_SEND = timedelta(minutes=5)
+MAX_ATTEMPTS = 10          # waits of 5 min doubling, capped at 5 h 20 min: ~21 h of trying
 
 
 def utcnow() -> datetime:
@@ -235,6 +236,16 @@ def email_row(ctx: Context, *, kind: str, period: str, recipient: str, subject: 
             "raw": bytes(build_email(msg))}
 
 
+def channel_rows(ctx: Context, *, kind: str, period: str, subject: str,
+                 text: str) -> list[dict[str, object]]:
+    """One outbox row per Apprise channel, so each is retried and deduplicated on its own."""
+    from watcher.deliver import channel_id, channel_payload
+    sender = ctx.settings.sender or ctx.config.digest.sender
+    return [{"recipient": cid, "message_id": message_id(kind, period, cid, sender),
+             "subject": subject, "raw": channel_payload(subject, text)}
+            for cid in dict.fromkeys(channel_id(u) for u in ctx.settings.notify_urls)]
+
+
 def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | None = None,
                    since: datetime | None = None) -> int:
     """Write this period's digest to the outbox for each recipient, once; returns how many.
@@ -254,6 +265,8 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
     for rcpt in ctx.config.digest.recipients:
         row = email_row(ctx, kind="digest", period=period, recipient=rcpt, subject=subject,
                         text=text, html=html, now=now)
+        written += ctx.store.enqueue(kind="digest", period=period, now=now, **row)  # type: ignore[arg-type]
+    for row in channel_rows(ctx, kind="digest", period=period, subject=subject, text=text):
         written += ctx.store.enqueue(kind="digest", period=period, now=now, **row)  # type: ignore[arg-type]
     log.info("digest %s: %s; %d message(s) written to the outbox", period, report.state, written)
     return written
@@ -279,6 +292,7 @@ def prepare_alerts(ctx: Context, now: datetime | None = None) -> int:
         messages = [email_row(ctx, kind="alert", period=report.key, recipient=rcpt,
                               subject=subject, text=text, html=html, now=now)
                     for rcpt in ctx.config.alert_recipients]
+        messages += channel_rows(ctx, kind="alert", period=report.key, subject=subject, text=text)
     written = ctx.store.enqueue_alert(key=report.key, messages=messages,
                                       covered=report.covered(), now=now)
     for line in report.silenced:
@@ -290,28 +304,45 @@ def prepare_alerts(ctx: Context, now: datetime | None = None) -> int:
 
 
 def deliver_pending(ctx: Context, now: datetime | None = None) -> tuple[int, int]:
-    """Send what the outbox holds; a failure stays queued (or is marked failed if permanent)."""
-    from email import message_from_bytes, policy
-    from email.message import EmailMessage
+    """Send what the outbox holds; a failure stays queued (or is marked failed if permanent,
+    or after MAX_ATTEMPTS tries: nothing is retried forever)."""
     now = now or ctx.clock()
-    transport = transport_for(ctx.settings)
+    send = _sender(ctx)
     sent = failed = 0
     for msg in ctx.store.pending(now):
-        email = message_from_bytes(msg.raw, _class=EmailMessage, policy=policy.SMTP)
         try:
-            receipt = transport.send(email, msg.recipient)
+            receipt = send(msg)
         except DeliveryError as exc:
-            permanent = isinstance(exc, PermanentDeliveryError)
-            ctx.store.mark_failed(msg.id, now, str(exc), permanent=permanent,
+            give_up = isinstance(exc, PermanentDeliveryError) or msg.attempts + 1 >= MAX_ATTEMPTS
+            ctx.store.mark_failed(msg.id, now, str(exc), permanent=give_up,
                                   retry_in=RETRY_SEND * (2 ** min(msg.attempts, 6)))
             log.warning("%s %s to %s not sent (%s): %s", msg.kind, msg.period, msg.recipient,
-                        "permanent, given up" if permanent else "will retry", exc)
+                        "given up" if give_up else "will retry", exc)
             failed += 1
             continue
+        # The window where the server has the message and this row still says pending is
+        # these few lines: a crash here means one resend, with the same Message-ID.
         ctx.store.mark_sent(msg.id, now)
         log.info("%s %s sent to %s: %s", msg.kind, msg.period, msg.recipient, receipt)
         sent += 1
     return sent, failed
+
+
+def _sender(ctx: Context) -> Callable[[OutboxMessage], str]:
+    """Route each outbox row: Apprise channels by their id, everything else as email."""
+    from email import message_from_bytes, policy
+    from email.message import EmailMessage
+
+    from watcher.deliver import CHANNEL_PREFIX, AppriseTransport
+    mail = transport_for(ctx.settings)
+    channels = AppriseTransport(ctx.settings.notify_urls)
+
+    def send(msg: OutboxMessage) -> str:
+        if msg.recipient.startswith(CHANNEL_PREFIX):
+            return channels.send(msg.raw, msg.recipient)
+        email = message_from_bytes(msg.raw, _class=EmailMessage, policy=policy.SMTP)
+        return mail.send(email, msg.recipient)  # type: ignore[arg-type]
+    return send
 
 
 def run_once(ctx: Context) -> tuple[PollReport, CriterionVerdict, tuple[int, int]]:
