@@ -244,7 +244,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                        "last_success_at": f.last_success_at.isoformat() if f.last_success_at else None,
                        "next_due_at": f.next_due_at.isoformat() if f.next_due_at else None}
                       for f in feeds],
-            "outbox": {"pending": len(queue), "failed": len(failed)},
+            "outbox": {"pending": len(queue), "failed": len(failed),
+                       "failed_messages": [{"kind": m.kind, "period": m.period,
+                                            "recipient": m.recipient, "error": m.last_error,
+                                            "attempts": m.attempts} for m in failed]},
             "items": ctx.store.count_items(), "database_bytes": ctx.store.size_bytes(),
         }, indent=2))
         return 0
@@ -260,6 +263,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {f.feed_id:<30} last ok {last:<17}{err}")
     print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
           f"; database: {ctx.store.size_bytes() or 0} bytes")
+    for m in failed:
+        print(f"  ! {m.kind} {m.period} to {m.recipient} not delivered, given up after "
+              f"{m.attempts} attempt(s): {m.last_error}")
+    for m in queue:
+        if m.attempts:
+            print(f"  … {m.kind} {m.period} to {m.recipient}: {m.attempts} failed attempt(s), "
+                  f"retrying: {m.last_error}")
     return 0
 
 
