@@ -341,7 +341,7 @@ def _sender(ctx: Context) -> Callable[[OutboxMessage], str]:
         if msg.recipient.startswith(CHANNEL_PREFIX):
             return channels.send(msg.raw, msg.recipient)
         email = message_from_bytes(msg.raw, _class=EmailMessage, policy=policy.SMTP)
-        return mail.send(email, msg.recipient)  # type: ignore[arg-type]
+        return mail.send(email, msg.recipient)
     return send
 
 
