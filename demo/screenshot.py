@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HEIGHT = 2400            # first screen, balance, indicators, the first events: enough to judge
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import Chromium  # noqa: E402
+from tests.browser import Chromium
 
 
 def main() -> int:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, at
-from tests.test_criterion import CFG, events, item
+from tests.test_criterion import events, item
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.alerts import select_alerts
 from watcher.config import parse_config
@@ -145,3 +145,28 @@ def test_a_silence_stops_alerts_not_the_digest_and_is_listed_there(
     assert main(["unsilence", "new_signatory", *cli]) == 1
     run_once(context(config, lambda: at("2026-03-10T09:00")))
     assert len(smtp_server.messages) == 2            # the silenced happening stays quiet after
+
+
+def test_the_running_service_alerts_right_after_a_poll_and_records_its_run(
+        feed_server: Any, tmp_path: Path) -> None:
+    import socket
+    import sqlite3
+
+    from tests.test_service import start, stop, wait_for
+    serve_fixtures(feed_server)
+    config = alert_config(tmp_path, feed_server)
+    # the service runs on today's clock: let the fixtures' weeks-old happenings still alert
+    config.write_text(config.read_text(encoding="utf-8").replace("max_age: 60d", "max_age: 3650d"),
+                      encoding="utf-8")
+    state = tmp_path / "state"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(tmp_path / "notify.sock"))
+        proc = start(config, state, notify, tmp_path)
+        try:
+            assert wait_for(lambda: len(list((state / "outbox").glob("alert.*.eml"))) == 1, 30)
+        finally:
+            code, err = stop(proc)
+    assert code == 0, err
+    with sqlite3.connect(state / "watcher.db") as db:
+        ((mode, started, seen),) = db.execute("SELECT mode, started_at, last_seen_at FROM service_run")
+    assert mode == "run" and seen >= started

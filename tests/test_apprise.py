@@ -27,7 +27,7 @@ class Hook:
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(min(int(self.headers.get("Content-Length", 0)), 1 << 20))
                 if hook.status == 200:
                     hook.posts.append({"path": self.path, **json.loads(body)})
@@ -35,7 +35,7 @@ class Hook:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -23,8 +23,8 @@ from watcher.service import message_id, run_once
 NOW = at("2026-03-10T06:00")
 RLO = "\u202e"
 HOSTILE = [
-    ("Azerbaijan joins the Abraham Accords <img src=x onerror=alert(1)> "
-     f"{RLO}fdp.exe", "javascript:alert(document.cookie)"),
+    (("Azerbaijan joins the Abraham Accords <img src=x onerror=alert(1)> "
+      f"{RLO}fdp.exe"), "javascript:alert(document.cookie)"),
     ("Uzbekistan joins the Abraham Accords\r\nBcc: victim@example.net <script>x()</script>",
      "java\tscript:alert(2)"),
     ("Saudi Arabia joins the Abraham Accords \"><a href=javascript:alert(3)>click</a>",
@@ -94,7 +94,7 @@ def test_digest_on_the_wire_has_the_headers_css_and_dark_mode(
     assert "@media (prefers-color-scheme: dark)" in html           # kept for clients that read it
     assert "@media only screen and (max-width: 480px)" in html
     assert '<body style="' in html and "<script" not in html and "src=" not in html
-    head, body = html.split("</head>", 1)
+    _head, body = html.split("</head>", 1)
     assert "{" not in body                                          # every other rule was inlined
 
 

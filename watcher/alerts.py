@@ -73,7 +73,7 @@ def select_alerts(config: Config, events: list[Event], verdict: CriterionVerdict
         rule = config.indicator(e.indicator).alert
         lines.append(AlertLine(e.indicator, config.indicator(e.indicator).title, refs,
                                view(e, config, counts(e, config)),
-                               f"{len(e.sources)} independent source(s), rule: {rule.sources if rule else '?'}"))
+                               f"{len(e.sources)} independent source(s) (alert rule: at least {rule.sources if rule else 1})"))
     if config.alerts.criterion:
         for tid, state, previous, at, detail in transitions:
             if previous is not None and tid not in alerted.get(CRITERION, set()):

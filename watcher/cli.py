@@ -263,6 +263,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {f.feed_id:<30} last ok {last:<17}{err}")
     print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
           f"; database: {ctx.store.size_bytes() or 0} bytes")
+    for indicator, until, reason, _since in ctx.store.silences(ctx.clock()):
+        print(f"  alerts for {indicator} silenced until {until:%Y-%m-%d %H:%M} UTC: {reason}")
     for m in failed:
         print(f"  ! {m.kind} {m.period} to {m.recipient} not delivered, given up after "
               f"{m.attempts} attempt(s): {m.last_error}")

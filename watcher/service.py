@@ -18,7 +18,7 @@ from pathlib import Path
 from watcher.config import Config, Feed
 from watcher.criterion import evaluate
 from watcher.deliver import Message, build_email, transport_for
-from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError
+from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError, WatcherError
 from watcher.events import cluster
 from watcher.fetch import FetchRequest, FetchResult, Fetcher, Validators, backoff
 from watcher.match import Matcher
@@ -217,8 +217,11 @@ def write_full_report(ctx: Context, now: datetime, period: str, since: datetime 
     from watcher.deliver import _write_atomically   # the outbox's atomic write, reused
     _subject, _text, html = render_digest(digest_report(ctx, now, period, since, full=True), ctx.config)
     path = ctx.settings.reports_dir / report_name(period)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, html.encode("utf-8"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, html.encode("utf-8"))
+    except OSError as exc:        # the email would point at nothing: queue it next time instead
+        raise WatcherError(f"cannot write the full report {path}: {exc.strerror or exc}") from exc
     return path
 
 
