@@ -302,7 +302,7 @@ def prepare_alerts(ctx: Context, now: datetime | None = None) -> int:
         log.info("alert for %s silenced: %s", line.subject, line.headline)
     if report.lines:
         log.info("alert %s: %s; %d message(s) queued", report.key,
-                 ", ".join(line.subject for line in report.lines), written)
+                 ", ".join(dict.fromkeys(line.subject for line in report.lines)), written)
     return written
 
 
