@@ -48,7 +48,7 @@ def _setup_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic", "apprise"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--send", action="store_true", help="write it to the outbox and deliver now")
     mode.add_argument("--preview", type=Path, metavar="FILE", help="write the HTML a recipient would see; nothing is sent")
     dg.add_argument("--since", type=date.fromisoformat, metavar="DATE", help="count events new since DATE (YYYY-MM-DD)")
+    dg.add_argument("--full", action="store_true", help="with --preview: the full report (no list cut)")
     ck = sub.add_parser("check", parents=[common], help="validate indicators.yaml and run its examples")
     ck.add_argument("path", nargs="?", type=Path)
     st = sub.add_parser("status", parents=[common], help="criterion, evidence per indicator, feed health")
@@ -77,9 +78,25 @@ def _parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("explain", parents=[common], help="why an item matched")
     ex.add_argument("item", help="item id or URL")
     sub.add_parser("score", parents=[common], help="stateless: JSON-lines items on stdin → matches on stdout")
+    si = sub.add_parser("silence", parents=[common], help="stop alerts for an indicator until a date (not the digest)")
+    si.add_argument("indicator", nargs="?", help="indicator id, or 'criterion' for state-change alerts")
+    si.add_argument("--until", type=_moment, metavar="DATE", help="YYYY-MM-DD (UTC midnight) or YYYY-MM-DDTHH:MM")
+    si.add_argument("--reason", help="why (shown in the digest)")
+    si.add_argument("--list", action="store_true", help="list silences (active and expired)")
+    un = sub.add_parser("unsilence", parents=[common], help="alerts for an indicator again")
+    un.add_argument("indicator")
     ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
     return p
+
+
+def _moment(text: str) -> datetime:
+    """A --until value: a date means its midnight UTC; a naive time is UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,16 +174,15 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from watcher.render import render_digest
-    from watcher.report import build_digest
-    from watcher.service import deliver_pending, judge, period_of, prepare_digest
+    from watcher.service import deliver_pending, digest_report, period_of, prepare_digest
     ctx = _context(args)
     now = ctx.clock()
     since = datetime.combine(args.since, time(0), tzinfo=timezone.utc) if args.since else None
+    if args.full and not args.preview:
+        raise WatcherError("--full goes with --preview FILE")
     if args.preview:
         since = since or ctx.store.last_digest_at()
-        events, verdict = judge(ctx, now)
-        report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(),
-                              period=period_of(ctx.config, now), now=now, since=since)
+        report = digest_report(ctx, now, period_of(ctx.config, now), since, full=args.full)
         _subject, _text, html = render_digest(report, ctx.config)
         args.preview.write_text(html, encoding="utf-8")
         print(f"wrote {args.preview}")
@@ -228,7 +244,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                        "last_success_at": f.last_success_at.isoformat() if f.last_success_at else None,
                        "next_due_at": f.next_due_at.isoformat() if f.next_due_at else None}
                       for f in feeds],
-            "outbox": {"pending": len(queue), "failed": len(failed)},
+            "outbox": {"pending": len(queue), "failed": len(failed),
+                       "failed_messages": [{"kind": m.kind, "period": m.period,
+                                            "recipient": m.recipient, "error": m.last_error,
+                                            "attempts": m.attempts} for m in failed]},
             "items": ctx.store.count_items(), "database_bytes": ctx.store.size_bytes(),
             "schedule": _schedule(ctx, feeds),
         }, indent=2))
@@ -247,6 +266,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
           f"; database: {ctx.store.size_bytes() or 0} bytes")
     _print_schedule(ctx, feeds)
+    for indicator, until, reason, _since in ctx.store.silences(ctx.clock()):
+        print(f"  alerts for {indicator} silenced until {until:%Y-%m-%d %H:%M} UTC: {reason}")
+    for m in failed:
+        print(f"  ! {m.kind} {m.period} to {m.recipient} not delivered, given up after "
+              f"{m.attempts} attempt(s): {m.last_error}")
+    for m in queue:
+        if m.attempts:
+            print(f"  … {m.kind} {m.period} to {m.recipient}: {m.attempts} failed attempt(s), "
+                  f"retrying: {m.last_error}")
     return 0
 
 
@@ -330,7 +358,44 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
+def cmd_silence(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    now = ctx.clock()
+    if args.list or args.indicator is None:
+        rows = ctx.store.silences()
+        for indicator, until, reason, since in rows:
+            state = "active" if until > now else "expired"
+            print(f"{indicator:<28} until {until:%Y-%m-%d %H:%M} UTC ({state}; set {since:%Y-%m-%d}): {reason}")
+        if not rows:
+            print("no silences")
+        return 0
+    _known_subject(ctx, args.indicator)
+    if args.until is None or not (args.reason or "").strip():
+        raise WatcherError("silence needs --until DATE and --reason TEXT")
+    if args.until <= now:
+        raise WatcherError(f"--until {args.until:%Y-%m-%d %H:%M} UTC is not in the future")
+    ctx.store.set_silence(args.indicator, args.until, args.reason.strip(), now)
+    print(f"alerts for {args.indicator} silenced until {args.until:%Y-%m-%d %H:%M} UTC "
+          "(the digest still reports it)")
+    return 0
+
+
+def cmd_unsilence(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    if not ctx.store.remove_silence(args.indicator):
+        raise WatcherError(f"{args.indicator} is not silenced (see `watcher silence --list`)")
+    print(f"alerts for {args.indicator} are on again")
+    return 0
+
+
+def _known_subject(ctx: Any, name: str) -> None:
+    known = [i.id for i in ctx.config.indicators] + ["criterion"]
+    if name not in known:
+        raise WatcherError(f"no indicator {name!r} in {ctx.settings.config_path} "
+                           f"(ids: {', '.join(known)})")
+
+
+COMMANDS = {"silence": cmd_silence, "unsilence": cmd_unsilence, "run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval}
 
 

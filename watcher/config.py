@@ -114,6 +114,35 @@ class Examples(_Strict):
     no_match: list[ExampleText] = Field(min_length=2)
 
 
+class AlertRule(_Strict):
+    """Alert at once (not only in the weekly digest) when an event of this indicator is
+    corroborated by `sources` independent sources, with this certainty and score."""
+
+    sources: int = Field(default=2, ge=1, le=20)
+    certainty: list[Literal["confirmed", "expected", "denied"]] = Field(
+        default=["confirmed"], min_length=1)
+    min_score: float = Field(default=0.0, ge=0)
+    max_age: str = "7d"          # older happenings (a backlog read on first start) do not alert
+
+    @field_validator("max_age")
+    @classmethod
+    def _age(cls, v: str) -> str:
+        parse_seconds(v)
+        return v
+
+    @property
+    def max_age_delta(self) -> timedelta:
+        return timedelta(seconds=parse_seconds(self.max_age))
+
+
+class Alerts(_Strict):
+    """Who gets alerts and whether a change of the criterion's state is one."""
+
+    criterion: bool = True
+    recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] | None = None
+    subject: str = "[watcher] ALERT {state}: {what}"
+
+
 class Indicator(_Strict):
     """One follow-up signal named by a seed paper."""
 
@@ -128,6 +157,7 @@ class Indicator(_Strict):
     fields: dict[Literal["title", "summary"], float] = {"title": 2.0, "summary": 1.0}
     match: Rule
     examples: Examples
+    alert: AlertRule | None = None
 
 
 class Baseline(_Strict):
@@ -236,6 +266,7 @@ class Config(_Strict):
     tiers: dict[Tier, float] = {"official": 1.5, "wire": 1.3, "outlet": 1.0,
                                 "thinktank": 1.0, "aggregator": 0.7}
     digest: Digest
+    alerts: Alerts = Alerts()
     feeds: list[Feed] = []
     indicators: list[Indicator] = Field(min_length=1)
 
@@ -258,6 +289,10 @@ class Config(_Strict):
 
     def indicator(self, indicator_id: str) -> Indicator:
         return next(i for i in self.indicators if i.id == indicator_id)
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        return self.alerts.recipients or self.digest.recipients
 
     def counts_as_follow_up(self, indicator_id: str) -> bool:
         ind = self.indicator(indicator_id)
