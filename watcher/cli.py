@@ -262,7 +262,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     for m in matches:
         ind = ctx.config.indicator(m.indicator)
         print(f"\n{m.indicator} ({ind.stance}, weight {ind.weight}): {m.certainty.value}")
-        print(f"  rule: {ind.match.model_dump(exclude_defaults=True)}")
+        for rule in ind.rules:
+            print(f"  rule: {rule.model_dump(exclude_defaults=True)}")
         for h in m.hits:
             print(f"  hit: {h.clause:<4} “{h.term}” in {h.field} (×{ind.fields.get(h.field, 1.0)})")  # type: ignore[call-overload]
         print(f"  strength {m.strength} (min {ind.min_score}); single-report score "
