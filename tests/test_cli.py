@@ -36,6 +36,7 @@ def test_score_follows_the_json_lines_contract() -> None:
     assert a["indicator"] == "new_signatory" and a["certainty"] == "confirmed" and a["score"] > 0
     assert {"term": "Azerbaijan", "field": "title"} in a["evidence"]
     assert out[1]["matches"][0]["certainty"] == "denied"
+    assert out[1]["matches"][0]["score"] < a["score"]          # a denial weighs less
     assert out[2]["matches"] == []
 
 

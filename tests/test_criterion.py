@@ -100,3 +100,17 @@ def test_add_months_clamps_to_month_end() -> None:
 def test_host_of_groups_subdomains_by_publisher() -> None:
     assert host_of("https://news.bbc.co.uk/a") == "bbc.co.uk"
     assert host_of("https://www.reuters.com/x") == host_of("https://reuters.com/y")
+
+
+def test_a_denial_never_joins_a_report_that_it_happened() -> None:
+    evs = events(item(1, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://a.com/1"),
+                 item(2, "Azerbaijan will not join the Abraham Accords", "2026-02-11", "https://b.com/2"))
+    assert sorted(e.certainty.value for e in evs) == ["confirmed", "denied"]
+
+
+def test_a_widely_reported_denial_still_does_not_count() -> None:
+    denial = [m for n in range(6) for m in item(
+        n, "Azerbaijan will not join the Abraham Accords", "2026-02-10", f"https://outlet{n}.com/x", "official")]
+    (ev,) = events(denial)
+    assert ev.score >= CFG.criterion.threshold and len(ev.sources) == 6
+    assert evaluate(CFG, [ev], at("2026-03-01")).state is CriterionState.WATCHING

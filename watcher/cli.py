@@ -221,6 +221,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "state": verdict.state.value, "sentence": verdict.sentence(),
             "days_since_baseline": verdict.days_since_baseline,
             "indicators": {r.indicator: {"total": r.total_events, "stance": r.stance,
+                                         "denied": r.denied,
                                          "strongest": r.strongest.score if r.strongest else None}
                            for r in rows},
             "feeds": [{"id": f.feed_id, "last_status": f.last_status, "last_error": f.last_error,
@@ -233,9 +234,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         }, indent=2))
         return 0
     print(verdict.sentence())
-    print("\nindicator                     stance     events  strongest")
+    print("\nindicator                     stance     events  denials  strongest")
     for r in rows:
-        print(f"{r.indicator:<30}{r.stance:<11}{r.total_events:>6}  "
+        print(f"{r.indicator:<30}{r.stance:<11}{r.total_events:>6}  {r.denied:>7}  "
               f"{r.strongest.score if r.strongest else '—'}")
     print(f"\nfeeds: {len(feeds)}, failing: {sum(1 for f in feeds if f.failures)}")
     for f in feeds:
@@ -272,6 +273,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from watcher.score import score_match
     settings, config = _config(args)
     matcher = Matcher(config)
     bad = 0
@@ -289,7 +291,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         matches = matcher.match(d.get("title") or "", d.get("summary") or "")
         out = {"id": d.get("id"), "matches": [
             {"indicator": m.indicator,
-             "score": round(config.indicator(m.indicator).weight * m.strength / 2, 3),
+             "score": score_match(m, config.indicator(m.indicator)),
              "certainty": m.certainty.value,
              "evidence": [{"term": h.term, "field": h.field} for h in m.hits]}
             for m in matches]}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from watcher.models import Event, MatchedItem
+from watcher.models import Certainty, Event, MatchedItem
 from watcher.text import words
 
 WINDOW = timedelta(days=4)
@@ -44,10 +44,12 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
 def cluster(matched: list[MatchedItem]) -> list[Event]:
     """Group each indicator's items into events: close in time and alike in title."""
     events: list[Event] = []
-    open_: dict[str, list[tuple[Event, frozenset[str]]]] = {}
+    open_: dict[tuple[str, bool], list[tuple[Event, frozenset[str]]]] = {}
     for m in sorted(matched, key=lambda m: (m.published, m.item_id)):
         words_ = salient(m.title)
-        candidates = [(ev, w) for ev, w in open_.get(m.match.indicator, [])
+        # A denial ("X will not join") never joins a report that it happened, however alike.
+        key = (m.match.indicator, m.match.certainty is Certainty.DENIED)
+        candidates = [(ev, w) for ev, w in open_.get(key, [])
                       if m.published - max(i.published for i in ev.items) <= WINDOW]
         best = max(candidates, key=lambda c: similarity(words_, c[1]), default=None)
         if best is not None and similarity(words_, best[1]) >= SIMILAR:
@@ -55,5 +57,5 @@ def cluster(matched: list[MatchedItem]) -> list[Event]:
             continue
         ev = Event(indicator=m.match.indicator, items=[m])
         events.append(ev)
-        open_.setdefault(m.match.indicator, []).append((ev, words_))
+        open_.setdefault(key, []).append((ev, words_))
     return events

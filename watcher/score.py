@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from watcher.config import Config
-from watcher.models import Certainty, Event
+from watcher.config import Config, Indicator
+from watcher.models import Certainty, Event, Match
 
 CERTAINTY_FACTOR = {Certainty.CONFIRMED: 1.0, Certainty.EXPECTED: 0.5, Certainty.DENIED: 0.25}
 
@@ -19,6 +19,11 @@ CERTAINTY_FACTOR = {Certainty.CONFIRMED: 1.0, Certainty.EXPECTED: 0.5, Certainty
 def corroboration(sources: int) -> float:
     """1 source → 1.0, 2 → 1.5, 4 → 2.0: more independent outlets, diminishing returns."""
     return 1.0 + 0.5 * math.log2(max(sources, 1))
+
+
+def score_match(match: Match, ind: Indicator, tier: float = 1.0) -> float:
+    """One report on its own: weight × strength/2 × tier × certainty factor (no corroboration)."""
+    return round(ind.weight * match.strength / 2.0 * tier * CERTAINTY_FACTOR[match.certainty], 3)
 
 
 def score_event(event: Event, config: Config) -> float:
@@ -48,6 +53,7 @@ class IndicatorSummary:
     new_events: int
     total_events: int
     strongest: Event | None
+    denied: int = 0               # denial events in the window (shown on the stall side)
 
 
 def summarise(events: list[Event], config: Config, new_since: datetime | None) -> list[IndicatorSummary]:
@@ -57,5 +63,7 @@ def summarise(events: list[Event], config: Config, new_since: datetime | None) -
         mine = [e for e in events if e.indicator == ind.id and e.certainty is not Certainty.DENIED]
         new = [e for e in mine if new_since is None or max(m.seen_at for m in e.items) > new_since]
         strongest = max(mine, key=lambda e: e.score, default=None)
-        rows.append(IndicatorSummary(ind.id, ind.title, ind.stance, len(new), len(mine), strongest))
+        denied = sum(1 for e in events if e.indicator == ind.id and e.certainty is Certainty.DENIED)
+        rows.append(IndicatorSummary(ind.id, ind.title, ind.stance, len(new), len(mine), strongest,
+                                     denied))
     return rows
