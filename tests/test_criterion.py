@@ -109,8 +109,11 @@ def test_a_denial_never_joins_a_report_that_it_happened() -> None:
 
 
 def test_a_widely_reported_denial_still_does_not_count() -> None:
-    denial = [m for n in range(6) for m in item(
-        n, "Azerbaijan will not join the Abraham Accords", "2026-02-10", f"https://outlet{n}.com/x", "official")]
+    wording = ["Azerbaijan will not join the Abraham Accords", "Baku will not join Abraham Accords, Azerbaijan says",
+               "Azerbaijan says it will not join Abraham Accords", "Azerbaijan: we will not join the Abraham Accords",
+               "Azerbaijan will not join Abraham Accords, Aliyev aide says", "Aliyev: Azerbaijan will not join the Abraham Accords"]
+    denial = [m for n, title in enumerate(wording)
+              for m in item(n, title, "2026-02-10", f"https://outlet{n}.com/x", "official")]
     (ev,) = events(denial)
     assert ev.score >= CFG.criterion.threshold and len(ev.sources) == 6
     assert evaluate(CFG, [ev], at("2026-03-01")).state is CriterionState.WATCHING

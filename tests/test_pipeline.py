@@ -99,7 +99,8 @@ def test_digest_reaches_a_real_smtp_server_with_items_under_their_indicators(
     assert az < sections.index("Azerbaijan joins the Abraham Accords at White House ceremony") < deal
     assert deal < sections.index("Kazakhstan and Israel sign water technology agreement") < backlash
     assert "В Алматы прошел митинг" in sections[backlash:]
-    assert "2 source(s): example.com, example.org" in sections   # wire + gazette: one event
+    # wire + gazette (English) and the regional Russian report: one event, three publishers
+    assert "3 source(s): example.com, example.org, example.ru" in sections
     assert "Azerbaijan formally joins" not in sections                # the gazette copy joined it
     assert "why: “Abraham Accords” in title/summary, “Azerbaijan” in title" in sections
     assert "wheat" not in text

@@ -135,6 +135,16 @@ class Matcher:
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
         self.index = _TermIndex(list(self.terms.values()))
+        # A term stands for the smallest named set that holds it: "азербайджан*" and
+        # "azerbaijan*" in one set are one concept, whatever the language of the report.
+        self.concepts: dict[str, str] = {}
+        for name, members in sorted(config.terms.items(), key=lambda kv: -len(kv[1])):
+            for term in members:
+                self.concepts[term] = name
+
+    def concept_of(self, term: str) -> str:
+        """What a rule term stands for across languages (its named term set, else itself)."""
+        return self.concepts.get(term, term)
 
     def _term(self, text: str) -> Term:
         if text not in self.terms:

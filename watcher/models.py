@@ -75,6 +75,7 @@ class MatchedItem:
     host: str                     # independent-source key (publisher host)
     tier: str
     match: Match
+    summary: str = ""             # to tell a syndicated copy from an independent report
 
 
 @dataclass
@@ -84,6 +85,7 @@ class Event:
     indicator: str
     items: list[MatchedItem] = field(default_factory=list)
     score: float = 0.0
+    independent: int = 0          # independent sources (copies of one text count once); set by events.cluster
 
     @property
     def lead(self) -> MatchedItem:
@@ -163,7 +165,7 @@ class CriterionVerdict:
         if self.state is CriterionState.FOLLOW_UP and self.counting_event is not None:
             ev = self.counting_event
             return (f"FOLLOW-UP: measurable follow-up seen {ev.first_seen:%d %b %Y} "
-                    f"({ev.indicator}: “{ev.lead.title}”, {len(ev.sources)} source(s)); "
+                    f"({ev.indicator}: “{ev.lead.title}”, {ev.independent or len(ev.sources)} independent source(s)); "
                     f"day {d} since the baseline.")
         if self.state is CriterionState.WATCHING:
             return (f"WATCHING: no measurable follow-up yet, day {d} since the baseline; "

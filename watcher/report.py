@@ -27,6 +27,7 @@ class EventView:
     certainty: str
     why: str
     counts: bool
+    independent: int = 1          # independent sources among `sources` (copies count once)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def view(event: Event, config: Config, counts: bool) -> EventView:
     lead = event.lead
     return EventView(event.indicator, config.indicator(event.indicator).title,
                      truncate(lead.title, 300), lead.url, event.first_seen, event.sources,
-                     event.score, event.certainty.value, lead.match.why(), counts)
+                     event.score, event.certainty.value, lead.match.why(), counts,
+                     event.independent or len(event.sources))
 
 
 def feed_problems(feeds: list[FeedStatus], now: datetime) -> list[FeedProblem]:

@@ -31,7 +31,7 @@ def score_event(event: Event, config: Config) -> float:
     ind = config.indicator(event.indicator)
     strength = max(m.match.strength for m in event.items) / 2.0
     tier = max(config.tiers.get(m.tier, 1.0) for m in event.items)  # type: ignore[call-overload]
-    value = (ind.weight * strength * tier * corroboration(len(event.sources))
+    value = (ind.weight * strength * tier * corroboration(event.independent or len(event.sources))
              * CERTAINTY_FACTOR[event.certainty])
     return round(value, 2)
 

@@ -135,7 +135,7 @@ def _record_failure(ctx: Context, feed: Feed, exc: FeedError, now: datetime, rep
 def judge(ctx: Context, now: datetime | None = None) -> tuple[list[Event], CriterionVerdict]:
     """Events from every stored match, scored; the criterion's verdict; a change is stored once."""
     now = now or ctx.clock()
-    events = score_events(cluster(ctx.store.matched_items()), ctx.config)
+    events = score_events(cluster(ctx.store.matched_items(), ctx.matcher.concept_of), ctx.config)
     verdict = evaluate(ctx.config, events, now)
     if ctx.store.record_transition(verdict.state, now, verdict.sentence()):
         log.info("criterion: %s", verdict.sentence())

@@ -233,7 +233,7 @@ class Store:
                               tuple(Hit(**h) for h in ev.get("hits", [])), tuple(ev.get("cues", [])))
                 out.append(MatchedItem(irow.id, irow.feed_id, irow.title, irow.url,
                                        irow.published or irow.seen_at, irow.seen_at, irow.host,
-                                       tier or "outlet", match))
+                                       tier or "outlet", match, irow.summary))
         return out
 
     def iter_items(self, since: datetime | None = None, batch: int = 1000) -> Iterator[StoredItem]:
