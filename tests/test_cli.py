@@ -89,8 +89,13 @@ def test_status_explain_and_preview_after_a_poll(feed_server: Any, state_env: Pa
     assert {f["id"] for f in status["feeds"]} == {"wire", "regional", "gazette"}
     assert main(["explain", "https://wire.example.com/2026/03/02/kz-il-water", "--config", config]) == 0
     out = capsys.readouterr().out
-    assert "kz_israel_deal" in out and "hit: near" in out and "“agreement” in title" in out
-    assert "strength" in out
+    assert "title:   kazakhstan and israel sign water technology agreement in astana" in out
+    assert "✔ kz_israel_deal" in out and "rule: all [“Kazakh*”" in out
+    assert "near “agreement” in title" in out and "strength 10 = “Kazakh*” title 2 + " in out
+    assert "certainty: confirmed" in out and "× tier 1.3 × confirmed 1 = " in out
+    assert "event: 2 report(s)" in out and "publishers: example.com, example.ru (2 independent)" in out
+    assert "corroboration 1.50 (2 independent source(s))" in out
+    assert "counts for the criterion: yes" in out
     preview = tmp_path / "preview.html"
     assert main(["digest", "--preview", str(preview), "--config", config]) == 0
     html = preview.read_text(encoding="utf-8")

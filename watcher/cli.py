@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true")
     ex = sub.add_parser("explain", parents=[common], help="why an item matched")
     ex.add_argument("item", help="item id or URL")
+    ex.add_argument("--all", action="store_true", help="also show indicators none of whose terms hit")
     sub.add_parser("score", parents=[common], help="stateless: JSON-lines items on stdin → matches on stdout")
     ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
@@ -249,26 +250,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from watcher.text import normalise
+    from watcher.explain import explain_item
+    from watcher.service import current_events
     ctx = _context(args)
     stored = ctx.store.find_item(args.item)
     if stored is None:
         raise WatcherError(f"no stored item with id or URL {args.item!r}")
-    it = stored.item
-    print(f"item {stored.id} from feed {it.feed_id} ({stored.host}), published {it.published}")
-    print(f"title:   {normalise(it.title)}\nsummary: {normalise(it.summary)[:600]}")
-    matches = ctx.matcher.match(it.title, it.summary)
-    if not matches:
-        print("\nmatches no indicator")
-    for m in matches:
-        ind = ctx.config.indicator(m.indicator)
-        print(f"\n{m.indicator} ({ind.stance}, weight {ind.weight}): {m.certainty.value}")
-        for rule in ind.rules:
-            print(f"  rule: {rule.model_dump(exclude_defaults=True)}")
-        for h in m.hits:
-            print(f"  hit: {h.clause:<4} “{h.term}” in {h.field} (×{ind.fields.get(h.field, 1.0)})")  # type: ignore[call-overload]
-        print(f"  strength {m.strength} (min {ind.min_score}); single-report score "
-              f"= weight {ind.weight} × strength/2 {m.strength / 2:g} = {ind.weight * m.strength / 2:g}")
+    matched = ctx.store.matched_items()
+    mine = {m.match.indicator for m in matched if m.item_id == stored.id}
+    events = current_events(ctx)
+    print("\n".join(explain_item(stored, ctx.config, ctx.matcher, events, mine, show_all=args.all)))
     return 0
 
 

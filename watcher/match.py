@@ -118,10 +118,27 @@ class RuleTrace:
     hits: list[Hit] = field(default_factory=list)
     failed: str | None = None
     strength: float = 0.0
+    parts: list[tuple[str, str, float]] = field(default_factory=list)   # (term, field, weight)
+    missing: int = 0                   # how many of its clauses failed (a near miss has one)
 
     @property
     def passed(self) -> bool:
         return self.failed is None
+
+    def fail(self, reason: str) -> None:
+        """Record a failing clause; the first reason is the one reported."""
+        self.failed = self.failed or reason
+        self.missing += 1
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One item through the matcher: its text, every term found, every rule's fate, the matches."""
+
+    text: Text
+    found: Found
+    traces: list[RuleTrace]
+    matches: list[Match]
 
 
 class Matcher:
@@ -153,26 +170,25 @@ class Matcher:
 
     def match(self, title: str, summary: str = "") -> list[Match]:
         """Every indicator the text is evidence for, strongest first."""
+        return self.analyse(title, summary).matches
+
+    def analyse(self, title: str, summary: str = "") -> Analysis:
+        """The matches, and how every rule of every indicator fared (for `watcher explain`)."""
         text = Text.of(title, summary)
         found = self.index.find(text)
+        traces = [self._decide(ind, n, rule, found, text)
+                  for ind in self.indicators for n, rule in enumerate(ind.rules, 1)]
         out = []
         for ind in self.indicators:
-            best = self._best(ind, found, text)
+            passed = [t for t in traces if t.indicator == ind.id and t.passed]
+            best = max(passed, key=lambda t: t.strength, default=None)
             if best is not None:
                 out.append(self._as_match(ind, best, found, text))
-        return sorted(out, key=lambda m: -m.strength)
+        return Analysis(text, found, traces, sorted(out, key=lambda m: -m.strength))
 
-    def trace(self, title: str, summary: str = "") -> list[RuleTrace]:
-        """Every rule of every indicator on this text, passed or not (for `watcher explain`)."""
-        text = Text.of(title, summary)
-        found = self.index.find(text)
-        return [self._decide(ind, n, rule, found, text)
-                for ind in self.indicators for n, rule in enumerate(ind.rules, 1)]
-
-    def _best(self, ind: Indicator, found: Found, text: Text) -> RuleTrace | None:
-        passed = [t for n, rule in enumerate(ind.rules, 1)
-                  if (t := self._decide(ind, n, rule, found, text)).passed]
-        return max(passed, key=lambda t: t.strength, default=None)
+    def where(self, term: str, found: Found) -> dict[str, list[int]]:
+        """Word offsets, per field, where a term (rule term or cue) hit."""
+        return found.get(self._term(term).parts, {})
 
     def _as_match(self, ind: Indicator, trace: RuleTrace, found: Found, text: Text) -> Match:
         certainty, cues = self.certainty_of(trace.hits, found, text)
@@ -189,27 +205,28 @@ class Matcher:
         for veto in rule.none:
             terms, only = group_terms(veto)
             vetoed = self._hits(terms, found, "none", only)
-            if vetoed and trace.failed is None:
-                trace.failed = f"vetoed by none “{vetoed[0].term}” in {vetoed[0].field}"
+            if vetoed:
+                trace.fail(f"vetoed by none “{vetoed[0].term}” in {vetoed[0].field}")
         for k, group in enumerate(rule.all, 1):
             terms, only = group_terms(group)
             got = self._hits(terms, found, "all", only)
             trace.hits += got
-            if not got and trace.failed is None:
-                trace.failed = f"all: group {k} has no hit" + (f" in the {only}" if only else "")
+            if not got:
+                trace.fail(f"all: group {k} has no hit" + (f" in the {only}" if only else ""))
         if rule.any:
             got = self._hits(list(rule.any), found, "any")
             trace.hits += got
-            if not got and trace.failed is None:
-                trace.failed = "any: no term hit"
+            if not got:
+                trace.fail("any: no term hit")
         for k, near in enumerate(rule.near, 1):
             got = self._near(near.a, near.b, near.within, found)
             trace.hits += got
-            if not got and trace.failed is None:
-                trace.failed = f"near {k}: no term of a within {near.within} words of a term of b"
-        trace.strength = self._strength(ind, trace.hits, found)
+            if not got:
+                trace.fail(f"near {k}: no term of a within {near.within} words of a term of b")
+        trace.parts = self._strength_parts(ind, trace.hits, found)
+        trace.strength = round(sum(w for _, _, w in trace.parts), 3)
         if trace.failed is None and trace.strength < ind.min_score:
-            trace.failed = f"strength {trace.strength:g} below min_score {ind.min_score:g}"
+            trace.fail(f"strength {trace.strength:g} below min_score {ind.min_score:g}")
         return trace
 
     def _near(self, a: list[str], b: list[str], within: int, found: Found) -> list[Hit]:
@@ -222,21 +239,22 @@ class Matcher:
                         return [Hit(ta, name, "near"), Hit(tb, name, "near")]
         return []
 
-    def _strength(self, ind: Indicator, hits: list[Hit], found: Found) -> float:
-        """Σ field weight over distinct evidence: one word sequence counts once however it is
-        spelled ("Jackson-Vanik", "Jackson–Vanik"), and terms hitting the same spot count once
-        ("kazakh*" and "kazakhstan" on the same word)."""
-        best: dict[Parts, tuple[float, str]] = {}
+    def _strength_parts(self, ind: Indicator, hits: list[Hit], found: Found) -> list[tuple[str, str, float]]:
+        """The field weight each distinct piece of evidence adds: one word sequence counts once
+        however it is spelled ("Jackson-Vanik", "Jackson–Vanik"), and terms hitting the same
+        spot count once ("kazakh*" and "kazakhstan" on the same word)."""
+        best: dict[Parts, tuple[float, str, str]] = {}
         for h in hits:
             parts = self.terms[h.term].parts
-            weight = ind.fields.get(h.field, 1.0)  # type: ignore[call-overload]
-            if weight > best.get(parts, (-1.0, ""))[0]:
-                best[parts] = (weight, h.field)
-        spots: dict[tuple[str, int], float] = {}
-        for parts, (weight, name) in best.items():
+            weight: float = ind.fields.get(h.field, 1.0)  # type: ignore[call-overload]
+            if weight > best.get(parts, (-1.0, "", ""))[0]:
+                best[parts] = (weight, h.field, h.term)
+        spots: dict[tuple[str, int], tuple[str, str, float]] = {}
+        for parts, (weight, name, term) in best.items():
             spot = (name, found[parts][name][0])
-            spots[spot] = max(spots.get(spot, 0.0), weight)
-        return round(sum(spots.values()), 3)
+            if weight > spots.get(spot, ("", "", -1.0))[2]:
+                spots[spot] = (term, name, weight)
+        return list(spots.values())
 
     # --- certainty ------------------------------------------------------------------------
 

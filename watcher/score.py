@@ -26,14 +26,43 @@ def score_match(match: Match, ind: Indicator, tier: float = 1.0) -> float:
     return round(ind.weight * match.strength / 2.0 * tier * CERTAINTY_FACTOR[match.certainty], 3)
 
 
+@dataclass(frozen=True)
+class ScoreParts:
+    """The factors of an event's score, for `watcher explain`."""
+
+    weight: float
+    strength: float            # the strongest report's match strength
+    tier: float                # the best source tier's factor
+    sources: int               # independent sources
+    certainty: Certainty
+
+    @property
+    def corroboration(self) -> float:
+        return corroboration(self.sources)
+
+    @property
+    def value(self) -> float:
+        return round(self.weight * self.strength / 2.0 * self.tier * self.corroboration
+                     * CERTAINTY_FACTOR[self.certainty], 2)
+
+    def arithmetic(self) -> str:
+        """'weight 5 × strength/2 4 × tier 1.3 × corroboration 1.5 (2 sources) × confirmed 1 = 39.0'."""
+        return (f"weight {self.weight:g} × strength/2 {self.strength / 2:g} × tier {self.tier:g} × "
+                f"corroboration {self.corroboration:.2f} ({self.sources} independent source(s)) × "
+                f"{self.certainty.value} {CERTAINTY_FACTOR[self.certainty]:g} = {self.value:g}")
+
+
+def score_parts(event: Event, config: Config) -> ScoreParts:
+    """weight × strength × source tier × corroboration × certainty, as separate factors."""
+    tier: float = max(config.tiers.get(m.tier, 1.0) for m in event.items)  # type: ignore[call-overload]
+    return ScoreParts(config.indicator(event.indicator).weight,
+                      max(m.match.strength for m in event.items), tier,
+                      event.independent or len(event.sources), event.certainty)
+
+
 def score_event(event: Event, config: Config) -> float:
     """One number per event, comparable across indicators."""
-    ind = config.indicator(event.indicator)
-    strength = max(m.match.strength for m in event.items) / 2.0
-    tier = max(config.tiers.get(m.tier, 1.0) for m in event.items)  # type: ignore[call-overload]
-    value = (ind.weight * strength * tier * corroboration(event.independent or len(event.sources))
-             * CERTAINTY_FACTOR[event.certainty])
-    return round(value, 2)
+    return score_parts(event, config).value
 
 
 def score_events(events: list[Event], config: Config) -> list[Event]:

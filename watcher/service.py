@@ -132,10 +132,15 @@ def _record_failure(ctx: Context, feed: Feed, exc: FeedError, now: datetime, rep
                 f"{next_due:%Y-%m-%d %H:%M} UTC", " — retired (410 Gone)" if retire else "")
 
 
+def current_events(ctx: Context) -> list[Event]:
+    """Events from every stored match, scored (reads only)."""
+    return score_events(cluster(ctx.store.matched_items(), ctx.matcher.concept_of), ctx.config)
+
+
 def judge(ctx: Context, now: datetime | None = None) -> tuple[list[Event], CriterionVerdict]:
     """Events from every stored match, scored; the criterion's verdict; a change is stored once."""
     now = now or ctx.clock()
-    events = score_events(cluster(ctx.store.matched_items(), ctx.matcher.concept_of), ctx.config)
+    events = current_events(ctx)
     verdict = evaluate(ctx.config, events, now)
     if ctx.store.record_transition(verdict.state, now, verdict.sentence()):
         log.info("criterion: %s", verdict.sentence())
