@@ -87,6 +87,8 @@ def test_status_explain_and_preview_after_a_poll(feed_server: Any, state_env: Pa
     # the English wire story and the Russian regional one a day later are one happening
     assert status["indicators"]["kz_israel_deal"]["total"] == 1
     assert {f["id"] for f in status["feeds"]} == {"wire", "regional", "gazette"}
+    assert status["balance"]["stall"]["denials"] == 1
+    assert status["balance"]["momentum"]["strongest"][0]["certainty"] == "confirmed"
     assert main(["explain", "https://wire.example.com/2026/03/02/kz-il-water", "--config", config]) == 0
     out = capsys.readouterr().out
     assert "title:   kazakhstan and israel sign water technology agreement in astana" in out

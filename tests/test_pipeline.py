@@ -104,6 +104,9 @@ def test_digest_reaches_a_real_smtp_server_with_items_under_their_indicators(
     assert "Azerbaijan formally joins" not in sections                # the gazette copy joined it
     assert "why: “Abraham Accords” in title/summary, “Azerbaijan” in title" in sections
     assert "wheat" not in text
+    balance = text.split("BALANCE OF EVIDENCE")[1].split("INDICATORS")[0]
+    assert "MOMENTUM: 2 event(s)" in balance and "STALL: 2 event(s)" in balance and "1 denial(s)" in balance
+    assert "Indonesia says it will not join" in balance and "denied" in balance
     assert "<table" in html and "Azerbaijan joins the Abraham Accords" in html
 
 

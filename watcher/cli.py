@@ -210,10 +210,11 @@ def example_failures(config: Config, path: Path) -> list[str]:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from watcher.service import judge
-    from watcher.score import summarise
+    from watcher.score import balance_of, summarise
     ctx = _context(args)
     events, verdict = judge(ctx)
     rows = summarise(events, ctx.config, None)
+    balance = balance_of(events, ctx.config, verdict.now)
     feeds = ctx.store.feed_health()
     queue = ctx.store.messages("pending")
     failed = ctx.store.messages("failed")
@@ -230,11 +231,20 @@ def cmd_status(args: argparse.Namespace) -> int:
                        "last_success_at": f.last_success_at.isoformat() if f.last_success_at else None,
                        "next_due_at": f.next_due_at.isoformat() if f.next_due_at else None}
                       for f in feeds],
+            "balance": {side.stance: {"events": side.events, "score": side.score, "denials": side.denials,
+                                      "strongest": [{"indicator": b.indicator, "title": b.title,
+                                                     "score": b.score, "certainty": b.certainty,
+                                                     "url": b.url} for b in side.strongest]}
+                        for side in (balance.momentum, balance.stall)},
             "outbox": {"pending": len(queue), "failed": len(failed)},
             "items": ctx.store.count_items(), "database_bytes": ctx.store.size_bytes(),
         }, indent=2))
         return 0
     print(verdict.sentence())
+    print(f"\nbalance of evidence since the baseline: {balance.sentence()}")
+    for side in (balance.momentum, balance.stall):
+        for b in side.strongest:
+            print(f"  {side.stance:<9}{b.score:>7g}  {b.certainty:<9} {b.indicator}: {b.title[:90]}")
     print("\nindicator                     stance     events  denials  strongest")
     for r in rows:
         print(f"{r.indicator:<30}{r.stance:<11}{r.total_events:>6}  {r.denied:>7}  "

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from watcher.config import Config
-from watcher.models import Certainty, CriterionVerdict, Event, FeedStatus
-from watcher.score import IndicatorSummary, summarise
+from watcher.models import CriterionVerdict, Event, FeedStatus
+from watcher.score import Balance, IndicatorSummary, balance_of, summarise
 from watcher.text import truncate
 
 SILENT_AFTER = timedelta(days=2)
@@ -58,7 +58,7 @@ class DigestReport:
     since: datetime | None
     rows: list[IndicatorSummary]
     sections: list[IndicatorSection]
-    balance: dict[str, int]
+    balance: Balance
     feeds_total: int
     feed_problems: list[FeedProblem] = field(default_factory=list)
 
@@ -108,11 +108,6 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
         views = [view(e, config, counts(e, config)) for e in new[:limit]]
         if views:
             sections.append(IndicatorSection(ind.id, ind.title, ind.stance, views, len(new) - len(views)))
-    balance = {"momentum": 0, "stall": 0}
-    for e in events:
-        stance = config.indicator(e.indicator).stance
-        if e.certainty is Certainty.DENIED:
-            stance = "stall"
-        balance[stance] += 1
+    balance = balance_of(events, config, now)
     return DigestReport(period, now, verdict, since, rows, sections, balance, len(feeds),
                         feed_problems(feeds, now))
