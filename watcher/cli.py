@@ -221,6 +221,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({
             "state": verdict.state.value, "sentence": verdict.sentence(),
+            "coverage": None if verdict.coverage is None else {
+                "share_observed": round(verdict.coverage.share, 3), "feeds": verdict.coverage.feeds,
+                "failing_now": verdict.coverage.failing_now,
+                "items_per_week": round(verdict.coverage.per_week, 1),
+                "recent_items_per_week": round(verdict.coverage.recent_per_week, 1),
+                "poor": verdict.coverage.poor},
             "days_since_baseline": verdict.days_since_baseline,
             "indicators": {r.indicator: {"total": r.total_events, "stance": r.stance,
                                          "denied": r.denied,
@@ -241,6 +247,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         }, indent=2))
         return 0
     print(verdict.sentence())
+    if verdict.coverage is not None:
+        print(f"coverage: {verdict.coverage.sentence()}" + (" — POOR" if verdict.coverage.poor else ""))
     print(f"\nbalance of evidence since the baseline: {balance.sentence()}")
     for side in (balance.momentum, balance.stall):
         for b in side.strongest:

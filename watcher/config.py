@@ -207,6 +207,9 @@ class Criterion(_Strict):
     expire_after: str = "12mo"
     follow_up: list[str] = Field(min_length=1)
     threshold: float = Field(default=3.0, ge=0)
+    # Below these, WARN / HIGH-WATER say the watch saw too little to claim an absence.
+    min_coverage: float = Field(default=0.5, ge=0, le=1)      # share of feed-days observed
+    min_items_per_week: float = Field(default=5.0, ge=0)
 
     @field_validator("warn_after", "expire_after")
     @classmethod

@@ -137,6 +137,39 @@ class CriterionState(str, Enum):
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How much of the watch was actually observed between the baseline and now."""
+
+    days: int                     # days in the window
+    feeds: int                    # feeds configured
+    feed_days_observed: int       # (feed, day) pairs with at least one successful poll
+    failing_now: int              # feeds failing at the moment
+    items: int                    # items stored in the window
+    recent_items: int             # items stored in the last four weeks
+    poor: bool                    # below the criterion's coverage thresholds
+
+    @property
+    def share(self) -> float:
+        """Observed feed-days out of all feed-days in the window."""
+        expected = self.days * self.feeds
+        return self.feed_days_observed / expected if expected else 0.0
+
+    @property
+    def per_week(self) -> float:
+        return self.items / max(self.days / 7, 1.0)
+
+    @property
+    def recent_per_week(self) -> float:
+        return self.recent_items / min(4.0, max(self.days / 7, 1.0))
+
+    def sentence(self) -> str:
+        """'82% of feed-days observed (30 feeds, 2 failing now); 240 items a week (310 lately)'."""
+        return (f"{self.share:.0%} of feed-days observed since the baseline ({self.feeds} feeds, "
+                f"{self.failing_now} failing now); {self.per_week:.0f} items a week "
+                f"({self.recent_per_week:.0f} in the last four weeks)")
+
+
+@dataclass(frozen=True)
 class CriterionVerdict:
     """Where the 6–12 month test stands on a given day, and why."""
 
@@ -146,6 +179,7 @@ class CriterionVerdict:
     warn_at: datetime
     expire_at: datetime
     counting_event: Event | None = None
+    coverage: Coverage | None = None
 
     @property
     def days_since_baseline(self) -> int:
@@ -171,8 +205,18 @@ class CriterionVerdict:
             return (f"WATCHING: no measurable follow-up yet, day {d} since the baseline; "
                     f"{self.days_to_warn} days to the 6-month warning, "
                     f"{self.days_to_expire} to the 12-month high-water mark.")
+        cov = self.coverage
+        if cov is not None and cov.poor:
+            return self._unestablished(d, cov)
+        seen = f" Coverage: {cov.sentence()}." if cov is not None else ""
         if self.state is CriterionState.WARN:
             return (f"WARN: no measurable follow-up {d} days after the baseline; "
-                    f"{self.days_to_expire} days left before this is the high-water mark.")
+                    f"{self.days_to_expire} days left before this is the high-water mark.{seen}")
         return (f"HIGH-WATER: no measurable follow-up in the {d} days since the baseline: "
-                f"the accession looks like the high-water mark of the expansion.")
+                f"the accession looks like the high-water mark of the expansion.{seen}")
+
+    def _unestablished(self, d: int, cov: Coverage) -> str:
+        """An absence claimed only as far as the watch saw: poor coverage is said first."""
+        return (f"{self.state.value} (coverage poor): no measurable follow-up seen in the {d} days "
+                f"since the baseline, but only {cov.sentence()}; this may be a gap in the watch "
+                f"rather than an absence of follow-up.")

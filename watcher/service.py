@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from watcher.config import Config, Feed
-from watcher.criterion import evaluate
+from watcher.criterion import add_months, coverage_of, evaluate
 from watcher.deliver import Message, build_email, transport_for
 from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError
 from watcher.events import cluster
 from watcher.fetch import FetchRequest, FetchResult, Fetcher, Validators, backoff
 from watcher.match import Matcher
-from watcher.models import CriterionVerdict, Event
+from watcher.models import Coverage, CriterionVerdict, Event
 from watcher.parse import parse_feed
 from watcher.render import render_digest
 from watcher.report import build_digest
@@ -137,11 +137,21 @@ def current_events(ctx: Context) -> list[Event]:
     return score_events(cluster(ctx.store.matched_items(), ctx.matcher.concept_of), ctx.config)
 
 
+def coverage(ctx: Context, now: datetime) -> Coverage:
+    """How much of the watch the store saw between the baseline and now."""
+    start = ctx.config.baseline_at
+    end = min(now, add_months(start, ctx.config.criterion.expire_months))
+    return coverage_of(ctx.config, now, observed_days=ctx.store.observed_days(start, end),
+                       items=ctx.store.items_seen(start, end),
+                       recent_items=ctx.store.items_seen(max(start, end - timedelta(days=28)), end),
+                       failing_now=sum(1 for f in ctx.store.feed_health() if f.failures or f.retired))
+
+
 def judge(ctx: Context, now: datetime | None = None) -> tuple[list[Event], CriterionVerdict]:
     """Events from every stored match, scored; the criterion's verdict; a change is stored once."""
     now = now or ctx.clock()
     events = current_events(ctx)
-    verdict = evaluate(ctx.config, events, now)
+    verdict = evaluate(ctx.config, events, now, coverage(ctx, now))
     if ctx.store.record_transition(verdict.state, now, verdict.sentence()):
         log.info("criterion: %s", verdict.sentence())
     return events, verdict

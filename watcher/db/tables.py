@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
@@ -112,3 +112,14 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
     next_attempt_at: datetime | None = _utc()
     sent_at: datetime | None = _utc()
+
+
+class FeedDayRow(SQLModel, table=True):
+    """What one feed gave on one UTC day: the record of how much of the watch was observed."""
+
+    __tablename__ = "feed_day"
+    feed_id: str = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    polls_ok: int = 0
+    polls_failed: int = 0
+    items_new: int = 0
