@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("explain", parents=[common], help="why an item matched")
     ex.add_argument("item", help="item id or URL")
     ex.add_argument("--all", action="store_true", help="also show indicators none of whose terms hit")
+    rm = sub.add_parser("rematch", parents=[common], help="re-apply the current rules to stored items")
+    rm.add_argument("--since", type=date.fromisoformat, metavar="DATE",
+                    help="only items first seen on or after DATE (YYYY-MM-DD)")
     sub.add_parser("score", parents=[common], help="stateless: JSON-lines items on stdin → matches on stdout")
     ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
@@ -281,6 +284,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rematch(args: argparse.Namespace) -> int:
+    from watcher.service import judge, rematch
+    ctx = _context(args)
+    since = datetime.combine(args.since, time(0), tzinfo=timezone.utc) if args.since else None
+    print(rematch(ctx, since).line())
+    _, verdict = judge(ctx)
+    print(verdict.sentence())
+    return 0
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from watcher.score import score_match
     settings, config = _config(args)
@@ -318,7 +331,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
-            "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval}
+            "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
+            "rematch": cmd_rematch}
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError
 from watcher.events import cluster
 from watcher.fetch import FetchRequest, FetchResult, Fetcher, Validators, backoff
 from watcher.match import Matcher
-from watcher.models import Coverage, CriterionVerdict, Event
+from watcher.models import Coverage, CriterionVerdict, Event, Match
 from watcher.parse import parse_feed
 from watcher.render import render_digest
 from watcher.report import build_digest
@@ -130,6 +130,40 @@ def _record_failure(ctx: Context, feed: Feed, exc: FeedError, now: datetime, rep
     report.failed[feed.id] = exc.reason
     log.warning("feed %s failed (%d in a row): %s; next try %s%s", feed.id, failures, exc.reason,
                 f"{next_due:%Y-%m-%d %H:%M} UTC", " — retired (410 Gone)" if retire else "")
+
+
+@dataclass
+class RematchReport:
+    """What re-applying the current rules to stored items changed."""
+
+    items: int = 0
+    matches: int = 0
+    changed: int = 0
+
+    def line(self) -> str:
+        return (f"rematched {self.items} stored item(s) with the current rules: {self.matches} "
+                f"match(es); {self.changed} item(s) matched differently than before")
+
+
+def rematch(ctx: Context, since: datetime | None = None, batch: int = 500) -> RematchReport:
+    """Re-apply the current rules to stored items (seen since `since`), replacing their matches,
+    so history, events and the criterion follow an edited indicators.yaml."""
+    before: dict[int, set[tuple[str, str]]] = {}
+    for m in ctx.store.matched_items(since):
+        before.setdefault(m.item_id, set()).add((m.match.indicator, m.match.certainty.value))
+    report = RematchReport()
+    pending: dict[int, list[Match]] = {}
+    for stored in ctx.store.iter_items(since):
+        found = ctx.matcher.match(stored.item.title, stored.item.summary)
+        pending[stored.id] = found
+        report.items += 1
+        report.changed += {(m.indicator, m.certainty.value) for m in found} != before.get(stored.id, set())
+        if len(pending) >= batch:
+            report.matches += ctx.store.add_matches(pending)
+            pending = {}
+    report.matches += ctx.store.add_matches(pending)
+    log.info("%s", report.line())
+    return report
 
 
 def current_events(ctx: Context) -> list[Event]:
