@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     rm = sub.add_parser("rematch", parents=[common], help="re-apply the current rules to stored items")
     rm.add_argument("--since", type=date.fromisoformat, metavar="DATE",
                     help="only items first seen on or after DATE (YYYY-MM-DD)")
+    rp = sub.add_parser("replay", parents=[common], help="backtest: ingest archived feed files, judge as of dates")
+    rp.add_argument("dir", type=Path, help="folder of archived feed files (dated names or sub-folders per feed)")
+    rp.add_argument("--as-of", action="append", required=True, type=date.fromisoformat, metavar="DATE",
+                    help="evaluate the criterion as it stood at the end of DATE (repeatable)")
+    where = rp.add_mutually_exclusive_group()
+    where.add_argument("--into-live", action="store_true", help="ingest into the live database (default: a temporary one)")
+    where.add_argument("--db", type=Path, metavar="FILE", help="keep the replay database in FILE (SQLite) for explain/status")
     sub.add_parser("score", parents=[common], help="stateless: JSON-lines items on stdin → matches on stdout")
     ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
@@ -294,6 +301,31 @@ def cmd_rematch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    import tempfile
+    from watcher.replay import archived_files, as_of, ingest, replay_feeds
+    from watcher.service import Context
+    settings, config = _config(args)
+    files = archived_files(args.dir)
+    config = config.model_copy(update={"feeds": replay_feeds(config, files, keep_configured=args.into_live)})
+    with tempfile.TemporaryDirectory(prefix="watcher-replay-") as tmp:
+        if args.into_live:
+            where = f"the live database {settings.database_url}"
+        else:
+            db = args.db or Path(tmp) / "replay.db"
+            settings = dataclasses.replace(settings, database_url=f"sqlite:///{db.resolve()}")
+            where = f"the replay database {db}" if args.db else "a temporary database (deleted after)"
+        ctx = Context.open(config, settings, clock=lambda: files[0].at)
+        try:
+            print(ingest(ctx, files).line(where))
+            for day in sorted(args.as_of):
+                verdict, balance = as_of(ctx, datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc))
+                print(f"\nas of {day}: {verdict.sentence()}\n  balance: {balance.sentence()}")
+        finally:
+            ctx.store.close()
+    return 0
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from watcher.score import score_match
     settings, config = _config(args)
@@ -332,7 +364,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
-            "rematch": cmd_rematch}
+            "rematch": cmd_rematch, "replay": cmd_replay}
 
 
 if __name__ == "__main__":
