@@ -196,3 +196,11 @@ def test_hebrew_prefixes_and_turkish_dotted_i() -> None:
         any: [istanbul]
         """)
     assert hit(tr, "İSTANBUL zirvesi")
+
+
+def test_near_can_be_limited_to_the_title() -> None:
+    m = probe("""
+        near: [{a: [Azerbaijan], b: [joins], within: 3, field: title}]
+        """)
+    assert hit(m, "Azerbaijan joins accords")
+    assert not hit(m, "Regional news", "Azerbaijan joins accords")

@@ -82,6 +82,7 @@ class Near(_Strict):
     a: TermGroup
     b: TermGroup
     within: int = Field(default=8, ge=1, le=50)
+    field: Literal["title", "summary"] | None = None     # only in this field (default: either)
 
     @field_validator("a", "b", mode="after")
     @classmethod
@@ -453,12 +454,15 @@ class _Sets:
 
     def splice(self, values: list[Any], path: Path_, problems: list[Problem],
                stack: tuple[str, ...] = ()) -> list[Any]:
-        """A list of terms with every "$name" replaced by that set's terms."""
+        """A list of terms with every "$name" replaced by that set's terms, and nested lists (YAML
+        aliases of other lists) flattened into it."""
         out: list[Any] = []
         for i, v in enumerate(values):
             m = _REF.match(v) if isinstance(v, str) else None
             if m:
                 out += self.resolve(m.group(1), path + (i,), problems, stack)
+            elif isinstance(v, list):
+                out += self.splice(v, path + (i,), problems, stack)
             else:
                 out.append(self.group(v, path + (i,), problems) if isinstance(v, dict) else v)
         return out

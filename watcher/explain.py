@@ -125,7 +125,8 @@ def _clauses(rule: Rule, config: Config) -> list[str]:
     if rule.any:
         out.append(f"any {_terms(list(rule.any), config)}")
     for near in rule.near:
-        out.append(f"near({near.within}) {_terms(near.a, config)} ~ {_terms(near.b, config)}")
+        where = f"@{near.field}" if near.field else ""
+        out.append(f"near{where}({near.within}) {_terms(near.a, config)} ~ {_terms(near.b, config)}")
     anywhere = [t for v in rule.none for t in group_terms(v)[0] if group_terms(v)[1] is None]
     if anywhere:
         out.append(f"none {_terms(anywhere, config)}")

@@ -120,6 +120,7 @@ class RuleTrace:
     strength: float = 0.0
     parts: list[tuple[str, str, float]] = field(default_factory=list)   # (term, field, weight)
     missing: int = 0                   # how many of its clauses failed (a near miss has one)
+    groups: dict[str, str] = field(default_factory=dict)   # term → the rule clause it hit for
 
     @property
     def passed(self) -> bool:
@@ -191,7 +192,7 @@ class Matcher:
         return found.get(self._term(term).parts, {})
 
     def _as_match(self, ind: Indicator, trace: RuleTrace, found: Found, text: Text) -> Match:
-        certainty, cues = self.certainty_of(trace.hits, found, text)
+        certainty, cues = self.certainty_of(trace, found, text)
         return Match(ind.id, trace.strength, certainty, tuple(dict.fromkeys(trace.hits)), cues)
 
     # --- deciding one rule ----------------------------------------------------------------
@@ -211,16 +212,19 @@ class Matcher:
             terms, only = group_terms(group)
             got = self._hits(terms, found, "all", only)
             trace.hits += got
+            trace.groups.update((h.term, f"all{k}") for h in got)
             if not got:
                 trace.fail(f"all: group {k} has no hit" + (f" in the {only}" if only else ""))
         if rule.any:
             got = self._hits(list(rule.any), found, "any")
             trace.hits += got
+            trace.groups.update((h.term, "any") for h in got)
             if not got:
                 trace.fail("any: no term hit")
         for k, near in enumerate(rule.near, 1):
-            got = self._near(near.a, near.b, near.within, found)
+            got = self._near(near.a, near.b, near.within, found, near.field)
             trace.hits += got
+            trace.groups.update((h.term, f"near{k}{side}") for h, side in zip(got, "ab"))
             if not got:
                 trace.fail(f"near {k}: no term of a within {near.within} words of a term of b")
         trace.parts = self._strength_parts(ind, trace.hits, found)
@@ -229,8 +233,9 @@ class Matcher:
             trace.fail(f"strength {trace.strength:g} below min_score {ind.min_score:g}")
         return trace
 
-    def _near(self, a: list[str], b: list[str], within: int, found: Found) -> list[Hit]:
-        for name in FIELDS:
+    def _near(self, a: list[str], b: list[str], within: int, found: Found,
+              only: str | None = None) -> list[Hit]:
+        for name in (only,) if only else FIELDS:
             pa = [(t, p) for t in a for p in found.get(self.terms[t].parts, {}).get(name, [])]
             pb = [(t, p) for t in b for p in found.get(self.terms[t].parts, {}).get(name, [])]
             for ta, x in pa:
@@ -258,21 +263,37 @@ class Matcher:
 
     # --- certainty ------------------------------------------------------------------------
 
-    def certainty_of(self, hits: list[Hit] | tuple[Hit, ...], found: Found,
+    def certainty_of(self, trace: RuleTrace, found: Found,
                      text: Text) -> tuple[Certainty, tuple[str, ...]]:
-        """Cues in the clauses where these hits are: the title speaks first, then the summary.
+        """Cues in the clauses that carry this indicator's claim: the title speaks first, then
+        the summary.
 
-        A denial about another country in another clause ("Israel and Kazakhstan sign deal as
-        Saudi Arabia rules out joining") does not touch this match."""
+        A clause carries the claim when terms of two of the rule's parts hit in it ("Indonesia …
+        will not join … Abraham Accords"); a clause that only names a country ("Kazakhstan ruled
+        out sending troops", in the summary of a deal) does not. Only when no clause carries two
+        parts do clauses with any hit count. So a denial about another country in another clause
+        ("Israel and Kazakhstan sign deal as Saudi Arabia rules out joining") leaves this match
+        confirmed."""
+        spots: dict[str, dict[int, set[str]]] = {name: {} for name in FIELDS}
+        for h in trace.hits:
+            for p in found.get(self.terms[h.term].parts, {}).get(h.field, []):
+                clause = text.clauses[h.field][p]
+                spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
+        claims = {name: {c for c, parts in cl.items() if len(parts) >= 2} for name, cl in spots.items()}
+        if not any(claims.values()):
+            claims = {name: set(cl) for name, cl in spots.items()}
         for name in FIELDS:
-            clauses = {text.clauses[name][p] for h in hits if h.field == name
-                       for p in found.get(self.terms[h.term].parts, {}).get(name, [])}
-            if not clauses:
-                continue
-            for level, cues in ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected)):
-                near = tuple(c.text for c in cues
-                             if any(text.clauses[name][p] in clauses
-                                    for p in found.get(c.parts, {}).get(name, [])))
-                if near:
-                    return level, near
+            if claims[name]:
+                found_cue = self._cue_in(claims[name], name, found, text)
+                if found_cue is not None:
+                    return found_cue
         return Certainty.CONFIRMED, ()
+
+    def _cue_in(self, clauses: set[int], name: str, found: Found,
+                text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
+        for level, cues in ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected)):
+            near = tuple(c.text for c in cues
+                         if any(text.clauses[name][p] in clauses for p in found.get(c.parts, {}).get(name, [])))
+            if near:
+                return level, near
+        return None
