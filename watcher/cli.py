@@ -204,13 +204,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def example_failures(config: Config, path: Path) -> list[str]:
     """Each indicator's examples as tests: a failure names the example's line."""
+    from watcher.models import Certainty
     lines = config_lines(path.read_text(encoding="utf-8"))
     matcher = Matcher(config)
     problems = []
     for i, ind in enumerate(config.indicators):
         for kind in ("match", "no_match"):
             for j, ex in enumerate(getattr(ind.examples, kind)):
-                got = {m.indicator for m in matcher.match(ex.title, ex.summary)}
+                # a denial ("X will not join") is no match, as in `watcher eval`
+                got = {m.indicator for m in matcher.match(ex.title, ex.summary)
+                       if m.certainty is not Certainty.DENIED}
                 if (ind.id in got) != (kind == "match"):
                     line = lines.get(("indicators", i, "examples", kind, j), 1)
                     verb = "should match but does not" if kind == "match" else "should not match but does"
