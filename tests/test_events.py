@@ -76,3 +76,46 @@ def test_same_headline_with_different_reporting_counts_twice() -> None:
                    report("Azerbaijan to join the Abraham Accords", "2026-11-18", "https://b.com/2",
                           "Baku's foreign ministry confirmed the step, citing energy ties with Israel."))
     assert ev.independent == 2
+
+
+CFG2 = probe_config("""
+    all: [$AZ, $ACCORDS]
+    any: [$JOIN, $TRUMP, $BAKU]
+    """, top="""
+    terms:
+      AZ: [Azerbaijan*, Азербайджан*, أذربيجان]
+      JOIN: [join*, присоедин*, انضمام]
+      TRUMP: [Trump, ترامب]
+      BAKU: [Baku, باكو]
+      ACCORDS: ["Abraham Accords", "Соглашени* Авраама", "اتفاقيات إبراهيم"]
+    """)
+M2 = Matcher(CFG2)
+
+
+def report2(title: str, url: str, summary: str = "") -> MatchedItem:
+    (m,) = M2.match(title, summary)
+    return MatchedItem(next(_n), "f", title, url, at("2026-11-18"), at("2026-11-18"), host_of(url), "outlet", m, summary)
+
+
+def events2(*items: MatchedItem) -> list[Event]:
+    return score_events(cluster(list(items), M2.concept_of), CFG2)
+
+
+def test_a_headline_in_another_script_that_adds_a_detail_still_joins_the_event() -> None:
+    en = report2("Azerbaijan to join the Abraham Accords", "https://apnews.com/a")
+    ar = report2("ترامب: أذربيجان تعلن انضمام إلى اتفاقيات إبراهيم", "https://aljazeera.net/b")   # adds "Trump"
+    (ev,) = events2(en, ar)
+    assert ev.independent == 2
+
+
+def test_concepts_only_in_a_summary_do_not_split_a_cross_script_event() -> None:
+    en = report2("Azerbaijan to join the Abraham Accords", "https://apnews.com/a")
+    ar = report2("أذربيجان تعلن انضمام إلى اتفاقيات إبراهيم", "https://aljazeera.net/b",
+                 "ترامب باكو")                                                        # background terms
+    assert len(events2(en, ar)) == 1
+
+
+def test_cross_script_headlines_sharing_too_few_concepts_stay_apart() -> None:
+    en = report2("Azerbaijan to join the Abraham Accords, Trump says", "https://apnews.com/a")
+    ar = report2("باكو تستضيف منتدى حول أذربيجان و اتفاقيات إبراهيم", "https://aljazeera.net/b")
+    assert len(events2(en, ar)) == 2

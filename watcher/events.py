@@ -26,6 +26,7 @@ from watcher.text import words
 
 WINDOW = timedelta(days=4)
 CROSS_WINDOW = timedelta(days=2)   # concept-only alignment (e.g. Arabic ~ English) is weaker
+CONCEPTS = 0.8                     # share of the smaller headline's concepts the other must hit
 SIMILAR = 0.5                      # share of the shorter title's salient words
 MIN_SHARED = 2
 DUPLICATE = 0.7                    # title overlap (Jaccard) of a rewrite of the same story
@@ -123,7 +124,9 @@ class Signature:
     def of(cls, m: MatchedItem, concept: Callable[[str], str]) -> Signature:
         ws = salient(m.title)
         names = frozenset(s for w in ws if len(w) > 3 and len(s := skeleton(w)) >= 3)
-        return cls(ws, names, frozenset(concept(h.term) for h in m.match.hits), script_of(m.title))
+        # what the headline says, in concepts; the summary's only when the title has no hit
+        hits = [h for h in m.match.hits if h.field == "title"] or list(m.match.hits)
+        return cls(ws, names, frozenset(concept(h.term) for h in hits), script_of(m.title))
 
 
 def same_happening(a: MatchedItem, sa: Signature, b: MatchedItem, sb: Signature) -> float:
@@ -136,7 +139,8 @@ def same_happening(a: MatchedItem, sa: Signature, b: MatchedItem, sb: Signature)
         return score if near_copy(sa.words, sb.words) else 0.0
     if sa.script != sb.script:
         score = max(score, similarity(sa.names, sb.names))
-        if gap <= CROSS_WINDOW and len(sa.concepts) >= 2 and sa.concepts == sb.concepts:
+        shared = len(sa.concepts & sb.concepts)
+        if gap <= CROSS_WINDOW and shared >= 2 and shared / min(len(sa.concepts), len(sb.concepts)) >= CONCEPTS:
             score = max(score, SIMILAR)
     return score if score >= SIMILAR else 0.0
 
