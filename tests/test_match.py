@@ -53,6 +53,16 @@ def test_evidence_names_terms_and_fields_and_title_weighs_more() -> None:
     assert "“protest” in title" in in_title.why()
 
 
+def test_why_puts_headline_evidence_first_and_stays_one_short_line() -> None:
+    summary = "Rallies in Astana, Shymkent, Aktau and Atyrau followed the one in Almaty."
+    (m,) = probe("""
+        all: [[Almaty, Astana, Shymkent, Aktau, Atyrau, Karaganda], [protest]]
+        """).match("Karaganda protest", summary)
+    why = m.why()
+    assert why.startswith("“Karaganda” in title, “protest” in title")   # the headline's own words lead
+    assert why.count("“") == 5 and why.endswith("(+2 more)")               # five terms, then a count
+
+
 def test_certainty_confirmed_expected_denied() -> None:
     def certainty(title: str) -> Certainty:
         (m,) = [m for m in M.match(title) if m.indicator == "new_signatory"]

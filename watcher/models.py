@@ -48,14 +48,17 @@ class Match:
     hits: tuple[Hit, ...]
     cues: tuple[str, ...] = ()    # the certainty cues found ("reportedly", "signed", ...)
 
-    def why(self) -> str:
-        """One line an analyst reads: which terms hit where, and the certainty."""
+    def why(self, most: int = 5) -> str:
+        """One line an analyst reads: which terms hit where (headline first), and the certainty."""
         fields: dict[str, list[str]] = {}
-        for h in self.hits:
+        for h in sorted(self.hits, key=lambda h: h.field != "title"):
             fields.setdefault(h.term, [])
             if h.field not in fields[h.term]:
                 fields[h.term].append(h.field)
-        text = ", ".join(f"“{term}” in {'/'.join(f)}" for term, f in fields.items())
+        shown = list(fields.items())[:most]
+        text = ", ".join(f"“{term}” in {'/'.join(f)}" for term, f in shown)
+        if len(fields) > most:
+            text += f" (+{len(fields) - most} more)"
         if self.certainty is not Certainty.CONFIRMED:
             cue = f" ({', '.join(self.cues)})" if self.cues else ""
             text += f"; {self.certainty.value}{cue}"
