@@ -55,17 +55,33 @@ def test_eval_prints_per_indicator_figures_confusions_and_mistakes(
     rows = [("1", "Azerbaijan joins the Abraham Accords", ["new_signatory"]),
             ("2", "Kazakhstan and Israel sign water agreement", ["kz_israel_deal"]),
             ("3", "Uzbekistan weighs its options", ["new_signatory"]),
-            ("4", "Protest in Almaty over Abraham Accords with Azerbaijan", ["none"])]
+            ("4", "Protest in Almaty over Abraham Accords with Azerbaijan", ["none"]),
+            ("5", "Indonesia says it will not join the Abraham Accords", ["new_signatory"])]
     labeled.write_text("\n".join(json.dumps({"id": i, "title": t, "labels": lab}) for i, t, lab in rows))
     assert main(["eval", str(labeled), "--config", str(MINI)]) == 0
     out = capsys.readouterr().out
     assert "new_signatory" in out and "micro" in out
     (line,) = [x for x in out.splitlines() if x.startswith("new_signatory")]
-    assert line.split()[1:4] == ["0.50", "0.50", "0.50"]       # 1 TP, 1 FP (item 4), 1 FN (item 3)
+    assert line.split()[1:7] == ["0.50", "0.33", "0.40", "1", "1", "2"]   # FP item 4, FN items 3 and 5
     assert "false-positive rate on 'none' items: 100.0% (1/1)" in out
-    assert "none → new_signatory: 1" in out
-    assert "FN new_signatory" in out and "Uzbekistan weighs" in out
+    confusions = out.split("confusions (labeled → predicted")[1].split("mistakes:")[0]
+    assert "none → new_signatory: 1" in confusions and "new_signatory → none: 2" in confusions
+    assert "FN new_signatory              3: Uzbekistan weighs" in out
+    assert "closest rule 1: all: group 1 has no hit; hits: “Uzbekistan” in title" in out   # what to fix
+    assert "FP new_signatory              4: Protest in Almaty" in out
     assert "evidence: “Abraham Accords” in title" in out
+    assert "denied, so no hit — evidence: “Abraham Accords” in title, “Indonesia” in title; denied (will not join)" in out
+
+
+def test_eval_without_mistakes_still_prints_the_confusion_table(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    labeled = tmp_path / "dev.jsonl"
+    labeled.write_text(json.dumps({"id": "1", "title": "Azerbaijan joins the Abraham Accords",
+                                   "labels": ["new_signatory"]}))
+    assert main(["eval", str(labeled), "--config", str(MINI)]) == 0
+    out = capsys.readouterr().out
+    assert "confusions (labeled → predicted, 'none' = no indicator):\n  (none)" in out
+    assert "mistakes:" not in out
 
 
 def test_eval_bad_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
