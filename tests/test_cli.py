@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,22 @@ def test_score_follows_the_json_lines_contract() -> None:
     assert out[1]["matches"][0]["certainty"] == "denied"
     assert out[1]["matches"][0]["score"] < a["score"]          # a denial weighs less
     assert out[2]["matches"] == []
+
+
+def test_score_with_the_shipped_rules_marks_denials_and_ignores_the_baseline() -> None:
+    items = [{"id": "deny", "title": "Indonesia says it will not join the Abraham Accords"},
+             {"id": "deny-ru", "title": "Азербайджан не планирует присоединяться к Соглашениям Авраама"},
+             {"id": "base", "title": "Kazakhstan to join Abraham Accords, Trump says",
+              "summary": "Trump said a signing ceremony would be held soon."},
+             {"id": "base-ru", "title": "Казахстан присоединится к Соглашениям Авраама"},
+             {"id": "join", "title": "Azerbaijan formally joins the Abraham Accords"}]
+    proc = score([json.dumps(i) for i in items], ROOT / "indicators.yaml")
+    assert proc.returncode == 0, proc.stderr
+    out = {o["id"]: o["matches"] for o in map(json.loads, proc.stdout.splitlines())}
+    for denial in ("deny", "deny-ru"):
+        assert out[denial] and {m["certainty"] for m in out[denial]} == {"denied"}
+    assert out["base"] == [] and out["base-ru"] == []          # the baseline is not follow-up
+    assert ("new_signatory", "confirmed") in [(m["indicator"], m["certainty"]) for m in out["join"]]
 
 
 def test_score_reports_a_bad_line_and_scores_the_rest() -> None:
@@ -105,6 +122,12 @@ def test_status_explain_and_preview_after_a_poll(feed_server: Any, state_env: Pa
     assert {f["id"] for f in status["feeds"]} == {"wire", "regional", "gazette"}
     assert status["balance"]["stall"]["denials"] == 1
     assert status["balance"]["momentum"]["strongest"][0]["certainty"] == "confirmed"
+    assert main(["status", "--config", config]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("FOLLOW-UP") and "\ncoverage: " in text
+    assert "balance of evidence since the baseline: " in text
+    assert re.search(r"^  momentum .* confirmed +kz_israel_deal: Kazakhstan and Israel sign water", text, re.MULTILINE)
+    assert re.search(r"^  stall .* denied +\w+: Indonesia says it will not join", text, re.MULTILINE)
     assert main(["explain", "https://wire.example.com/2026/03/02/kz-il-water", "--config", config]) == 0
     out = capsys.readouterr().out
     assert "title:   kazakhstan and israel sign water technology agreement in astana" in out

@@ -108,6 +108,8 @@ def test_digest_reaches_a_real_smtp_server_with_items_under_their_indicators(
     assert "MOMENTUM: 2 event(s)" in balance and "STALL: 2 event(s)" in balance and "1 denial(s)" in balance
     assert "Indonesia says it will not join" in balance and "denied" in balance
     assert "<table" in html and "Azerbaijan joins the Abraham Accords" in html
+    assert "Balance of evidence" in html and "momentum 2</strong>" in html and "stall 2</strong>" in html
+    assert "why: “Abraham Accords” in title/summary, “Azerbaijan” in title" in html
 
 
 def test_the_same_period_is_never_sent_twice(feed_server: Any, smtp_server: Any, state_env: Path,
