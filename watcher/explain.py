@@ -37,8 +37,8 @@ def explain_item(stored: StoredItem, config: Config, matcher: Matcher, events: l
     if not matched:
         out += ["", "matches no indicator"]
     if set(matched) != stored_matches:
-        out += ["", f"note: the stored matches ({', '.join(sorted(stored_matches)) or 'none'}) differ from "
-                "the current rules; run `watcher rematch` so events and the criterion follow them"]
+        out += ["", (f"note: the stored matches ({', '.join(sorted(stored_matches)) or 'none'}) differ from "
+                     "the current rules; run `watcher rematch` so events and the criterion follow them")]
     return out
 
 
