@@ -100,7 +100,7 @@ def test_one_grouped_alert_reaches_a_real_smtp_server_and_is_not_repeated(
     assert "new_signatory" in subject and "kz_israel_deal" in subject and "criterion" in subject
     text = alert.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Azerbaijan joins the Abraham Accords at White House ceremony" in text
-    assert "2 source(s): example.com, example.org" in text and "why: " in text
+    assert "3 source(s): example.com, example.org, example.ru" in text and "why: " in text
     assert "Kazakhstan and Israel sign water technology agreement" in text
     assert "Criterion changed WATCHING → FOLLOW-UP" in text
     assert "Domestic backlash" not in text and "Indonesia" not in text      # no rule / denied

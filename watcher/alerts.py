@@ -56,7 +56,7 @@ def qualifies(event: Event, config: Config, now: datetime) -> bool:
     if rule is None:
         return False
     newest = max(m.published for m in event.items)
-    return (len(event.sources) >= rule.sources and event.certainty.value in rule.certainty
+    return ((event.independent or len(event.sources)) >= rule.sources and event.certainty.value in rule.certainty
             and event.score >= rule.min_score and now - newest <= rule.max_age_delta)
 
 
@@ -73,7 +73,7 @@ def select_alerts(config: Config, events: list[Event], verdict: CriterionVerdict
         rule = config.indicator(e.indicator).alert
         lines.append(AlertLine(e.indicator, config.indicator(e.indicator).title, refs,
                                view(e, config, counts(e, config)),
-                               f"{len(e.sources)} independent source(s) (alert rule: at least {rule.sources if rule else 1})"))
+                               f"{e.independent or len(e.sources)} independent source(s) (alert rule: at least {rule.sources if rule else 1})"))
     if config.alerts.criterion:
         for tid, state, previous, at, detail in transitions:
             if previous is not None and tid not in alerted.get(CRITERION, set()):

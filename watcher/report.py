@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from watcher.charts import Spark, Timeline, build_spark, build_timeline
 from watcher.config import Config
-from watcher.models import Certainty, CriterionVerdict, Event, FeedStatus
-from watcher.score import IndicatorSummary, summarise
+from watcher.models import CriterionVerdict, Event, FeedStatus
+from watcher.score import Balance, IndicatorSummary, balance_of, summarise
 from watcher.text import truncate
 
 SILENT_AFTER = timedelta(days=2)
@@ -28,6 +28,7 @@ class EventView:
     certainty: str
     why: str
     counts: bool
+    independent: int = 1          # independent sources among `sources` (copies count once)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class DigestReport:
     since: datetime | None
     rows: list[IndicatorSummary]
     sections: list[IndicatorSection]
-    balance: dict[str, int]
+    balance: Balance
     feeds_total: int
     feed_problems: list[FeedProblem] = field(default_factory=list)
     timeline: Timeline | None = None
@@ -139,7 +140,8 @@ def view(event: Event, config: Config, counts: bool) -> EventView:
     lead = event.lead
     return EventView(event.indicator, config.indicator(event.indicator).title,
                      truncate(lead.title, 300), lead.url, event.first_seen, event.sources,
-                     event.score, event.certainty.value, lead.match.why(), counts)
+                     event.score, event.certainty.value, lead.match.why(), counts,
+                     event.independent or len(event.sources))
 
 
 def feed_problems(feeds: list[FeedStatus], now: datetime) -> list[FeedProblem]:
@@ -175,7 +177,8 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
         if views:
             sections.append(IndicatorSection(ind.id, ind.title, ind.stance, views, len(new) - len(views)))
     counting = sorted((e for e in events if counts(e, config)), key=lambda e: e.first_seen)
-    report = DigestReport(period, now, verdict, since, rows, sections, balance(events, config),
+    report = DigestReport(period, now, verdict, since, rows, sections,
+                          balance_of(events, config, now),
                           len(feeds), feed_problems(feeds, now))
     report.timeline = build_timeline(verdict, counting)
     report.indicators = indicator_rows(rows, events, verdict, history.silences)
@@ -188,15 +191,6 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
 
 def _is_new(event: Event, since: datetime | None) -> bool:
     return since is None or max(m.seen_at for m in event.items) > since
-
-
-def balance(events: list[Event], config: Config) -> dict[str, int]:
-    """Events on each side: momentum (a broader trend) vs stall; a denial counts as stall."""
-    out = {"momentum": 0, "stall": 0}
-    for e in events:
-        stance = config.indicator(e.indicator).stance
-        out["stall" if e.certainty is Certainty.DENIED else stance] += 1
-    return out
 
 
 def indicator_rows(rows: list[IndicatorSummary], events: list[Event], verdict: CriterionVerdict,

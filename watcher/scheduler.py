@@ -19,14 +19,19 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher.config import load_config
+from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError
 from watcher.match import Matcher
-from watcher.service import (Context, deliver_pending, mark_alive, poll, prepare_alerts,
-                             prepare_digest, start_run)
+from watcher.service import (Context, deliver_pending, judge, mark_alive, poll, prepare_alerts,
+                             prepare_digest, rematch, start_run)
 from watcher.systemd import notify, watchdog_interval
 
 log = logging.getLogger("watcher")
+
+
+def _rules_changed(old: Config, new: Config) -> bool:
+    """Whether an edit touched what matching depends on (indicators, cues, term sets)."""
+    return (old.indicators, old.certainty, old.terms) != (new.indicators, new.certainty, new.terms)
 
 
 class Service:
@@ -131,9 +136,16 @@ class Service:
             notify("READY=1\nSTATUS=reload refused: config invalid, old config running")
             return False
         with self.lock:
+            old = self.ctx.config
             self.ctx.store.sync_feeds(config.feeds, self.ctx.clock())
             self.ctx = Context(config, self.ctx.settings, self.ctx.store, matcher, self.ctx.clock,
                                self.ctx.run_id)
+            if _rules_changed(old, config):     # history and the criterion follow the new rules
+                try:
+                    rematch(self.ctx)
+                    judge(self.ctx)
+                except WatcherError as exc:
+                    log.error("rematch after reload failed: %s", exc)
         if self.scheduler.running:      # new feeds are due now: poll them without waiting a tick
             self.scheduler.modify_job("poll", next_run_time=self.ctx.clock())
             self.scheduler.reschedule_job("digest", trigger=self._digest_trigger())

@@ -17,13 +17,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from watcher.config import Config, Feed
-from watcher.criterion import evaluate
+from watcher.criterion import add_months, coverage_of, evaluate
 from watcher.deliver import Message, build_email, transport_for
 from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError, StoreError, WatcherError
 from watcher.events import cluster
 from watcher.fetch import FetchRequest, FetchResult, Fetcher, Validators, backoff
 from watcher.match import Matcher
-from watcher.models import CriterionVerdict, Event
+from watcher.models import Coverage, CriterionVerdict, Event, Match
 from watcher.parse import parse_feed
 from watcher.render import render_digest
 from watcher.report import DigestReport, History, Silence, Undelivered, build_digest
@@ -194,11 +194,60 @@ def mark_alive(ctx: Context) -> None:
         ctx.store.touch_run(ctx.run_id, ctx.clock())
 
 
+@dataclass
+class RematchReport:
+    """What re-applying the current rules to stored items changed."""
+
+    items: int = 0
+    matches: int = 0
+    changed: int = 0
+
+    def line(self) -> str:
+        return (f"rematched {self.items} stored item(s) with the current rules: {self.matches} "
+                f"match(es); {self.changed} item(s) matched differently than before")
+
+
+def rematch(ctx: Context, since: datetime | None = None, batch: int = 500) -> RematchReport:
+    """Re-apply the current rules to stored items (seen since `since`), replacing their matches,
+    so history, events and the criterion follow an edited indicators.yaml."""
+    before: dict[int, set[tuple[str, str]]] = {}
+    for m in ctx.store.matched_items(since):
+        before.setdefault(m.item_id, set()).add((m.match.indicator, m.match.certainty.value))
+    report = RematchReport()
+    pending: dict[int, list[Match]] = {}
+    for stored in ctx.store.iter_items(since):
+        found = ctx.matcher.match(stored.item.title, stored.item.summary)
+        pending[stored.id] = found
+        report.items += 1
+        report.changed += {(m.indicator, m.certainty.value) for m in found} != before.get(stored.id, set())
+        if len(pending) >= batch:
+            report.matches += ctx.store.add_matches(pending)
+            pending = {}
+    report.matches += ctx.store.add_matches(pending)
+    log.info("%s", report.line())
+    return report
+
+
+def current_events(ctx: Context) -> list[Event]:
+    """Events from every stored match, scored (reads only)."""
+    return score_events(cluster(ctx.store.matched_items(), ctx.matcher.concept_of), ctx.config)
+
+
+def coverage(ctx: Context, now: datetime) -> Coverage:
+    """How much of the watch the store saw between the baseline and now."""
+    start = ctx.config.baseline_at
+    end = min(now, add_months(start, ctx.config.criterion.expire_months))
+    return coverage_of(ctx.config, now, observed_days=ctx.store.observed_days(start, end),
+                       items=ctx.store.items_seen(start, end),
+                       recent_items=ctx.store.items_seen(max(start, end - timedelta(days=28)), end),
+                       failing_now=sum(1 for f in ctx.store.feed_health() if f.failures or f.retired))
+
+
 def judge(ctx: Context, now: datetime | None = None) -> tuple[list[Event], CriterionVerdict]:
     """Events from every stored match, scored; the criterion's verdict; a change is stored once."""
     now = now or ctx.clock()
-    events = score_events(cluster(ctx.store.matched_items()), ctx.config)
-    verdict = evaluate(ctx.config, events, now)
+    events = current_events(ctx)
+    verdict = evaluate(ctx.config, events, now, coverage(ctx, now))
     if ctx.store.record_transition(verdict.state, now, verdict.sentence()):
         log.info("criterion: %s", verdict.sentence())
     return events, verdict

@@ -25,8 +25,9 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from watcher.config import Feed
-from watcher.db.tables import (AlertedRow, CriterionTransitionRow, FeedStateRow, IngestIssueRow,
-                               ItemRow, MatchRow, OutboxRow, ServiceRunRow, SilenceRow)
+from watcher.db.tables import (AlertedRow, CriterionTransitionRow, FeedDayRow, FeedStateRow,
+                               IngestIssueRow, ItemRow, MatchRow, OutboxRow, ServiceRunRow,
+                               SilenceRow)
 from watcher.errors import StoreError
 from watcher.events import host_of
 from watcher.models import CriterionState, FeedStatus, Item, Match, MatchedItem
@@ -227,6 +228,7 @@ class Store:
             row.last_status, row.last_error, row.failures = status, None, 0
             row.last_attempt_at, row.last_success_at, row.next_due_at = now, now, next_due
             row.items_total += stored
+            _count_day(s, feed_id, now, ok=True, items=stored)
 
     def record_failure(self, feed_id: str, *, now: datetime, status: int | None, reason: str,
                        next_due: datetime, retire: bool = False) -> int:
@@ -239,6 +241,7 @@ class Store:
             row.failures += 1
             row.last_attempt_at, row.next_due_at = now, next_due
             row.retired = row.retired or retire
+            _count_day(s, feed_id, now, ok=False, items=0)
             return row.failures
 
     def feed_health(self) -> list[FeedStatus]:
@@ -249,6 +252,22 @@ class Store:
                               r.last_success_at, r.last_attempt_at, r.next_due_at, r.items_total,
                               r.retired) for r in rows]
         return sorted(out, key=lambda f: (-f.failures, f.feed_id))
+
+    def observed_days(self, since: datetime, until: datetime) -> dict[str, int]:
+        """Per feed, the UTC days in [since, until] with at least one successful poll."""
+        c: Any = FeedDayRow.__table__.c  # type: ignore[attr-defined]
+        q = (select(c.feed_id, func.count())
+             .where(c.polls_ok > 0, c.day >= since.date(), c.day <= until.date())
+             .group_by(c.feed_id))
+        with self.session() as s:
+            return {fid: int(n) for fid, n in s.execute(q)}
+
+    def items_seen(self, since: datetime, until: datetime) -> int:
+        """Items first stored in [since, until]."""
+        c: Any = ItemRow.__table__.c  # type: ignore[attr-defined]
+        q = select(func.count()).select_from(ItemRow).where(c.seen_at >= since, c.seen_at <= until)
+        with self.session() as s:
+            return int(s.execute(q).scalar() or 0)
 
     # --- items and matches ----------------------------------------------------------------
 
@@ -304,7 +323,7 @@ class Store:
                               tuple(Hit(**h) for h in ev.get("hits", [])), tuple(ev.get("cues", [])))
                 out.append(MatchedItem(irow.id, irow.feed_id, irow.title, irow.url,
                                        irow.published or irow.seen_at, irow.seen_at, irow.host,
-                                       tier or "outlet", match))
+                                       tier or "outlet", match, irow.summary))
         return out
 
     def iter_items(self, since: datetime | None = None, batch: int = 1000) -> Iterator[StoredItem]:
@@ -512,6 +531,16 @@ class Store:
             if now is not None:
                 q = q.where(SilenceRow.until > now)  # type: ignore[arg-type,operator,unused-ignore]
             return [(r.indicator, r.until, r.reason, r.created_at) for r in s.execute(q).scalars()]
+
+
+def _count_day(s: Session, feed_id: str, now: datetime, *, ok: bool, items: int) -> None:
+    row = s.get(FeedDayRow, (feed_id, now.date()))
+    if row is None:
+        row = FeedDayRow(feed_id=feed_id, day=now.date(), polls_ok=0, polls_failed=0, items_new=0)
+        s.add(row)
+    row.polls_ok += ok
+    row.polls_failed += not ok
+    row.items_new += items
 
 
 def _host(item: Item) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
@@ -158,3 +158,14 @@ class SilenceRow(SQLModel, table=True):
     until: datetime = _utc(nullable=False)
     reason: str = ""
     created_at: datetime = _utc(nullable=False)
+
+
+class FeedDayRow(SQLModel, table=True):
+    """What one feed gave on one UTC day: the record of how much of the watch was observed."""
+
+    __tablename__ = "feed_day"
+    feed_id: str = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    polls_ok: int = 0
+    polls_failed: int = 0
+    items_new: int = 0

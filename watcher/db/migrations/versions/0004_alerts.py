@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from watcher.db.tables import UTCDateTime
 
 revision = "0004_alerts"
-down_revision = "0001"
+down_revision = "0003_evidence"
 branch_labels = None
 depends_on = None
 
