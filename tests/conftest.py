@@ -24,7 +24,8 @@ def state_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     for name in ("WATCHER_SMTP_URL", "WATCHER_DATABASE_URL", "WATCHER_OUTBOX_DIR",
                  "WATCHER_CONFIG", "WATCHER_SMTP_PASSWORD", "CREDENTIALS_DIRECTORY",
                  "WATCHER_SMTP_USER", "WATCHER_SENDER", "WATCHER_LOG_LEVEL", "STATE_DIRECTORY",
-                 "WATCHER_FETCH_TIMEOUT", "WATCHER_DB_BUSY_TIMEOUT"):
+                 "WATCHER_FETCH_TIMEOUT", "WATCHER_DB_BUSY_TIMEOUT",
+                 "WATCHER_REPORT_URL", "WATCHER_NOTIFY_URLS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WATCHER_STATE_DIR", str(tmp_path / "state"))
     yield tmp_path / "state"

@@ -156,11 +156,10 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 def fill(disk: Path) -> Path:
     """Write a file until the disk says ENOSPC; return it (delete it to free the space)."""
     filler = disk / "filler"
-    with filler.open("wb") as out:
+    with filler.open("wb", buffering=0) as out:   # unbuffered: close() has nothing left to flush
         for _ in range(1024):                   # 64 MiB at most: the disk is 3
             try:
                 out.write(b"\0" * 65536)
-                out.flush()
             except OSError as exc:
                 assert exc.errno == errno.ENOSPC
                 break

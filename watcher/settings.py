@@ -38,6 +38,13 @@ class Settings:
     log_level: str = "INFO"
     fetch_timeout: float = 60.0       # seconds one feed may take, all told (WATCHER_FETCH_TIMEOUT)
     db_busy_timeout: float = 10.0     # seconds a write waits for a locked database (WATCHER_DB_BUSY_TIMEOUT)
+    report_url: str | None = None     # where state_dir/reports is published, if anywhere
+    notify_urls: tuple[str, ...] = field(default=(), repr=False)   # Apprise URLs hold tokens
+
+    @property
+    def reports_dir(self) -> Path:
+        """Full digest reports (every event, not cut) as .html files, one per period."""
+        return self.state_dir / "reports"
 
     @property
     def redacted_smtp_url(self) -> str | None:
@@ -68,6 +75,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_log_level(_get(env, "WATCHER_LOG_LEVEL"), problems),
         fetch_timeout=_seconds(env, "WATCHER_FETCH_TIMEOUT", 60.0, problems),
         db_busy_timeout=_seconds(env, "WATCHER_DB_BUSY_TIMEOUT", 10.0, problems),
+        report_url=_report_url(_get(env, "WATCHER_REPORT_URL"), problems),
+        notify_urls=tuple((_get(env, "WATCHER_NOTIFY_URLS") or "").replace(",", " ").split()),
     )
     if problems:
         error = ConfigError(problems)
@@ -175,3 +184,11 @@ def _seconds(env: Mapping[str, str], name: str, default: float, problems: list[s
         problems.append(f"{name}: {value!r} is not a number of seconds from 0 to 3600")
         return default
     return seconds
+def _report_url(value: str | None, problems: list[str]) -> str | None:
+    """WATCHER_REPORT_URL: the http(s) base where state_dir/reports is served (no trailing /)."""
+    if value is None:
+        return None
+    if urlsplit(value).scheme not in ("http", "https"):
+        problems.append(f"WATCHER_REPORT_URL: {value!r} is not an http(s) URL")
+        return None
+    return value.rstrip("/")
