@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 ## One full cycle of the real service on bundled feed snapshots served on 127.0.0.1.
 demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py
+
+## docs/digest.png: the demo digest in headless Chromium at 375 px (after `make demo`).
+screenshot: $(STAMP)
+	$(BIN)/python demo/screenshot.py
 
 ## The whole test suite (real HTTP and SMTP servers on 127.0.0.1, real SQLite files); and,
 ## when WATCHER_TEST_DATABASE_URL names a PostgreSQL server, the suite again on PostgreSQL.

@@ -1,14 +1,18 @@
 """A real SMTP server on 127.0.0.1 for delivery tests (aiosmtpd in a thread).
 
-Tests switch it to refuse mail (`server.reply = "550 mailbox unavailable"` at DATA,
+Tests hold a reply back (`server.hold_rcpt = True`, `server.hold_data = True`; released by
+setting them False, or after 30 s) to kill a client at a chosen moment. Tests switch it to refuse mail (`server.reply = "550 mailbox unavailable"` at DATA,
 `server.rcpt_reply = "451 try later"` at RCPT), require a login (`SmtpServer(users={...})`),
 or take it down and up again on the same port (`server.stop()`, `server.start()`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -21,6 +25,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 HOST = "127.0.0.1"
 MAX_MESSAGES = 100          # a runaway test fails loudly instead of eating memory
 MAX_SIZE = 1024 * 1024
+HOLD_LIMIT = 30.0           # a held reply is released after this, whatever the test does
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class _Handler:
 
     async def handle_RCPT(self, smtp: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
+        self.server.rcpt_seen.set()
+        await _hold(lambda: self.server.hold_rcpt)
         if self.server.rcpt_reply:
             return self.server.rcpt_reply
         envelope.rcpt_tos.append(address)
@@ -52,7 +59,16 @@ class _Handler:
         if len(self.server.messages) >= MAX_MESSAGES:
             return "552 test server is full"
         self.server.messages.append(_received(session, envelope))
+        self.server.data_seen.set()
+        await _hold(lambda: self.server.hold_data)     # accepted, but the client has no reply yet
         return "250 2.0.0 Ok: queued as TEST"
+
+
+async def _hold(held: Callable[[], bool]) -> None:
+    """Wait while a test holds the reply back, at most HOLD_LIMIT seconds."""
+    deadline = time.monotonic() + HOLD_LIMIT
+    while held() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
 
 
 def _received(session: Session, envelope: Envelope) -> Received:
@@ -72,6 +88,10 @@ class SmtpServer:
         self.messages: list[Received] = []
         self.reply: str | None = None          # e.g. "550 mailbox unavailable" at DATA
         self.rcpt_reply: str | None = None     # e.g. "451 try later" at RCPT
+        self.hold_rcpt = False                 # delay the RCPT reply (nothing accepted yet)
+        self.hold_data = False                 # keep the message but delay the DATA reply
+        self.rcpt_seen = threading.Event()
+        self.data_seen = threading.Event()
         self._controller: Controller | None = None
 
     @property
@@ -94,6 +114,7 @@ class SmtpServer:
 
     def stop(self) -> None:
         """Stop listening; connections are then refused until `start()`."""
+        self.hold_rcpt = self.hold_data = False
         if self._controller is not None:
             self._controller.stop()
             self._controller = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,24 @@ def test_score_follows_the_json_lines_contract() -> None:
     assert a["indicator"] == "new_signatory" and a["certainty"] == "confirmed" and a["score"] > 0
     assert {"term": "Azerbaijan", "field": "title"} in a["evidence"]
     assert out[1]["matches"][0]["certainty"] == "denied"
+    assert out[1]["matches"][0]["score"] < a["score"]          # a denial weighs less
     assert out[2]["matches"] == []
+
+
+def test_score_with_the_shipped_rules_marks_denials_and_ignores_the_baseline() -> None:
+    items = [{"id": "deny", "title": "Indonesia says it will not join the Abraham Accords"},
+             {"id": "deny-ru", "title": "Азербайджан не планирует присоединяться к Соглашениям Авраама"},
+             {"id": "base", "title": "Kazakhstan to join Abraham Accords, Trump says",
+              "summary": "Trump said a signing ceremony would be held soon."},
+             {"id": "base-ru", "title": "Казахстан присоединится к Соглашениям Авраама"},
+             {"id": "join", "title": "Azerbaijan formally joins the Abraham Accords"}]
+    proc = score([json.dumps(i) for i in items], ROOT / "indicators.yaml")
+    assert proc.returncode == 0, proc.stderr
+    out = {o["id"]: o["matches"] for o in map(json.loads, proc.stdout.splitlines())}
+    for denial in ("deny", "deny-ru"):
+        assert out[denial] and {m["certainty"] for m in out[denial]} == {"denied"}
+    assert out["base"] == [] and out["base-ru"] == []          # the baseline is not follow-up
+    assert ("new_signatory", "confirmed") in [(m["indicator"], m["certainty"]) for m in out["join"]]
 
 
 def test_score_reports_a_bad_line_and_scores_the_rest() -> None:
@@ -54,17 +72,33 @@ def test_eval_prints_per_indicator_figures_confusions_and_mistakes(
     rows = [("1", "Azerbaijan joins the Abraham Accords", ["new_signatory"]),
             ("2", "Kazakhstan and Israel sign water agreement", ["kz_israel_deal"]),
             ("3", "Uzbekistan weighs its options", ["new_signatory"]),
-            ("4", "Protest in Almaty over Abraham Accords with Azerbaijan", ["none"])]
+            ("4", "Protest in Almaty over Abraham Accords with Azerbaijan", ["none"]),
+            ("5", "Indonesia says it will not join the Abraham Accords", ["new_signatory"])]
     labeled.write_text("\n".join(json.dumps({"id": i, "title": t, "labels": lab}) for i, t, lab in rows))
     assert main(["eval", str(labeled), "--config", str(MINI)]) == 0
     out = capsys.readouterr().out
     assert "new_signatory" in out and "micro" in out
     (line,) = [x for x in out.splitlines() if x.startswith("new_signatory")]
-    assert line.split()[1:4] == ["0.50", "0.50", "0.50"]       # 1 TP, 1 FP (item 4), 1 FN (item 3)
+    assert line.split()[1:7] == ["0.50", "0.33", "0.40", "1", "1", "2"]   # FP item 4, FN items 3 and 5
     assert "false-positive rate on 'none' items: 100.0% (1/1)" in out
-    assert "none → new_signatory: 1" in out
-    assert "FN new_signatory" in out and "Uzbekistan weighs" in out
+    confusions = out.split("confusions (labeled → predicted")[1].split("mistakes:")[0]
+    assert "none → new_signatory: 1" in confusions and "new_signatory → none: 2" in confusions
+    assert "FN new_signatory              3: Uzbekistan weighs" in out
+    assert "closest rule 1: all: group 1 has no hit; hits: “Uzbekistan” in title" in out   # what to fix
+    assert "FP new_signatory              4: Protest in Almaty" in out
     assert "evidence: “Abraham Accords” in title" in out
+    assert "denied, so no hit — evidence: “Abraham Accords” in title, “Indonesia” in title; denied (will not join)" in out
+
+
+def test_eval_without_mistakes_still_prints_the_confusion_table(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    labeled = tmp_path / "dev.jsonl"
+    labeled.write_text(json.dumps({"id": "1", "title": "Azerbaijan joins the Abraham Accords",
+                                   "labels": ["new_signatory"]}))
+    assert main(["eval", str(labeled), "--config", str(MINI)]) == 0
+    out = capsys.readouterr().out
+    assert "confusions (labeled → predicted, 'none' = no indicator):\n  (none)" in out
+    assert "mistakes:" not in out
 
 
 def test_eval_bad_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,12 +117,26 @@ def test_status_explain_and_preview_after_a_poll(feed_server: Any, state_env: Pa
     assert main(["status", "--json", "--config", config]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["state"] == "FOLLOW-UP" and status["items"] == 9
-    assert status["indicators"]["kz_israel_deal"]["total"] == 2
+    # the English wire story and the Russian regional one a day later are one happening
+    assert status["indicators"]["kz_israel_deal"]["total"] == 1
     assert {f["id"] for f in status["feeds"]} == {"wire", "regional", "gazette"}
+    assert status["balance"]["stall"]["denials"] == 1
+    assert status["balance"]["momentum"]["strongest"][0]["certainty"] == "confirmed"
+    assert main(["status", "--config", config]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("FOLLOW-UP") and "\ncoverage: " in text
+    assert "balance of evidence since the baseline: " in text
+    assert re.search(r"^  momentum .* confirmed +kz_israel_deal: Kazakhstan and Israel sign water", text, re.MULTILINE)
+    assert re.search(r"^  stall .* denied +\w+: Indonesia says it will not join", text, re.MULTILINE)
     assert main(["explain", "https://wire.example.com/2026/03/02/kz-il-water", "--config", config]) == 0
     out = capsys.readouterr().out
-    assert "kz_israel_deal" in out and "hit: near" in out and "“agreement” in title" in out
-    assert "strength" in out
+    assert "title:   kazakhstan and israel sign water technology agreement in astana" in out
+    assert "✔ kz_israel_deal" in out and "rule: all [“Kazakh*”" in out
+    assert "near “agreement” in title" in out and "strength 10 = “Kazakh*” title 2 + " in out
+    assert "certainty: confirmed" in out and "× tier 1.3 × confirmed 1 = " in out
+    assert "event: 2 report(s)" in out and "publishers: example.com, example.ru (2 independent)" in out
+    assert "corroboration 1.50 (2 independent source(s))" in out
+    assert "counts for the criterion: yes" in out
     preview = tmp_path / "preview.html"
     assert main(["digest", "--preview", str(preview), "--config", config]) == 0
     html = preview.read_text(encoding="utf-8")

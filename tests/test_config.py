@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.rules import probe_yaml
 from watcher.cli import main
 from watcher.config import load_config, parse_config
 from watcher.errors import ConfigError
@@ -124,3 +125,40 @@ def test_shipped_indicators_cover_the_contract_ids() -> None:
     assert contract <= ids
     for ind in cfg.indicators:
         assert ".txt" in ind.source, f"{ind.id} must cite its seed file"
+
+
+
+def test_unknown_term_set_is_named_at_its_line() -> None:
+    text = probe_yaml("""
+        all: [$KZ, $ISRAEL]
+        """, top="""
+        terms:
+          KZ: [Kazakh*]
+        """)
+    (msg,) = problems(text)
+    assert msg.startswith(f"ind.yaml:{line_of(text, '$ISRAEL')}:")
+    assert "unknown term set $ISRAEL" in msg and "$KZ" in msg
+
+
+def test_a_term_set_that_uses_itself_is_an_error() -> None:
+    text = probe_yaml("any: [$A]", top="terms:\n  A: [x, $B]\n  B: [y, $A]\n")
+    assert any("uses itself" in p for p in problems(text))
+
+
+def test_bad_field_scope_and_bad_alternative_have_lines() -> None:
+    text = probe_yaml("""
+        any: [x]
+        none: [{titel: [opinion]}]
+        """)
+    (msg,) = problems(text)
+    assert msg.startswith(f"ind.yaml:{line_of(text, 'titel')}:") and "titel" in msg
+    text = probe_yaml("""
+        - any: [x]
+        - anny: [y]
+        """)
+    (msg,) = problems(text)
+    assert msg.startswith(f"ind.yaml:{line_of(text, 'anny')}:") and "unknown key" in msg
+    text = probe_yaml("""
+        all: [{title: [a], summary: [b]}]
+        """)
+    assert "exactly one field" in problems(text)[0]

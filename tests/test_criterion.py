@@ -7,7 +7,7 @@ from watcher.config import parse_config
 from watcher.criterion import add_months, evaluate
 from watcher.events import cluster, host_of
 from watcher.match import Matcher
-from watcher.models import CriterionState, MatchedItem
+from watcher.models import CriterionState, Match, MatchedItem
 from watcher.score import score_events
 
 CFG = parse_config((ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8"))
@@ -100,3 +100,47 @@ def test_add_months_clamps_to_month_end() -> None:
 def test_host_of_groups_subdomains_by_publisher() -> None:
     assert host_of("https://news.bbc.co.uk/a") == "bbc.co.uk"
     assert host_of("https://www.reuters.com/x") == host_of("https://reuters.com/y")
+
+
+def test_a_denial_never_joins_a_report_that_it_happened() -> None:
+    evs = events(item(1, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://a.com/1"),
+                 item(2, "Azerbaijan will not join the Abraham Accords", "2026-02-11", "https://b.com/2"))
+    assert sorted(e.certainty.value for e in evs) == ["confirmed", "denied"]
+
+
+def test_a_widely_reported_denial_still_does_not_count() -> None:
+    wording = ["Azerbaijan will not join the Abraham Accords", "Baku will not join Abraham Accords, Azerbaijan says",
+               "Azerbaijan says it will not join Abraham Accords", "Azerbaijan: we will not join the Abraham Accords",
+               "Azerbaijan will not join Abraham Accords, Aliyev aide says", "Aliyev: Azerbaijan will not join the Abraham Accords"]
+    denial = [m for n, title in enumerate(wording)
+              for m in item(n, title, "2026-02-10", f"https://outlet{n}.com/x", "official")]
+    (ev,) = events(denial)
+    assert ev.score >= CFG.criterion.threshold and len(ev.sources) == 6
+    assert evaluate(CFG, [ev], at("2026-03-01")).state is CriterionState.WATCHING
+
+
+def test_balance_puts_denials_on_the_stall_side_with_the_strongest_items() -> None:
+    from watcher.score import balance_of
+    evs = events(STRONG,
+                 item(3, "Indonesia says it will not join the Abraham Accords", "2026-02-12", "https://bbc.co.uk/x", "wire"),
+                 item(4, "Protest in Almaty over Abraham Accords", "2026-02-13", "https://rferl.org/p"),
+                 item(5, "Azerbaijan joins the Abraham Accords", "2025-10-01", "https://old.com/x"))   # before the baseline
+    b = balance_of(evs, CFG, at("2026-03-01"))
+    assert (b.momentum.events, b.stall.events, b.stall.denials) == (1, 2, 1)
+    assert sorted(x.certainty for x in b.stall.strongest) == ["confirmed", "denied"]
+    assert b.momentum.strongest[0].title.startswith("Azerbaijan") and b.momentum.score == evs[0].score
+    assert "stall 2 event(s)" in b.sentence() and "1 of them denials" in b.sentence()
+
+
+def test_balance_counts_one_happening_once_across_indicators() -> None:
+    from watcher.score import balance_of
+    both = item(1, "Protest in Almaty as Azerbaijan joins the Abraham Accords", "2026-02-10", "https://a.com/1")
+    assert {m.match.indicator for m in both} == {"new_signatory", "domestic_backlash"}
+    b = balance_of(events(both), CFG, at("2026-03-01"))
+    assert b.momentum.events == 1 and b.stall.events == 1       # different sides: both shown
+    twice = [MatchedItem(m.item_id, m.feed_id, m.title, m.url, m.published, m.seen_at, m.host, m.tier,
+                         Match("kz_israel_deal", m.match.strength, m.match.certainty, m.match.hits))
+             for m in item(2, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://b.com/2")]
+    b = balance_of(events(item(2, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://b.com/2"), twice),
+                   CFG, at("2026-03-01"))
+    assert b.momentum.events == 1                               # same reports under two indicators

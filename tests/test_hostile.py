@@ -244,7 +244,8 @@ def test_the_digest_cannot_be_turned_into_a_weapon(hostile_digest: Any) -> None:
     msg = email.message_from_bytes(raw, policy=policy.default)
     assert sorted(msg.keys()) == sorted(["From", "To", "Subject", "Date", "Message-ID",
                                          "MIME-Version", "Content-Type", "List-Id",
-                                         "Auto-Submitted", "X-Watcher-Period"])
+                                         "Auto-Submitted", "X-Watcher-Period", "Precedence",
+                                         "X-Auto-Response-Suppress"])
     assert "pwned" not in head and "victim" not in head and "Bcc" not in head
     html = msg.get_body(("html",)).get_content()                  # type: ignore[union-attr]
     text = msg.get_body(("plain",)).get_content()                 # type: ignore[union-attr]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT
+from tests.rules import probe
 from watcher.config import parse_config
 from watcher.match import Matcher, compile_term
 from watcher.models import Certainty
@@ -51,6 +53,16 @@ def test_evidence_names_terms_and_fields_and_title_weighs_more() -> None:
     assert "“protest” in title" in in_title.why()
 
 
+def test_why_puts_headline_evidence_first_and_stays_one_short_line() -> None:
+    summary = "Rallies in Astana, Shymkent, Aktau and Atyrau followed the one in Almaty."
+    (m,) = probe("""
+        all: [[Almaty, Astana, Shymkent, Aktau, Atyrau, Karaganda], [protest]]
+        """).match("Karaganda protest", summary)
+    why = m.why()
+    assert why.startswith("“Karaganda” in title, “protest” in title")   # the headline's own words lead
+    assert why.count("“") == 5 and why.endswith("(+2 more)")               # five terms, then a count
+
+
 def test_certainty_confirmed_expected_denied() -> None:
     def certainty(title: str) -> Certainty:
         (m,) = [m for m in M.match(title) if m.indicator == "new_signatory"]
@@ -87,3 +99,118 @@ def test_an_unrelated_sentence_never_removes_a_match(title: str, extra: str) -> 
     if any(w in extra for w in ("anniversary",)):
         return
     assert before <= ids(title, extra)
+
+
+# --- the rule language's later additions ----------------------------------------------------
+
+
+def hit(m: object, title: str, summary: str = "") -> bool:
+    return any(x.indicator == "probe" for x in m.match(title, summary))  # type: ignore[attr-defined]
+
+
+def test_none_can_be_limited_to_the_title() -> None:
+    m = probe("""
+        all: [[Kazakhstan], [Israel]]
+        any: [agreement]
+        none: [{title: [opinion]}]
+        """)
+    assert not hit(m, "Opinion: Kazakhstan and Israel sign agreement")
+    assert hit(m, "Kazakhstan and Israel sign agreement", "Read our opinion section.")
+
+
+def test_an_all_group_can_be_required_in_the_title() -> None:
+    m = probe("""
+        all: [{title: [Kazakhstan]}, [Israel*]]
+        """)
+    assert hit(m, "Kazakhstan hosts Israeli minister")
+    assert not hit(m, "Israeli minister travels", "He will visit Kazakhstan.")
+
+
+def test_match_may_be_a_list_of_alternative_rules() -> None:
+    m = probe("""
+        - all: [[Kazakhstan], [ratifies, ratified]]
+        - all: [[Мажилис], [ратифицировал]]
+        """)
+    assert hit(m, "Kazakhstan ratifies accession")
+    assert hit(m, "Мажилис ратифицировал соглашение")
+    assert not hit(m, "Kazakhstan discusses accession")
+
+
+def test_the_strongest_alternative_gives_the_evidence() -> None:
+    m = probe("""
+        - any: [accord]
+        - all: [[accord], [signed]]
+        """)
+    (match,) = m.match("Accord signed")
+    assert {h.term for h in match.hits} == {"accord", "signed"}
+
+
+def test_named_term_sets_are_used_as_dollar_names() -> None:
+    m = probe("""
+        all: [$KZ, [Israel, $HE_ISRAEL]]
+        any: [$DEAL]
+        """, top="""
+        terms:
+          KZ: [Kazakh*, Казахстан*]
+          DEAL: [agreement, memorandum, $RU_DEAL]
+          RU_DEAL: [соглашени*]
+          HE_ISRAEL: [ישראל]
+        """)
+    assert hit(m, "Казахстан и ישראל подписали соглашение")
+    assert hit(m, "Kazakhstan and Israel sign memorandum")
+    assert not hit(m, "Kazakhstan signs memorandum with China")
+
+
+def test_certainty_follows_the_clause_of_the_indicators_own_hits() -> None:
+    m = probe("""
+        all: [[Kazakhstan], [Israel]]
+        any: [deal]
+        """, top="""
+        certainty: {denied: ["rules out"], expected: ["reportedly"]}
+        """)
+    (a,) = m.match("Kazakhstan and Israel sign water deal as Saudi Arabia rules out joining")
+    assert a.certainty is Certainty.CONFIRMED
+    (b,) = m.match("Kazakhstan rules out Israel deal")
+    assert b.certainty is Certainty.DENIED
+    (c,) = m.match("Kazakhstan and Israel sign deal",
+                   "Separately, Uzbekistan is reportedly close to a decision.")
+    assert c.certainty is Certainty.CONFIRMED
+    (d,) = m.match("Water cooperation", "Kazakhstan and Israel reportedly reached a deal.")
+    assert d.certainty is Certainty.EXPECTED
+
+
+def test_one_word_sequence_counts_once_however_spelled() -> None:
+    m = probe("""
+        any: ["Jackson-Vanik", "Jackson–Vanik", "jackson vanik", "Jackson* Vanik"]
+        """)
+    (match,) = m.match("Jackson–Vanik repeal")
+    assert match.strength == 2.0          # one spot in the title, not four terms
+
+
+def test_arabic_diacritics_tatweel_and_attached_prefixes() -> None:
+    m = probe("""
+        all: [[كازاخستان], [إسرائيل]]
+        """)
+    assert hit(m, "كَازَاخْسْتَان وإسرائيل")              # vowelled
+    assert hit(m, "كازاخــستان وإسرائيل")                 # tatweel
+    assert hit(m, "وكازاخستان لاسرائيل")                  # wa-, li- and a bare alef
+    assert not hit(m, "كازاخستان وروسيا")
+
+
+def test_hebrew_prefixes_and_turkish_dotted_i() -> None:
+    he = probe("""
+        all: [[קזחסטן], [ישראל]]
+        """)
+    assert hit(he, "ולישראל ולקזחסטן הסכם")
+    tr = probe("""
+        any: [istanbul]
+        """)
+    assert hit(tr, "İSTANBUL zirvesi")
+
+
+def test_near_can_be_limited_to_the_title() -> None:
+    m = probe("""
+        near: [{a: [Azerbaijan], b: [joins], within: 3, field: title}]
+        """)
+    assert hit(m, "Azerbaijan joins accords")
+    assert not hit(m, "Regional news", "Azerbaijan joins accords")

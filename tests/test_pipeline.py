@@ -99,11 +99,17 @@ def test_digest_reaches_a_real_smtp_server_with_items_under_their_indicators(
     assert az < sections.index("Azerbaijan joins the Abraham Accords at White House ceremony") < deal
     assert deal < sections.index("Kazakhstan and Israel sign water technology agreement") < backlash
     assert "В Алматы прошел митинг" in sections[backlash:]
-    assert "2 source(s): example.com, example.org" in sections   # wire + gazette: one event
+    # wire + gazette (English) and the regional Russian report: one event, three publishers
+    assert "3 source(s): example.com, example.org, example.ru" in sections
     assert "Azerbaijan formally joins" not in sections                # the gazette copy joined it
     assert "why: “Abraham Accords” in title/summary, “Azerbaijan” in title" in sections
     assert "wheat" not in text
+    balance = text.split("BALANCE OF EVIDENCE")[1].split("INDICATORS")[0]
+    assert "MOMENTUM: 2 event(s)" in balance and "STALL: 2 event(s)" in balance and "1 denial(s)" in balance
+    assert "Indonesia says it will not join" in balance and "denied" in balance
     assert "<table" in html and "Azerbaijan joins the Abraham Accords" in html
+    assert "Balance of evidence" in html and "momentum 2</strong>" in html and "stall 2</strong>" in html
+    assert "why: “Abraham Accords” in title/summary, “Azerbaijan” in title" in html
 
 
 def test_the_same_period_is_never_sent_twice(feed_server: Any, smtp_server: Any, state_env: Path,
@@ -184,10 +190,14 @@ def test_shipped_indicators_on_unseen_feeds_deliver_one_digest_with_items_in_pla
     config = write_config(tmp_path, feed_server, base=ROOT / "indicators.yaml")
     cfg = load_config(config)
     _, verdict, sent = run_once(context(config))
-    assert sent == (len(cfg.digest.recipients), 0)
+    # one digest per recipient, and one alert each for what crossed a shipped alert rule
+    assert sent == (2 * len(cfg.digest.recipients), 0)
+    alert = received_by(smtp_server, cfg.digest.recipients[0], kind="alert")
+    alerting = {i.id for i in cfg.indicators if i.alert}
+    assert set(alert["Subject"].split(": ", 1)[1].split(", ")) <= alerting
     msg = received_by(smtp_server, cfg.digest.recipients[0])
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    events = text.split("NEW EVENTS")[1].split("FEED HEALTH")[0]
+    events = text.split("NEW EVENTS")[1].split("HEALTH\r\n")[0]
 
     def section(indicator: str) -> str:
         start = events.index(f"[{indicator}, ")
@@ -203,6 +213,8 @@ def test_shipped_indicators_on_unseen_feeds_deliver_one_digest_with_items_in_pla
     assert verdict.state.value == "FOLLOW-UP" and "FOLLOW-UP" in msg["Subject"]
 
 
-def received_by(smtp: Any, recipient: str) -> EmailMessage:
-    (msg,) = [r.message for r in smtp.messages if r.rcpt_tos == [recipient]]
+def received_by(smtp: Any, recipient: str, kind: str = "digest") -> EmailMessage:
+    """The one message of this kind (digest or alert) the recipient got."""
+    (msg,) = [r.message for r in smtp.messages if r.rcpt_tos == [recipient]
+              and r.message["Subject"].startswith("[watcher] ALERT") == (kind == "alert")]
     return msg  # type: ignore[no-any-return]

@@ -48,7 +48,7 @@ def _setup_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic", "apprise"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -70,13 +70,32 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--send", action="store_true", help="write it to the outbox and deliver now")
     mode.add_argument("--preview", type=Path, metavar="FILE", help="write the HTML a recipient would see; nothing is sent")
     dg.add_argument("--since", type=date.fromisoformat, metavar="DATE", help="count events new since DATE (YYYY-MM-DD)")
+    dg.add_argument("--full", action="store_true", help="with --preview: the full report (no list cut)")
     ck = sub.add_parser("check", parents=[common], help="validate indicators.yaml and run its examples")
     ck.add_argument("path", nargs="?", type=Path)
     st = sub.add_parser("status", parents=[common], help="criterion, evidence per indicator, feed health")
     st.add_argument("--json", action="store_true")
     ex = sub.add_parser("explain", parents=[common], help="why an item matched")
     ex.add_argument("item", help="item id or URL")
+    ex.add_argument("--all", action="store_true", help="also show indicators none of whose terms hit")
+    rm = sub.add_parser("rematch", parents=[common], help="re-apply the current rules to stored items")
+    rm.add_argument("--since", type=date.fromisoformat, metavar="DATE",
+                    help="only items first seen on or after DATE (YYYY-MM-DD)")
+    rp = sub.add_parser("replay", parents=[common], help="backtest: ingest archived feed files, judge as of dates")
+    rp.add_argument("dir", type=Path, help="folder of archived feed files (dated names or sub-folders per feed)")
+    rp.add_argument("--as-of", action="append", required=True, type=date.fromisoformat, metavar="DATE",
+                    help="evaluate the criterion as it stood at the end of DATE (repeatable)")
+    where = rp.add_mutually_exclusive_group()
+    where.add_argument("--into-live", action="store_true", help="ingest into the live database (default: a temporary one)")
+    where.add_argument("--db", type=Path, metavar="FILE", help="keep the replay database in FILE (SQLite) for explain/status")
     sub.add_parser("score", parents=[common], help="stateless: JSON-lines items on stdin → matches on stdout")
+    si = sub.add_parser("silence", parents=[common], help="stop alerts for an indicator until a date (not the digest)")
+    si.add_argument("indicator", nargs="?", help="indicator id, or 'criterion' for state-change alerts")
+    si.add_argument("--until", type=_moment, metavar="DATE", help="YYYY-MM-DD (UTC midnight) or YYYY-MM-DDTHH:MM")
+    si.add_argument("--reason", help="why (shown in the digest)")
+    si.add_argument("--list", action="store_true", help="list silences (active and expired)")
+    un = sub.add_parser("unsilence", parents=[common], help="alerts for an indicator again")
+    un.add_argument("indicator")
     ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
     db = sub.add_parser("db", parents=[common], help="database tools")
@@ -88,6 +107,15 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--to", dest="target", metavar="URL", required=True,
                     help="an empty database, e.g. postgresql+psycopg://watcher@db.example.org/watcher")
     return p
+
+
+def _moment(text: str) -> datetime:
+    """A --until value: a date means its midnight UTC; a naive time is UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,16 +193,15 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from watcher.render import render_digest
-    from watcher.report import build_digest
-    from watcher.service import deliver_pending, judge, period_of, prepare_digest
+    from watcher.service import deliver_pending, digest_report, period_of, prepare_digest
     ctx = _context(args)
     now = ctx.clock()
     since = datetime.combine(args.since, time(0), tzinfo=timezone.utc) if args.since else None
+    if args.full and not args.preview:
+        raise WatcherError("--full goes with --preview FILE")
     if args.preview:
         since = since or ctx.store.last_digest_at()
-        events, verdict = judge(ctx, now)
-        report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(),
-                              period=period_of(ctx.config, now), now=now, since=since)
+        report = digest_report(ctx, now, period_of(ctx.config, now), since, full=args.full)
         _subject, _text, html = render_digest(report, ctx.config)
         args.preview.write_text(html, encoding="utf-8")
         print(f"wrote {args.preview}")
@@ -201,13 +228,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def example_failures(config: Config, path: Path) -> list[str]:
     """Each indicator's examples as tests: a failure names the example's line."""
+    from watcher.models import Certainty
     lines = config_lines(path.read_text(encoding="utf-8"))
     matcher = Matcher(config)
     problems = []
     for i, ind in enumerate(config.indicators):
         for kind in ("match", "no_match"):
             for j, ex in enumerate(getattr(ind.examples, kind)):
-                got = {m.indicator for m in matcher.match(ex.title, ex.summary)}
+                # a denial ("X will not join") is no match, as in `watcher eval`
+                got = {m.indicator for m in matcher.match(ex.title, ex.summary)
+                       if m.certainty is not Certainty.DENIED}
                 if (ind.id in got) != (kind == "match"):
                     line = lines.get(("indicators", i, "examples", kind, j), 1)
                     verb = "should match but does not" if kind == "match" else "should not match but does"
@@ -217,18 +247,26 @@ def example_failures(config: Config, path: Path) -> list[str]:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from watcher.service import judge
-    from watcher.score import summarise
+    from watcher.score import balance_of, summarise
     ctx = _context(args)
     events, verdict = judge(ctx)
     rows = summarise(events, ctx.config, None)
+    balance = balance_of(events, ctx.config, verdict.now)
     feeds = ctx.store.feed_health()
     queue = ctx.store.messages("pending")
     failed = ctx.store.messages("failed")
     if args.json:
         print(json.dumps({
             "state": verdict.state.value, "sentence": verdict.sentence(),
+            "coverage": None if verdict.coverage is None else {
+                "share_observed": round(verdict.coverage.share, 3), "feeds": verdict.coverage.feeds,
+                "failing_now": verdict.coverage.failing_now,
+                "items_per_week": round(verdict.coverage.per_week, 1),
+                "recent_items_per_week": round(verdict.coverage.recent_per_week, 1),
+                "poor": verdict.coverage.poor},
             "days_since_baseline": verdict.days_since_baseline,
             "indicators": {r.indicator: {"total": r.total_events, "stance": r.stance,
+                                         "denied": r.denied,
                                          "strongest": r.strongest.score if r.strongest else None}
                            for r in rows},
             "feeds": [{"id": f.feed_id, "last_status": f.last_status, "last_error": f.last_error,
@@ -236,7 +274,15 @@ def cmd_status(args: argparse.Namespace) -> int:
                        "last_success_at": f.last_success_at.isoformat() if f.last_success_at else None,
                        "next_due_at": f.next_due_at.isoformat() if f.next_due_at else None}
                       for f in feeds],
-            "outbox": {"pending": len(queue), "failed": len(failed)},
+            "balance": {side.stance: {"events": side.events, "score": side.score, "denials": side.denials,
+                                      "strongest": [{"indicator": b.indicator, "title": b.title,
+                                                     "score": b.score, "certainty": b.certainty,
+                                                     "url": b.url} for b in side.strongest]}
+                        for side in (balance.momentum, balance.stall)},
+            "outbox": {"pending": len(queue), "failed": len(failed),
+                       "failed_messages": [{"kind": m.kind, "period": m.period,
+                                            "recipient": m.recipient, "error": m.last_error,
+                                            "attempts": m.attempts} for m in failed]},
             "items": ctx.store.count_items(), "database_bytes": ctx.store.size_bytes(),
             "schedule": _schedule(ctx, feeds),
             "instances": [{"id": i.id, "host": i.host, "pid": i.pid, "alive": i.alive,
@@ -246,9 +292,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         }, indent=2))
         return 0
     print(verdict.sentence())
-    print("\nindicator                     stance     events  strongest")
+    if verdict.coverage is not None:
+        print(f"coverage: {verdict.coverage.sentence()}" + (" — POOR" if verdict.coverage.poor else ""))
+    print(f"\nbalance of evidence since the baseline: {balance.sentence()}")
+    for side in (balance.momentum, balance.stall):
+        for b in side.strongest:
+            print(f"  {side.stance:<9}{b.score:>7g}  {b.certainty:<9} {b.indicator}: {b.title[:90]}")
+    print("\nindicator                     stance     events  denials  strongest")
     for r in rows:
-        print(f"{r.indicator:<30}{r.stance:<11}{r.total_events:>6}  "
+        print(f"{r.indicator:<30}{r.stance:<11}{r.total_events:>6}  {r.denied:>7}  "
               f"{r.strongest.score if r.strongest else '—'}")
     print(f"\nfeeds: {len(feeds)}, failing: {sum(1 for f in feeds if f.failures)}")
     for f in feeds:
@@ -259,6 +311,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
           f"; database: {ctx.store.size_bytes() or 0} bytes")
     _print_schedule(ctx, feeds)
+    for indicator, until, reason, _since in ctx.store.silences(ctx.clock()):
+        print(f"  alerts for {indicator} silenced until {until:%Y-%m-%d %H:%M} UTC: {reason}")
+    for m in failed:
+        print(f"  ! {m.kind} {m.period} to {m.recipient} not delivered, given up after "
+              f"{m.attempts} attempt(s): {m.last_error}")
+    for m in queue:
+        if m.attempts:
+            print(f"  … {m.kind} {m.period} to {m.recipient}: {m.attempts} failed attempt(s), "
+                  f"retrying: {m.last_error}")
     _print_instances(ctx)
     return 0
 
@@ -314,29 +375,56 @@ def _print_schedule(ctx: Any, feeds: list[Any]) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from watcher.text import normalise
+    from watcher.explain import explain_item
+    from watcher.service import current_events
     ctx = _context(args)
     stored = ctx.store.find_item(args.item)
     if stored is None:
         raise WatcherError(f"no stored item with id or URL {args.item!r}")
-    it = stored.item
-    print(f"item {stored.id} from feed {it.feed_id} ({stored.host}), published {it.published}")
-    print(f"title:   {normalise(it.title)}\nsummary: {normalise(it.summary)[:600]}")
-    matches = ctx.matcher.match(it.title, it.summary)
-    if not matches:
-        print("\nmatches no indicator")
-    for m in matches:
-        ind = ctx.config.indicator(m.indicator)
-        print(f"\n{m.indicator} ({ind.stance}, weight {ind.weight}): {m.certainty.value}")
-        print(f"  rule: {ind.match.model_dump(exclude_defaults=True)}")
-        for h in m.hits:
-            print(f"  hit: {h.clause:<4} “{h.term}” in {h.field} (×{ind.fields.get(h.field, 1.0)})")  # type: ignore[call-overload]
-        print(f"  strength {m.strength} (min {ind.min_score}); single-report score "
-              f"= weight {ind.weight} × strength/2 {m.strength / 2:g} = {ind.weight * m.strength / 2:g}")
+    matched = ctx.store.matched_items()
+    mine = {m.match.indicator for m in matched if m.item_id == stored.id}
+    events = current_events(ctx)
+    print("\n".join(explain_item(stored, ctx.config, ctx.matcher, events, mine, show_all=args.all)))
+    return 0
+
+
+def cmd_rematch(args: argparse.Namespace) -> int:
+    from watcher.service import judge, rematch
+    ctx = _context(args)
+    since = datetime.combine(args.since, time(0), tzinfo=timezone.utc) if args.since else None
+    print(rematch(ctx, since).line())
+    _, verdict = judge(ctx)
+    print(verdict.sentence())
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    import tempfile
+    from watcher.replay import archived_files, as_of, ingest, replay_feeds
+    from watcher.service import Context
+    settings, config = _config(args)
+    files = archived_files(args.dir)
+    config = config.model_copy(update={"feeds": replay_feeds(config, files, keep_configured=args.into_live)})
+    with tempfile.TemporaryDirectory(prefix="watcher-replay-") as tmp:
+        if args.into_live:
+            where = f"the live database {settings.database_url}"
+        else:
+            db = args.db or Path(tmp) / "replay.db"
+            settings = dataclasses.replace(settings, database_url=f"sqlite:///{db.resolve()}")
+            where = f"the replay database {db}" if args.db else "a temporary database (deleted after)"
+        ctx = Context.open(config, settings, clock=lambda: files[0].at)
+        try:
+            print(ingest(ctx, files).line(where))
+            for day in sorted(args.as_of):
+                verdict, balance = as_of(ctx, datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc))
+                print(f"\nas of {day}: {verdict.sentence()}\n  balance: {balance.sentence()}")
+        finally:
+            ctx.store.close()
     return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from watcher.score import score_match
     settings, config = _config(args)
     matcher = Matcher(config)
     bad = 0
@@ -354,7 +442,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         matches = matcher.match(d.get("title") or "", d.get("summary") or "")
         out = {"id": d.get("id"), "matches": [
             {"indicator": m.indicator,
-             "score": round(config.indicator(m.indicator).weight * m.strength / 2, 3),
+             "score": score_match(m, config.indicator(m.indicator)),
              "certainty": m.certainty.value,
              "evidence": [{"term": h.term, "field": h.field} for h in m.hits]}
             for m in matches]}
@@ -383,9 +471,47 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_silence(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    now = ctx.clock()
+    if args.list or args.indicator is None:
+        rows = ctx.store.silences()
+        for indicator, until, reason, since in rows:
+            state = "active" if until > now else "expired"
+            print(f"{indicator:<28} until {until:%Y-%m-%d %H:%M} UTC ({state}; set {since:%Y-%m-%d}): {reason}")
+        if not rows:
+            print("no silences")
+        return 0
+    _known_subject(ctx, args.indicator)
+    if args.until is None or not (args.reason or "").strip():
+        raise WatcherError("silence needs --until DATE and --reason TEXT")
+    if args.until <= now:
+        raise WatcherError(f"--until {args.until:%Y-%m-%d %H:%M} UTC is not in the future")
+    ctx.store.set_silence(args.indicator, args.until, args.reason.strip(), now)
+    print(f"alerts for {args.indicator} silenced until {args.until:%Y-%m-%d %H:%M} UTC "
+          "(the digest still reports it)")
+    return 0
+
+
+def cmd_unsilence(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    if not ctx.store.remove_silence(args.indicator):
+        raise WatcherError(f"{args.indicator} is not silenced (see `watcher silence --list`)")
+    print(f"alerts for {args.indicator} are on again")
+    return 0
+
+
+def _known_subject(ctx: Any, name: str) -> None:
+    known = [i.id for i in ctx.config.indicators] + ["criterion"]
+    if name not in known:
+        raise WatcherError(f"no indicator {name!r} in {ctx.settings.config_path} "
+                           f"(ids: {', '.join(known)})")
+
+
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
-            "db": cmd_db}
+            "rematch": cmd_rematch, "replay": cmd_replay, "silence": cmd_silence,
+            "unsilence": cmd_unsilence, "db": cmd_db}
 
 
 if __name__ == "__main__":

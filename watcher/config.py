@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
+                      ValidationError, field_validator, model_validator)
 
 from watcher.errors import ConfigError
 from watcher.text import words
@@ -54,9 +54,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _flat_terms(v: list[Any]) -> list[str]:
+    out: list[str] = []
+    for x in v:
+        if isinstance(x, FieldTerms):
+            out += x.terms
+        elif isinstance(x, list):
+            out += x
+        else:
+            out.append(x)
+    return out
+
+
 def _check_terms(v: list[Any]) -> list[Any]:
     """A term must contain a word to match, and '*' may only end a word."""
-    for term in (t for x in v for t in (x if isinstance(x, list) else [x])):
+    for term in _flat_terms(v):
         if not words(term.replace("*", "")):
             raise ValueError(f"term {term!r} has no letters or digits to match")
         if any("*" in w.removesuffix("*") for w in term.split()):
@@ -70,6 +82,7 @@ class Near(_Strict):
     a: TermGroup
     b: TermGroup
     within: int = Field(default=8, ge=1, le=50)
+    field: Literal["title", "summary"] | None = None     # only in this field (default: either)
 
     @field_validator("a", "b", mode="after")
     @classmethod
@@ -77,12 +90,55 @@ class Near(_Strict):
         return _check_terms(v)
 
 
+class FieldTerms(_Strict):
+    """Terms that count in one field only: `{title: [...]}` or `{summary: [...]}`."""
+
+    title: list[Term] | None = None
+    summary: list[Term] | None = None
+
+    @model_validator(mode="after")
+    def _one_field(self) -> FieldTerms:
+        if (self.title is None) == (self.summary is None):
+            raise ValueError("name exactly one field: {title: [...]} or {summary: [...]}")
+        if not self.terms:
+            raise ValueError("list at least one term")
+        return self
+
+    @property
+    def field(self) -> str:
+        return "title" if self.title is not None else "summary"
+
+    @property
+    def terms(self) -> list[str]:
+        return self.title if self.title is not None else (self.summary or [])
+
+
+def _kind(value: Any) -> str:
+    """Route a mapping to FieldTerms and anything else to the plain form (one error, not two)."""
+    return "tag:field" if isinstance(value, dict) else "tag:plain"
+
+
+# An `all` group: a term, a list of terms, or a field-scoped mapping.
+Group = Annotated[Annotated[TermGroup, Tag("tag:plain")] | Annotated[FieldTerms, Tag("tag:field")],
+                  Discriminator(_kind)]
+# A `none` entry: a term, or a field-scoped mapping ({title: [opinion, analysis]}).
+Veto = Annotated[Annotated[Term, Tag("tag:plain")] | Annotated[FieldTerms, Tag("tag:field")],
+                 Discriminator(_kind)]
+
+
+def group_terms(group: str | list[str] | FieldTerms) -> tuple[list[str], str | None]:
+    """An `all` group or `none` entry as (terms, the one field it counts in or None for any)."""
+    if isinstance(group, FieldTerms):
+        return group.terms, group.field
+    return ([group] if isinstance(group, str) else list(group)), None
+
+
 class Rule(_Strict):
     """DESIGN §5: every `all` group, at least one `any` (if given), every `near`, and no `none`."""
 
-    all: list[TermGroup] = []
+    all: list[Group] = []
     any: list[Term] = []
-    none: list[Term] = []
+    none: list[Veto] = []
     near: list[Near] = []
 
     @model_validator(mode="after")
@@ -114,6 +170,35 @@ class Examples(_Strict):
     no_match: list[ExampleText] = Field(min_length=2)
 
 
+class AlertRule(_Strict):
+    """Alert at once (not only in the weekly digest) when an event of this indicator is
+    corroborated by `sources` independent sources, with this certainty and score."""
+
+    sources: int = Field(default=2, ge=1, le=20)
+    certainty: list[Literal["confirmed", "expected", "denied"]] = Field(
+        default=["confirmed"], min_length=1)
+    min_score: float = Field(default=0.0, ge=0)
+    max_age: str = "7d"          # older happenings (a backlog read on first start) do not alert
+
+    @field_validator("max_age")
+    @classmethod
+    def _age(cls, v: str) -> str:
+        parse_seconds(v)
+        return v
+
+    @property
+    def max_age_delta(self) -> timedelta:
+        return timedelta(seconds=parse_seconds(self.max_age))
+
+
+class Alerts(_Strict):
+    """Who gets alerts and whether a change of the criterion's state is one."""
+
+    criterion: bool = True
+    recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] | None = None
+    subject: str = "[watcher] ALERT {state}: {what}"
+
+
 class Indicator(_Strict):
     """One follow-up signal named by a seed paper."""
 
@@ -126,8 +211,17 @@ class Indicator(_Strict):
     contract: bool = False
     min_score: float = Field(default=1.0, ge=0)
     fields: dict[Literal["title", "summary"], float] = {"title": 2.0, "summary": 1.0}
-    match: Rule
+    # One rule, or a list of alternative rules: the indicator matches if any of them does.
+    match: Annotated[Annotated[Rule, Tag("tag:one")]
+                     | Annotated[list[Rule], Tag("tag:alternatives"), Field(min_length=1)],
+                     Discriminator(lambda v: "tag:alternatives" if isinstance(v, list) else "tag:one")]
     examples: Examples
+    alert: AlertRule | None = None
+
+    @property
+    def rules(self) -> list[Rule]:
+        """The alternatives, in file order (a single rule is a list of one)."""
+        return self.match if isinstance(self.match, list) else [self.match]
 
 
 class Baseline(_Strict):
@@ -144,6 +238,9 @@ class Criterion(_Strict):
     expire_after: str = "12mo"
     follow_up: list[str] = Field(min_length=1)
     threshold: float = Field(default=3.0, ge=0)
+    # Below these, WARN / HIGH-WATER say the watch saw too little to claim an absence.
+    min_coverage: float = Field(default=0.5, ge=0, le=1)      # share of feed-days observed
+    min_items_per_week: float = Field(default=5.0, ge=0)
 
     @field_validator("warn_after", "expire_after")
     @classmethod
@@ -231,11 +328,14 @@ class Config(_Strict):
 
     version: Literal[1]
     baseline: Baseline
+    # Named term sets, used in rules as "$name" (expanded when the file is parsed).
+    terms: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], list[Term]] = {}
     criterion: Criterion
     certainty: CertaintyCues = CertaintyCues()
     tiers: dict[Tier, float] = {"official": 1.5, "wire": 1.3, "outlet": 1.0,
                                 "thinktank": 1.0, "aggregator": 0.7}
     digest: Digest
+    alerts: Alerts = Alerts()
     feeds: list[Feed] = []
     indicators: list[Indicator] = Field(min_length=1)
 
@@ -258,6 +358,10 @@ class Config(_Strict):
 
     def indicator(self, indicator_id: str) -> Indicator:
         return next(i for i in self.indicators if i.id == indicator_id)
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        return self.alerts.recipients or self.digest.recipients
 
     def counts_as_follow_up(self, indicator_id: str) -> bool:
         ind = self.indicator(indicator_id)
@@ -341,15 +445,20 @@ def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
             _lines(child, path + (i,), out)
 
 
+def _synthetic(part: Any) -> bool:
+    """Loc parts pydantic adds that are not YAML keys (validators, union tags)."""
+    return isinstance(part, str) and part.startswith(("function-", "tag:"))
+
+
 def _line_for(loc: tuple[Any, ...], lines: dict[Path_, int]) -> int:
-    path = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+    path = tuple(p for p in loc if not _synthetic(p))
     while path and path not in lines:
         path = path[:-1]
     return lines.get(path, 1)
 
 
 def _describe(err: Any) -> str:
-    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+    loc = ".".join(str(p) for p in err["loc"] if not _synthetic(p))
     msg = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling)"
@@ -376,12 +485,103 @@ def parse_config(text: str, name: str = "indicators.yaml") -> Config:
                            f"digest, feeds and indicators"])
     lines: dict[Path_, int] = {}
     _lines(node, (), lines)
+    unresolved = expand_term_sets(data)
+    if unresolved:
+        raise ConfigError([f"{name}:{_line_for(path, lines)}: {msg}" for path, msg in unresolved])
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         problems = [f"{name}:{_line_for(e['loc'], lines)}: {_describe(e)}" for e in exc.errors()]
         raise ConfigError(problems) from None
     return config
+
+
+# --- named term sets ($name) ------------------------------------------------------------
+
+_REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
+Problem = tuple[Path_, str]
+
+
+class _Sets:
+    """The top-level `terms:` mapping, resolved on demand (sets may use other sets)."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw if isinstance(raw, dict) else {}
+        self.done: dict[str, list[Any]] = {}
+
+    def resolve(self, name: str, path: Path_, problems: list[Problem],
+                stack: tuple[str, ...] = ()) -> list[Any]:
+        if name in self.done:
+            return self.done[name]
+        if name in stack:
+            problems.append((path, f"term set ${name} uses itself (via {' → '.join(stack)})"))
+            return []
+        if name not in self.raw or not isinstance(self.raw[name], list):
+            known = ", ".join(f"${k}" for k in sorted(self.raw)) or "none defined under terms:"
+            problems.append((path, f"unknown term set ${name} (known: {known})"))
+            return []
+        body = self.raw[name]
+        out = self.splice(body, ("terms", name), problems, stack + (name,))
+        self.done[name] = out
+        return out
+
+    def splice(self, values: list[Any], path: Path_, problems: list[Problem],
+               stack: tuple[str, ...] = ()) -> list[Any]:
+        """A list of terms with every "$name" replaced by that set's terms, and nested lists (YAML
+        aliases of other lists) flattened into it."""
+        out: list[Any] = []
+        for i, v in enumerate(values):
+            m = _REF.match(v) if isinstance(v, str) else None
+            if m:
+                out += self.resolve(m.group(1), path + (i,), problems, stack)
+            elif isinstance(v, list):
+                out += self.splice(v, path + (i,), problems, stack)
+            else:
+                out.append(self.group(v, path + (i,), problems) if isinstance(v, dict) else v)
+        return out
+
+    def group(self, value: Any, path: Path_, problems: list[Problem]) -> Any:
+        """A term list, a lone "$name", or a {field: terms} mapping, expanded."""
+        m = _REF.match(value) if isinstance(value, str) else None
+        if m:
+            return self.resolve(m.group(1), path, problems)
+        if isinstance(value, list):
+            return self.splice(value, path, problems)
+        if isinstance(value, dict):
+            return {k: self.group(v, path + (k,), problems) for k, v in value.items()}
+        return value
+
+
+def expand_term_sets(data: dict[str, Any]) -> list[Problem]:
+    """Replace "$name" in every rule by the named set's terms, in place; return what is wrong.
+
+    Done on the raw YAML, before validation, so each unknown name is reported at its line."""
+    sets = _Sets(data.get("terms"))
+    problems: list[Problem] = []
+    for name in list(sets.raw):
+        if isinstance(sets.raw[name], list):
+            sets.raw[name] = sets.resolve(name, ("terms", name), problems)
+    for i, ind in enumerate(data.get("indicators") or []):
+        if isinstance(ind, dict) and isinstance(ind.get("match"), (dict, list)):
+            rules = ind["match"]
+            for j, rule in enumerate(rules if isinstance(rules, list) else [rules]):
+                path = ("indicators", i, "match") + ((j,) if isinstance(rules, list) else ())
+                if isinstance(rule, dict):
+                    _expand_rule(rule, path, sets, problems)
+    return problems
+
+
+def _expand_rule(rule: dict[str, Any], path: Path_, sets: _Sets, problems: list[Problem]) -> None:
+    if isinstance(rule.get("all"), list):        # a list of groups: each "$name" is one group
+        rule["all"] = [sets.group(g, path + ("all", k), problems) for k, g in enumerate(rule["all"])]
+    for key in ("any", "none"):
+        if key in rule:
+            rule[key] = sets.group(rule[key], path + (key,), problems)
+    for k, near in enumerate(rule.get("near") or []):
+        if isinstance(near, dict):
+            for side in ("a", "b"):
+                if side in near:
+                    near[side] = sets.group(near[side], path + ("near", k, side), problems)
 
 
 def load_config(path: Path) -> Config:

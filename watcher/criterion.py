@@ -6,7 +6,7 @@ import calendar
 from datetime import datetime
 
 from watcher.config import Config
-from watcher.models import Certainty, CriterionState, CriterionVerdict, Event
+from watcher.models import Certainty, Coverage, CriterionState, CriterionVerdict, Event
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -24,15 +24,32 @@ def counts(event: Event, config: Config) -> bool:
             and event.score >= config.criterion.threshold)
 
 
-def evaluate(config: Config, events: list[Event], now: datetime) -> CriterionVerdict:
-    """Where the criterion stands at `now`, from the events seen up to then."""
+def coverage_of(config: Config, now: datetime, *, observed_days: dict[str, int], items: int,
+                recent_items: int, failing_now: int) -> Coverage:
+    """Coverage of the window (baseline → now) from counts the store keeps; judged against the
+    criterion's thresholds. Only configured feeds count."""
+    days = max((min(now, add_months(config.baseline_at, config.criterion.expire_months))
+                - config.baseline_at).days, 1)
+    feeds = {f.id for f in config.feeds}
+    observed = sum(min(n, days) for fid, n in observed_days.items() if fid in feeds)
+    cov = Coverage(days, len(feeds), observed, failing_now, items, recent_items, poor=False)
+    poor = (cov.share < config.criterion.min_coverage
+            or cov.per_week < config.criterion.min_items_per_week)
+    return Coverage(days, len(feeds), observed, failing_now, items, recent_items, poor)
+
+
+def evaluate(config: Config, events: list[Event], now: datetime,
+             coverage: Coverage | None = None) -> CriterionVerdict:
+    """Where the criterion stands at `now`, from the events seen up to then (and, for an
+    absence, how much of the watch was seen)."""
     baseline = config.baseline_at
     warn_at = add_months(baseline, config.criterion.warn_months)
     expire_at = add_months(baseline, config.criterion.expire_months)
     counting = sorted((e for e in events if counts(e, config)
                        and baseline <= e.first_seen <= min(now, expire_at)),
                       key=lambda e: (e.first_seen, -e.score))
-    verdict = CriterionVerdict(CriterionState.WATCHING, now, baseline, warn_at, expire_at)
+    verdict = CriterionVerdict(CriterionState.WATCHING, now, baseline, warn_at, expire_at,
+                               coverage=coverage)
     if counting:
         return _replace(verdict, CriterionState.FOLLOW_UP, counting[0])
     if now >= expire_at:
@@ -43,4 +60,4 @@ def evaluate(config: Config, events: list[Event], now: datetime) -> CriterionVer
 
 
 def _replace(v: CriterionVerdict, state: CriterionState, event: Event | None) -> CriterionVerdict:
-    return CriterionVerdict(state, v.now, v.baseline, v.warn_at, v.expire_at, event)
+    return CriterionVerdict(state, v.now, v.baseline, v.warn_at, v.expire_at, event, v.coverage)

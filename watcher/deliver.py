@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import smtplib
@@ -31,6 +32,8 @@ from watcher.settings import SMTP_PORTS, Settings
 _OWN_HEADERS = frozenset({"from", "to", "subject", "date", "message-id", "mime-version",
                           "content-type", "content-transfer-encoding"})
 _HEADER_NAME = re.compile(r"[!-9;-~]+")        # RFC 5322 ftext: printable ASCII but ':'
+# Bidi overrides and isolates would let feed text reorder what a subject line shows.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._@+-]")
 # "530 Authentication required" comes at MAIL FROM but means our setup lacks a login (RFC 4954).
 AUTH_REQUIRED = 530
@@ -68,7 +71,8 @@ def build_email(msg: Message) -> EmailMessage:
 
 def _clean_header(value: str) -> str:
     """One line of printable text: feed text reaches the subject, so CR/LF must never pass."""
-    chars = (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in value)
+    chars = (" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in value
+             if c not in _BIDI_CONTROLS)
     return " ".join("".join(chars).split())
 
 
@@ -252,3 +256,45 @@ def transport_for(settings: Settings) -> SmtpTransport | FileTransport:
     if settings.smtp_url:
         return SmtpTransport(settings.smtp_url, settings.smtp_user, settings.smtp_password)
     return FileTransport(settings.outbox_dir)
+
+
+# --- Apprise channels (issue #4) -----------------------------------------------------------
+
+CHANNEL_PREFIX = "apprise:"
+
+
+def channel_id(url: str) -> str:
+    """The outbox 'recipient' of an Apprise URL: a hash, because the URL holds its token."""
+    return f"{CHANNEL_PREFIX}{url.split('://', 1)[0]}:{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+
+
+def channel_payload(subject: str, text: str) -> bytes:
+    """What the outbox keeps for a channel: the subject and the complete plain-text part."""
+    return json.dumps({"title": subject, "body": text}, ensure_ascii=False).encode("utf-8")
+
+
+class AppriseTransport:
+    """Send to the chat and push channels of WATCHER_NOTIFY_URLS through Apprise.
+
+    Apprise reports only success or failure, so a failure is retried (the outbox gives up
+    after its attempt limit); a channel removed from the settings is a permanent failure."""
+
+    def __init__(self, urls: tuple[str, ...]) -> None:
+        self._urls = {channel_id(u): u for u in urls}
+
+    def __repr__(self) -> str:
+        return f"AppriseTransport({len(self._urls)} channel(s))"
+
+    def send(self, raw: bytes, channel: str) -> str:
+        import apprise
+        url = self._urls.get(channel)
+        if url is None:
+            raise PermanentDeliveryError(f"{channel} is no longer in WATCHER_NOTIFY_URLS")
+        notifier = apprise.Apprise()
+        if not notifier.add(url):
+            raise PermanentDeliveryError(f"{channel}: not a valid Apprise URL")
+        payload = json.loads(raw)
+        if not notifier.notify(title=payload["title"], body=payload["body"],
+                               body_format=apprise.NotifyFormat.TEXT):
+            raise DeliveryError(f"{channel}: the service did not accept the notification")
+        return f"{channel}: accepted"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from watcher.errors import WatcherError
-from watcher.match import Matcher
+from watcher.match import Analysis, Matcher
 from watcher.models import Certainty, Match
 
 
@@ -71,12 +71,13 @@ def evaluate_matcher(matcher: Matcher, items: list[Labeled], indicators: list[st
     ev = Evaluation(indicators)
     wanted = set(indicators)
     for it in items:
-        got = hits(matcher.match(it.title, it.summary), wanted)
+        a = matcher.analyse(it.title, it.summary)
+        got = hits(a.matches, wanted)
         truth = set(it.labels) & wanted
         if "none" in it.labels:
             ev.none_total += 1
             ev.none_flagged += bool(got)
-        for ind in wanted:
+        for ind in indicators:
             if ind in got and ind in truth:
                 ev.tp[ind] += 1
             elif ind in got:
@@ -90,8 +91,22 @@ def evaluate_matcher(matcher: Matcher, items: list[Labeled], indicators: list[st
                 for g in set(got) or {"none"}:
                     ev.confusion[(ind, g)] += 1
                 ev.mistakes.append(f"FN {ind:<26} {it.id}: {it.title}\n"
-                                   f"   matched instead: {', '.join(got) or 'nothing'}")
+                                   f"   matched instead: {', '.join(sorted(got)) or 'nothing'}\n"
+                                   f"   {miss_evidence(ind, a)}")
     return ev
+
+
+def miss_evidence(ind: str, a: Analysis) -> str:
+    """Why an indicator did not count: its match was denied, or how its closest rule failed."""
+    for m in a.matches:
+        if m.indicator == ind:               # matched, but the report denies it
+            return f"denied, so no hit — evidence: {m.why()}"
+    traces = [t for t in a.traces if t.indicator == ind]
+    if not traces:
+        return "closest rule: none (no such indicator)"
+    t = min(traces, key=lambda t: (t.missing, -len(t.hits)))
+    found = ", ".join(dict.fromkeys(f"“{h.term}” in {h.field}" for h in t.hits)) or "no terms"
+    return f"closest rule {t.number}: {t.failed}; hits: {found}"
 
 
 def format_evaluation(ev: Evaluation) -> str:
@@ -105,9 +120,8 @@ def format_evaluation(ev: Evaluation) -> str:
                  f"{sum(ev.fp.values()):5d}{sum(ev.fn.values()):5d}")
     rate = ev.none_flagged / ev.none_total if ev.none_total else 0.0
     lines.append(f"false-positive rate on 'none' items: {rate:.1%} ({ev.none_flagged}/{ev.none_total})")
-    if ev.confusion:
-        lines.append("\nconfusions (labeled → predicted):")
-        lines += [f"  {a} → {b}: {n}" for (a, b), n in ev.confusion.most_common()]
+    lines.append("\nconfusions (labeled → predicted, 'none' = no indicator):")
+    lines += [f"  {a} → {b}: {n}" for (a, b), n in ev.confusion.most_common()] or ["  (none)"]
     if ev.mistakes:
         lines.append("\nmistakes:")
         lines += ["  " + m for m in ev.mistakes]

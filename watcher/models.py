@@ -48,14 +48,17 @@ class Match:
     hits: tuple[Hit, ...]
     cues: tuple[str, ...] = ()    # the certainty cues found ("reportedly", "signed", ...)
 
-    def why(self) -> str:
-        """One line an analyst reads: which terms hit where, and the certainty."""
+    def why(self, most: int = 5) -> str:
+        """One line an analyst reads: which terms hit where (headline first), and the certainty."""
         fields: dict[str, list[str]] = {}
-        for h in self.hits:
+        for h in sorted(self.hits, key=lambda h: h.field != "title"):
             fields.setdefault(h.term, [])
             if h.field not in fields[h.term]:
                 fields[h.term].append(h.field)
-        text = ", ".join(f"“{term}” in {'/'.join(f)}" for term, f in fields.items())
+        shown = list(fields.items())[:most]
+        text = ", ".join(f"“{term}” in {'/'.join(f)}" for term, f in shown)
+        if len(fields) > most:
+            text += f" (+{len(fields) - most} more)"
         if self.certainty is not Certainty.CONFIRMED:
             cue = f" ({', '.join(self.cues)})" if self.cues else ""
             text += f"; {self.certainty.value}{cue}"
@@ -75,6 +78,7 @@ class MatchedItem:
     host: str                     # independent-source key (publisher host)
     tier: str
     match: Match
+    summary: str = ""             # to tell a syndicated copy from an independent report
 
 
 @dataclass
@@ -84,6 +88,7 @@ class Event:
     indicator: str
     items: list[MatchedItem] = field(default_factory=list)
     score: float = 0.0
+    independent: int = 0          # independent sources (copies of one text count once); set by events.cluster
 
     @property
     def lead(self) -> MatchedItem:
@@ -135,6 +140,39 @@ class CriterionState(str, Enum):
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How much of the watch was actually observed between the baseline and now."""
+
+    days: int                     # days in the window
+    feeds: int                    # feeds configured
+    feed_days_observed: int       # (feed, day) pairs with at least one successful poll
+    failing_now: int              # feeds failing at the moment
+    items: int                    # items stored in the window
+    recent_items: int             # items stored in the last four weeks
+    poor: bool                    # below the criterion's coverage thresholds
+
+    @property
+    def share(self) -> float:
+        """Observed feed-days out of all feed-days in the window."""
+        expected = self.days * self.feeds
+        return self.feed_days_observed / expected if expected else 0.0
+
+    @property
+    def per_week(self) -> float:
+        return self.items / max(self.days / 7, 1.0)
+
+    @property
+    def recent_per_week(self) -> float:
+        return self.recent_items / min(4.0, max(self.days / 7, 1.0))
+
+    def sentence(self) -> str:
+        """'82% of feed-days observed (30 feeds, 2 failing now); 240 items a week (310 lately)'."""
+        return (f"{self.share:.0%} of feed-days observed since the baseline ({self.feeds} feeds, "
+                f"{self.failing_now} failing now); {self.per_week:.0f} items a week "
+                f"({self.recent_per_week:.0f} in the last four weeks)")
+
+
+@dataclass(frozen=True)
 class CriterionVerdict:
     """Where the 6–12 month test stands on a given day, and why."""
 
@@ -144,6 +182,7 @@ class CriterionVerdict:
     warn_at: datetime
     expire_at: datetime
     counting_event: Event | None = None
+    coverage: Coverage | None = None
 
     @property
     def days_since_baseline(self) -> int:
@@ -163,14 +202,24 @@ class CriterionVerdict:
         if self.state is CriterionState.FOLLOW_UP and self.counting_event is not None:
             ev = self.counting_event
             return (f"FOLLOW-UP: measurable follow-up seen {ev.first_seen:%d %b %Y} "
-                    f"({ev.indicator}: “{ev.lead.title}”, {len(ev.sources)} source(s)); "
+                    f"({ev.indicator}: “{ev.lead.title}”, {ev.independent or len(ev.sources)} independent source(s)); "
                     f"day {d} since the baseline.")
         if self.state is CriterionState.WATCHING:
             return (f"WATCHING: no measurable follow-up yet, day {d} since the baseline; "
                     f"{self.days_to_warn} days to the 6-month warning, "
                     f"{self.days_to_expire} to the 12-month high-water mark.")
+        cov = self.coverage
+        if cov is not None and cov.poor:
+            return self._unestablished(d, cov)
+        seen = f" Coverage: {cov.sentence()}." if cov is not None else ""
         if self.state is CriterionState.WARN:
             return (f"WARN: no measurable follow-up {d} days after the baseline; "
-                    f"{self.days_to_expire} days left before this is the high-water mark.")
+                    f"{self.days_to_expire} days left before this is the high-water mark.{seen}")
         return (f"HIGH-WATER: no measurable follow-up in the {d} days since the baseline: "
-                f"the accession looks like the high-water mark of the expansion.")
+                f"the accession looks like the high-water mark of the expansion.{seen}")
+
+    def _unestablished(self, d: int, cov: Coverage) -> str:
+        """An absence claimed only as far as the watch saw: poor coverage is said first."""
+        return (f"{self.state.value} (coverage poor): no measurable follow-up seen in the {d} days "
+                f"since the baseline, but only {cov.sentence()}; this may be a gap in the watch "
+                f"rather than an absence of follow-up.")

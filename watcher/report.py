@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from watcher.charts import Spark, Timeline, build_spark, build_timeline
 from watcher.config import Config
-from watcher.models import Certainty, CriterionVerdict, Event, FeedStatus
-from watcher.score import IndicatorSummary, summarise
+from watcher.models import CriterionVerdict, Event, FeedStatus
+from watcher.score import Balance, IndicatorSummary, balance_of, summarise
 from watcher.text import truncate
 
 SILENT_AFTER = timedelta(days=2)
@@ -27,6 +28,7 @@ class EventView:
     certainty: str
     why: str
     counts: bool
+    independent: int = 1          # independent sources among `sources` (copies count once)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,59 @@ class FeedProblem:
     problem: str
 
 
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One line of the compact indicator table: counts, sparkline, silence."""
+
+    summary: IndicatorSummary
+    spark: Spark
+    silenced_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A message the mail server refused for good (or that ran out of retries)."""
+
+    kind: str
+    period: str
+    recipient: str
+    error: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Alerts for `indicator` are off until `until` (the digest still reports it)."""
+
+    indicator: str
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Uptime:
+    """How long the service ran in the digest's window, from its recorded starts."""
+
+    seconds_up: float
+    seconds_total: float
+    starts: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.seconds_up / self.seconds_total if self.seconds_total else 0.0
+
+
+@dataclass(frozen=True)
+class History:
+    """What the store knows beyond events, for the digest: read by the service, passed in."""
+
+    transitions: list[tuple[int, str, str | None, datetime, str]] = field(default_factory=list)
+    runs: list[tuple[datetime, datetime]] = field(default_factory=list)
+    issues: list[tuple[str, datetime, str]] = field(default_factory=list)
+    undelivered: list[Undelivered] = field(default_factory=list)
+    silences: list[Silence] = field(default_factory=list)
+
+
 @dataclass
 class DigestReport:
     """Everything one digest says, before it becomes HTML or text."""
@@ -57,9 +112,19 @@ class DigestReport:
     since: datetime | None
     rows: list[IndicatorSummary]
     sections: list[IndicatorSection]
-    balance: dict[str, int]
+    balance: Balance
     feeds_total: int
     feed_problems: list[FeedProblem] = field(default_factory=list)
+    timeline: Timeline | None = None
+    indicators: list[IndicatorRow] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    uptime: Uptime | None = None
+    issues: list[tuple[str, datetime, str]] = field(default_factory=list)
+    undelivered: list[Undelivered] = field(default_factory=list)
+    silences: list[Silence] = field(default_factory=list)
+    full: bool = False               # the full report: no list is cut
+    report_link: str | None = None   # where the full report is, when it has a URL
+    report_path: str | None = None   # where it is on the watcher host otherwise
 
     @property
     def state(self) -> str:
@@ -75,7 +140,8 @@ def view(event: Event, config: Config, counts: bool) -> EventView:
     lead = event.lead
     return EventView(event.indicator, config.indicator(event.indicator).title,
                      truncate(lead.title, 300), lead.url, event.first_seen, event.sources,
-                     event.score, event.certainty.value, lead.match.why(), counts)
+                     event.score, event.certainty.value, lead.match.why(), counts,
+                     event.independent or len(event.sources))
 
 
 def feed_problems(feeds: list[FeedStatus], now: datetime) -> list[FeedProblem]:
@@ -94,24 +160,74 @@ def feed_problems(feeds: list[FeedStatus], now: datetime) -> list[FeedProblem]:
 
 def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
                  feeds: list[FeedStatus], *, period: str, now: datetime,
-                 since: datetime | None) -> DigestReport:
-    """The digest for one period: `since` is when the last digest went out (None: first)."""
+                 since: datetime | None, history: History | None = None,
+                 full: bool = False) -> DigestReport:
+    """The digest for one period: `since` is when the last digest went out (None: first).
+
+    `full` keeps every event (the .html report); the email cuts each list at max_events."""
     from watcher.criterion import counts
+    history = history or History()
     rows = summarise(events, config, since)
+    limit = None if full else config.digest.max_events
     sections = []
     for ind in config.indicators:
-        new = [e for e in events if e.indicator == ind.id
-               and (since is None or max(m.seen_at for m in e.items) > since)]
+        new = [e for e in events if e.indicator == ind.id and _is_new(e, since)]
         new.sort(key=lambda e: (-e.score, e.first_seen))
-        limit = config.digest.max_events
         views = [view(e, config, counts(e, config)) for e in new[:limit]]
         if views:
             sections.append(IndicatorSection(ind.id, ind.title, ind.stance, views, len(new) - len(views)))
-    balance = {"momentum": 0, "stall": 0}
-    for e in events:
-        stance = config.indicator(e.indicator).stance
-        if e.certainty is Certainty.DENIED:
-            stance = "stall"
-        balance[stance] += 1
-    return DigestReport(period, now, verdict, since, rows, sections, balance, len(feeds),
-                        feed_problems(feeds, now))
+    counting = sorted((e for e in events if counts(e, config)), key=lambda e: e.first_seen)
+    report = DigestReport(period, now, verdict, since, rows, sections,
+                          balance_of(events, config, now),
+                          len(feeds), feed_problems(feeds, now))
+    report.timeline = build_timeline(verdict, counting)
+    report.indicators = indicator_rows(rows, events, verdict, history.silences)
+    report.changes = changes(report.new_total, history.transitions, since)
+    report.uptime = uptime(history.runs, since, now)
+    report.issues, report.undelivered = history.issues, history.undelivered
+    report.silences, report.full = history.silences, full
+    return report
+
+
+def _is_new(event: Event, since: datetime | None) -> bool:
+    return since is None or max(m.seen_at for m in event.items) > since
+
+
+def indicator_rows(rows: list[IndicatorSummary], events: list[Event], verdict: CriterionVerdict,
+                   silences: list[Silence]) -> list[IndicatorRow]:
+    """Each indicator with its weekly evidence, on one scale so bars compare across rows."""
+    by_ind = {r.indicator: [e for e in events if e.indicator == r.indicator] for r in rows}
+    sparks = {k: build_spark(verdict, v, 0) for k, v in by_ind.items()}
+    scale = max((s.peak for s in sparks.values()), default=0.0)
+    silenced = {s.indicator: s.until for s in silences}
+    return [IndicatorRow(r, build_spark(verdict, by_ind[r.indicator], scale),
+                         silenced.get(r.indicator)) for r in rows]
+
+
+def changes(new_total: int, transitions: list[tuple[int, str, str | None, datetime, str]],
+            since: datetime | None) -> list[str]:
+    """What changed since the last digest, in sentences."""
+    out = [f"{new_total} new event(s) since the last digest ({since:%d %b %Y %H:%M} UTC)."
+           if since else f"First digest: {new_total} event(s) seen so far."]
+    moved = [t for t in transitions if t[2] is not None and (since is None or t[3] > since)]
+    for _id, state, previous, at, _detail in moved:
+        out.append(f"Criterion changed {previous} → {state} on {at:%d %b %Y}.")
+    if not moved and transitions:
+        out.append(f"Criterion unchanged: {transitions[-1][1]}.")
+    return out
+
+
+def uptime(runs: list[tuple[datetime, datetime]], since: datetime | None,
+           now: datetime) -> Uptime | None:
+    """Time covered by recorded runs between the last digest (or the first start) and now."""
+    if not runs:
+        return None
+    start = since or runs[0][0]
+    up, cursor = 0.0, start
+    for begin, end in sorted(runs):
+        begin, end = max(begin, cursor), min(end, now)
+        if end > begin:
+            up += (end - begin).total_seconds()
+            cursor = end
+    starts = sum(1 for begin, _ in runs if begin >= start)
+    return Uptime(up, max((now - start).total_seconds(), 0.0), starts)

@@ -23,13 +23,19 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__
-from watcher.config import load_config
+from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError
 from watcher.match import Matcher
-from watcher.service import Context, deliver_pending, judge, poll, prepare_digest
+from watcher.service import (Context, deliver_pending, judge, mark_alive, poll, prepare_alerts,
+                             prepare_digest, rematch, start_run)
 from watcher.systemd import notify, watchdog_interval
 
 log = logging.getLogger("watcher")
+
+
+def _rules_changed(old: Config, new: Config) -> bool:
+    """Whether an edit touched what matching depends on (indicators, cues, term sets)."""
+    return (old.indicators, old.certainty, old.terms) != (new.indicators, new.certainty, new.terms)
 
 
 class Service:
@@ -53,6 +59,7 @@ class Service:
         signal.signal(signal.SIGINT, self._stop)
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, self._reload)
+        start_run(self.ctx, "run")
         self._schedule()
         log.info("watcher started: %d feed(s), %d indicator(s), digest %s %s",
                  len(self.ctx.config.feeds), len(self.ctx.config.indicators),
@@ -102,14 +109,19 @@ class Service:
             log.warning("heartbeat not recorded: %s", exc)
 
     def poll(self) -> None:
-        asyncio.run(poll(self.ctx, stop=self.stopping))
+        """Poll due feeds; what crossed an alert rule goes out at once, not at the next tick."""
+        report = asyncio.run(poll(self.ctx, stop=self.stopping))
+        if report.new_items and prepare_alerts(self.ctx):
+            deliver_pending(self.ctx)
 
     def digest(self) -> None:
         prepare_digest(self.ctx)
         deliver_pending(self.ctx)
 
     def judge(self) -> None:
-        judge(self.ctx)
+        """Daily: the criterion can change with no new item (6 and 12 months pass); alert it."""
+        if prepare_alerts(self.ctx):
+            deliver_pending(self.ctx)
 
     def outbox(self) -> None:
         deliver_pending(self.ctx)
@@ -120,6 +132,7 @@ class Service:
             with self.lock:
                 try:
                     job()  # type: ignore[operator]
+                    mark_alive(self.ctx)
                 except WatcherError as exc:
                     log.error("%s failed: %s", getattr(job, "__name__", "job"), exc)
         run.__name__ = getattr(job, "__name__", "job")
@@ -145,8 +158,16 @@ class Service:
             notify("READY=1\nSTATUS=reload refused: config invalid, old config running")
             return False
         with self.lock:
+            old = self.ctx.config
             self.ctx.store.sync_feeds(config.feeds, self.ctx.clock())
-            self.ctx = Context(config, self.ctx.settings, self.ctx.store, matcher, self.ctx.clock)
+            self.ctx = Context(config, self.ctx.settings, self.ctx.store, matcher, self.ctx.clock,
+                               self.ctx.run_id)
+            if _rules_changed(old, config):     # history and the criterion follow the new rules
+                try:
+                    rematch(self.ctx)
+                    judge(self.ctx)
+                except WatcherError as exc:
+                    log.error("rematch after reload failed: %s", exc)
         if self.scheduler.running:      # new feeds are due now: poll them without waiting a tick
             self.scheduler.modify_job("poll", next_run_time=self.ctx.clock())
             self.scheduler.reschedule_job("digest", trigger=self._digest_trigger())

@@ -15,25 +15,27 @@ from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from watcher.config import Config, Feed
-from watcher.criterion import evaluate
+from watcher.criterion import add_months, coverage_of, evaluate
 from watcher.db.tables import FeedStateRow
 from watcher.deliver import Message, build_email, transport_for
-from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError, StoreError
+from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError, StoreError, WatcherError
 from watcher.events import cluster
 from watcher.fetch import FetchRequest, FetchResult, Fetcher, Validators, backoff
 from watcher.match import Matcher
-from watcher.models import CriterionVerdict, Event
+from watcher.models import Coverage, CriterionVerdict, Event, Match
 from watcher.parse import parse_feed
 from watcher.render import render_digest
-from watcher.report import build_digest
+from watcher.report import DigestReport, History, Silence, Undelivered, build_digest
 from watcher.score import score_events
 from watcher.settings import Settings
-from watcher.store import Store
+from watcher.store import OutboxMessage, Store
 
 log = logging.getLogger("watcher")
 RETRY_SEND = timedelta(minutes=5)
+MAX_ATTEMPTS = 10          # waits of 5 min doubling, capped at 5 h 20 min: ~21 h of trying
 
 
 def utcnow() -> datetime:
@@ -49,6 +51,7 @@ class Context:
     store: Store
     matcher: Matcher
     clock: Callable[[], datetime] = utcnow
+    run_id: int | None = None        # this process's service_run row, when it is the service
 
     @classmethod
     def open(cls, config: Config, settings: Settings,
@@ -108,8 +111,12 @@ def _batches(ctx: Context, now: datetime, feed_ids: list[str] | None,
     me, seen = ctx.settings.instance_id, set[str]()
     while True:
         moment = ctx.clock()      # due at the poll's start; leases expire by the clock
-        leased = ctx.store.lease_due_feeds(now, me, moment + timedelta(seconds=ctx.settings.lease_seconds),
-                                           ctx.settings.lease_batch, expired=moment)
+        try:
+            leased = ctx.store.lease_due_feeds(
+                now, me, moment + timedelta(seconds=ctx.settings.lease_seconds),
+                ctx.settings.lease_batch, expired=moment)
+        except StoreError as exc:
+            raise StoreError(f"poll could not lease due feeds: {exc.args[0]}") from exc
         fresh = [r for r in leased if r.feed_id not in seen]     # not in my config: once only
         try:
             if not fresh:
@@ -189,6 +196,8 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, now: datetime, report
         _record_failure(ctx, feed, exc, now, report, rows)
         return
     with ctx.store.transaction():        # items, matches, validators: all or none survive a kill
+        if parsed.warning:
+            ctx.store.record_issue(feed.id, now, parsed.warning)
         new = ctx.store.add_items(parsed.items, now)
         matches = {s.id: ctx.matcher.match(s.item.title, s.item.summary) for s in new}
         matched = ctx.store.add_matches({k: v for k, v in matches.items() if v})
@@ -216,11 +225,72 @@ def _record_failure(ctx: Context, feed: Feed, exc: FeedError, now: datetime, rep
                 f"{next_due:%Y-%m-%d %H:%M} UTC", " — retired (410 Gone)" if retire else "")
 
 
+def start_run(ctx: Context, mode: str) -> None:
+    """Record that the service started: the digest's uptime is built from these rows."""
+    import os
+    ctx.run_id = ctx.store.record_start(ctx.clock(), os.getpid(), mode)
+
+
+def mark_alive(ctx: Context) -> None:
+    """The run is alive now; a SIGKILL loses at most the time since the last call."""
+    if ctx.run_id is not None:
+        ctx.store.touch_run(ctx.run_id, ctx.clock())
+
+
+@dataclass
+class RematchReport:
+    """What re-applying the current rules to stored items changed."""
+
+    items: int = 0
+    matches: int = 0
+    changed: int = 0
+
+    def line(self) -> str:
+        return (f"rematched {self.items} stored item(s) with the current rules: {self.matches} "
+                f"match(es); {self.changed} item(s) matched differently than before")
+
+
+def rematch(ctx: Context, since: datetime | None = None, batch: int = 500) -> RematchReport:
+    """Re-apply the current rules to stored items (seen since `since`), replacing their matches,
+    so history, events and the criterion follow an edited indicators.yaml."""
+    before: dict[int, set[tuple[str, str]]] = {}
+    for m in ctx.store.matched_items(since):
+        before.setdefault(m.item_id, set()).add((m.match.indicator, m.match.certainty.value))
+    report = RematchReport()
+    pending: dict[int, list[Match]] = {}
+    for stored in ctx.store.iter_items(since):
+        found = ctx.matcher.match(stored.item.title, stored.item.summary)
+        pending[stored.id] = found
+        report.items += 1
+        report.changed += {(m.indicator, m.certainty.value) for m in found} != before.get(stored.id, set())
+        if len(pending) >= batch:
+            report.matches += ctx.store.add_matches(pending)
+            pending = {}
+    report.matches += ctx.store.add_matches(pending)
+    log.info("%s", report.line())
+    return report
+
+
+def current_events(ctx: Context) -> list[Event]:
+    """Events from every stored match, scored (reads only)."""
+    return score_events(cluster(ctx.store.matched_items(), ctx.matcher.concept_of), ctx.config)
+
+
+def coverage(ctx: Context, now: datetime) -> Coverage:
+    """How much of the watch the store saw between the baseline and now."""
+    start = ctx.config.baseline_at
+    end = min(now, add_months(start, ctx.config.criterion.expire_months))
+    return coverage_of(ctx.config, now, observed_days=ctx.store.observed_days(start, end),
+                       items=ctx.store.items_seen(start, end),
+                       recent_items=ctx.store.items_seen(max(start, end - timedelta(days=28)), end),
+                       failing_now=sum(1 for f in ctx.store.feed_health() if f.failures or f.retired))
+
+
 def judge(ctx: Context, now: datetime | None = None) -> tuple[list[Event], CriterionVerdict]:
     """Events from every stored match, scored; the criterion's verdict; a change is stored once."""
     now = now or ctx.clock()
-    events = score_events(cluster(ctx.store.matched_items()), ctx.config)
-    verdict = evaluate(ctx.config, events, now)
+    events = current_events(ctx)
+    verdict = evaluate(ctx.config, events, now, coverage(ctx, now))
     if ctx.store.record_transition(verdict.state, now, verdict.sentence()):
         log.info("criterion: %s", verdict.sentence())
     return events, verdict
@@ -254,66 +324,182 @@ def message_id(kind: str, period: str, recipient: str, sender: str) -> str:
     return f"<{kind}.{period}.{digest}@{domain}>"
 
 
+def history(ctx: Context, since: datetime | None, now: datetime) -> History:
+    """What the digest reports beyond events: transitions, uptime, problems, silences."""
+    if ctx.run_id is not None:
+        ctx.store.touch_run(ctx.run_id, now)
+    floor = since or datetime.min.replace(tzinfo=timezone.utc)
+    undelivered = [Undelivered(m.kind, m.period, m.recipient, m.last_error or "", m.attempts)
+                   for m in ctx.store.messages("failed") if m.created_at >= floor]
+    return History(ctx.store.transition_log(), ctx.store.service_runs(since),
+                   ctx.store.issues(since), undelivered,
+                   [Silence(i, u, r) for i, u, r, _ in ctx.store.silences(now)])
+
+
+def digest_report(ctx: Context, now: datetime, period: str, since: datetime | None,
+                  full: bool = False) -> DigestReport:
+    """The digest model as of now; the email's lists point at the full report."""
+    events, verdict = judge(ctx, now)
+    report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(), period=period,
+                          now=now, since=since, history=history(ctx, since, now), full=full)
+    name = report_name(period)
+    if ctx.settings.report_url:
+        report.report_link = f"{ctx.settings.report_url}/{name}"
+    else:
+        report.report_path = str(ctx.settings.reports_dir / name)
+    return report
+
+
+def report_name(period: str) -> str:
+    return f"digest-{period}.html"
+
+
+def write_full_report(ctx: Context, now: datetime, period: str, since: datetime | None) -> Path:
+    """The .html report with every event (what "and N more" points at), written atomically."""
+    from watcher.deliver import _write_atomically   # the outbox's atomic write, reused
+    _subject, _text, html = render_digest(digest_report(ctx, now, period, since, full=True), ctx.config)
+    path = ctx.settings.reports_dir / report_name(period)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, html.encode("utf-8"))
+    except OSError as exc:        # the email would point at nothing: queue it next time instead
+        raise WatcherError(f"cannot write the full report {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+def email_row(ctx: Context, *, kind: str, period: str, recipient: str, subject: str, text: str,
+              html: str, now: datetime) -> dict[str, object]:
+    """The outbox row of one email: full RFC 822 bytes, so a retry sends the same message."""
+    sender = ctx.settings.sender or ctx.config.digest.sender
+    domain = sender.rsplit("@", 1)[-1].strip(">")
+    mid = message_id(kind, period, recipient, sender)
+    msg = Message(mid, sender, recipient, subject, text, html,
+                  {"List-Id": f"watcher {kind}s <{kind}.{domain}>",
+                   "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All",
+                   "Precedence": "bulk", "X-Watcher-Period": period}, now)
+    return {"recipient": recipient, "message_id": mid, "subject": subject,
+            "raw": bytes(build_email(msg))}
+
+
+def channel_rows(ctx: Context, *, kind: str, period: str, subject: str,
+                 text: str) -> list[dict[str, object]]:
+    """One outbox row per Apprise channel, so each is retried and deduplicated on its own."""
+    from watcher.deliver import channel_id, channel_payload
+    sender = ctx.settings.sender or ctx.config.digest.sender
+    return [{"recipient": cid, "message_id": message_id(kind, period, cid, sender),
+             "subject": subject, "raw": channel_payload(subject, text)}
+            for cid in dict.fromkeys(channel_id(u) for u in ctx.settings.notify_urls)]
+
+
 def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | None = None,
                    since: datetime | None = None) -> int:
     """Write this period's digest to the outbox for each recipient, once; returns how many.
 
-    'New' means seen since the previous digest, or since `since` when given."""
+    'New' means seen since the previous digest, or since `since` when given. The full
+    report (every event) is written first, so the email's "and N more" never points at
+    nothing."""
     now = now or ctx.clock()
     period = period or period_of(ctx.config, now)
     if ctx.store.has_message("digest", period):
         return 0
-    events, verdict = judge(ctx, now)
-    report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(), period=period,
-                          now=now, since=since or ctx.store.last_digest_at())
+    since = since or ctx.store.last_digest_at()
+    write_full_report(ctx, now, period, since)
+    report = digest_report(ctx, now, period, since)
     subject, text, html = render_digest(report, ctx.config)
-    sender = ctx.settings.sender or ctx.config.digest.sender
     written = 0
+    rows = [email_row(ctx, kind="digest", period=period, recipient=rcpt, subject=subject,
+                      text=text, html=html, now=now) for rcpt in ctx.config.digest.recipients]
+    rows += channel_rows(ctx, kind="digest", period=period, subject=subject, text=text)
     with ctx.store.transaction():        # every recipient's copy or none: has_message() relies on it
-        for rcpt in ctx.config.digest.recipients:
-            mid = message_id("digest", period, rcpt, sender)
-            msg = Message(mid, sender, rcpt, subject, text, html,
-                          {"List-Id": f"watcher digest <digest.{sender.rsplit('@', 1)[-1]}>",
-                           "Auto-Submitted": "auto-generated", "X-Watcher-Period": period}, now)
-            written += ctx.store.enqueue(kind="digest", period=period, recipient=rcpt,
-                                         message_id=mid, subject=subject,
-                                         raw=bytes(build_email(msg)), now=now)
-    log.info("digest %s: %s; %d message(s) written to the outbox", period, verdict.state.value, written)
+        for row in rows:
+            written += ctx.store.enqueue(kind="digest", period=period, now=now, **row)  # type: ignore[arg-type]
+    log.info("digest %s: %s; %d message(s) written to the outbox", period, report.state, written)
+    return written
+
+
+def prepare_alerts(ctx: Context, now: datetime | None = None) -> int:
+    """Queue one grouped alert per recipient for what crossed a rule since the last cycle.
+
+    The outbox rows and the marks that stop a second alert are one transaction; returns
+    how many messages were queued."""
+    from watcher.alerts import select_alerts
+    from watcher.render import render_alert
+    now = now or ctx.clock()
+    events, verdict = judge(ctx, now)
+    silenced = {s[0] for s in ctx.store.silences(now)}
+    report = select_alerts(ctx.config, events, verdict, ctx.store.transition_log(),
+                           ctx.store.alerted(), silenced, now)
+    if not report.lines and not report.silenced:
+        return 0
+    messages = []
+    if report.lines:
+        subject, text, html = render_alert(report, ctx.config)
+        messages = [email_row(ctx, kind="alert", period=report.key, recipient=rcpt,
+                              subject=subject, text=text, html=html, now=now)
+                    for rcpt in ctx.config.alert_recipients]
+        messages += channel_rows(ctx, kind="alert", period=report.key, subject=subject, text=text)
+    written = ctx.store.enqueue_alert(key=report.key, messages=messages,
+                                      covered=report.covered(), now=now)
+    for line in report.silenced:
+        log.info("alert for %s silenced: %s", line.subject, line.headline)
+    if report.lines:
+        log.info("alert %s: %s; %d message(s) queued", report.key,
+                 ", ".join(dict.fromkeys(line.subject for line in report.lines)), written)
     return written
 
 
 def deliver_pending(ctx: Context, now: datetime | None = None) -> tuple[int, int]:
-    """Send what the outbox holds; a failure stays queued (or is marked failed if permanent).
+    """Send what the outbox holds; a failure stays queued (or is marked failed if permanent,
+    or after MAX_ATTEMPTS tries: nothing is retried forever).
 
     Each message is claimed before it is sent, so instances sharing the database never send
     the same one twice; the claim ends with mark_sent or mark_failed."""
-    from email import message_from_bytes, policy
-    from email.message import EmailMessage
     now = now or ctx.clock()
-    transport = transport_for(ctx.settings)
+    send = _sender(ctx)
     sent = failed = 0
     until = now + timedelta(seconds=ctx.settings.lease_seconds)
     while (msg := ctx.store.claim_message(now, ctx.settings.instance_id, until)) is not None:
-        email = message_from_bytes(msg.raw, _class=EmailMessage, policy=policy.SMTP)
         try:
-            receipt = transport.send(email, msg.recipient)
+            receipt = send(msg)
         except DeliveryError as exc:
-            permanent = isinstance(exc, PermanentDeliveryError)
-            ctx.store.mark_failed(msg.id, now, str(exc), permanent=permanent,
+            give_up = isinstance(exc, PermanentDeliveryError) or msg.attempts + 1 >= MAX_ATTEMPTS
+            ctx.store.mark_failed(msg.id, now, str(exc), permanent=give_up,
                                   retry_in=RETRY_SEND * (2 ** min(msg.attempts, 6)))
             log.warning("%s %s to %s not sent (%s): %s", msg.kind, msg.period, msg.recipient,
-                        "permanent, given up" if permanent else "will retry", exc)
+                        "given up" if give_up else "will retry", exc)
             failed += 1
             continue
+        # The window where the server has the message and this row still says pending is
+        # these few lines: a crash here means one resend, with the same Message-ID.
         ctx.store.mark_sent(msg.id, now)
         log.info("%s %s sent to %s: %s", msg.kind, msg.period, msg.recipient, receipt)
         sent += 1
     return sent, failed
 
 
+def _sender(ctx: Context) -> Callable[[OutboxMessage], str]:
+    """Route each outbox row: Apprise channels by their id, everything else as email."""
+    from email import message_from_bytes, policy
+    from email.message import EmailMessage
+
+    from watcher.deliver import CHANNEL_PREFIX, AppriseTransport
+    mail = transport_for(ctx.settings)
+    channels = AppriseTransport(ctx.settings.notify_urls)
+
+    def send(msg: OutboxMessage) -> str:
+        if msg.recipient.startswith(CHANNEL_PREFIX):
+            return channels.send(msg.raw, msg.recipient)
+        email = message_from_bytes(msg.raw, _class=EmailMessage, policy=policy.SMTP)
+        return mail.send(email, msg.recipient)
+    return send
+
+
 def run_once(ctx: Context) -> tuple[PollReport, CriterionVerdict, tuple[int, int]]:
     """One full cycle: poll, judge, write the digest due (if not yet written), deliver."""
+    if ctx.run_id is None:
+        start_run(ctx, "once")
     report = asyncio.run(poll(ctx))
     _, verdict = judge(ctx)
+    prepare_alerts(ctx)
     prepare_digest(ctx)
     return report, verdict, deliver_pending(ctx)

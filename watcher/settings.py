@@ -44,6 +44,13 @@ class Settings:
     lease_seconds: float = 300.0      # a dead instance's feeds are taken over after this (WATCHER_LEASE_SECONDS)
     lease_batch: int = 50             # feeds leased at once (WATCHER_LEASE_BATCH)
     poll_tick: float = 60.0           # how often the service looks for due feeds (WATCHER_POLL_TICK)
+    report_url: str | None = None     # where state_dir/reports is published, if anywhere
+    notify_urls: tuple[str, ...] = field(default=(), repr=False)   # Apprise URLs hold tokens
+
+    @property
+    def reports_dir(self) -> Path:
+        """Full digest reports (every event, not cut) as .html files, one per period."""
+        return self.state_dir / "reports"
 
     @property
     def redacted_smtp_url(self) -> str | None:
@@ -78,6 +85,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lease_seconds=_seconds(env, "WATCHER_LEASE_SECONDS", 300.0, problems),
         lease_batch=_count(env, "WATCHER_LEASE_BATCH", 50, problems),
         poll_tick=min(_seconds(env, "WATCHER_POLL_TICK", 60.0, problems), 60.0),
+        report_url=_report_url(_get(env, "WATCHER_REPORT_URL"), problems),
+        notify_urls=tuple((_get(env, "WATCHER_NOTIFY_URLS") or "").replace(",", " ").split()),
     )
     if problems:
         error = ConfigError(problems)
@@ -87,8 +96,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 
 def default_instance_id() -> str:
-    """host:pid — unique among running processes, readable in `watcher status`."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """The host name: stable across restarts, so a restarted service takes back the send
+    claims its killed predecessor left. Several instances on one host need their own ids."""
+    return socket.gethostname()
 
 
 def _instance_id(value: str | None, problems: list[str]) -> str:
@@ -211,3 +221,11 @@ def _seconds(env: Mapping[str, str], name: str, default: float, problems: list[s
         problems.append(f"{name}: {value!r} is not a number of seconds from 0 to 3600")
         return default
     return seconds
+def _report_url(value: str | None, problems: list[str]) -> str | None:
+    """WATCHER_REPORT_URL: the http(s) base where state_dir/reports is served (no trailing /)."""
+    if value is None:
+        return None
+    if urlsplit(value).scheme not in ("http", "https"):
+        problems.append(f"WATCHER_REPORT_URL: {value!r} is not an http(s) URL")
+        return None
+    return value.rstrip("/")

@@ -25,8 +25,9 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from watcher.config import Feed
-from watcher.db.tables import (CriterionTransitionRow, FeedStateRow, InstanceRow, ItemRow, MatchRow,
-                               OutboxRow)
+from watcher.db.tables import (AlertedRow, CriterionTransitionRow, FeedDayRow, FeedStateRow,
+                               IngestIssueRow, InstanceRow, ItemRow, MatchRow, OutboxRow,
+                               ServiceRunRow, SilenceRow)
 from watcher.errors import StoreError
 from watcher.events import host_of
 from watcher.models import CriterionState, FeedStatus, Item, Match, MatchedItem
@@ -247,6 +248,7 @@ class Store:
             row.last_status, row.last_error, row.failures = status, None, 0
             row.last_attempt_at, row.last_success_at, row.next_due_at = now, now, next_due
             row.items_total += stored
+            _count_day(s, feed_id, now, ok=True, items=stored)
 
     def record_failure(self, feed_id: str, *, now: datetime, status: int | None, reason: str,
                        next_due: datetime, retire: bool = False) -> int:
@@ -259,6 +261,7 @@ class Store:
             row.failures += 1
             row.last_attempt_at, row.next_due_at = now, next_due
             row.retired = row.retired or retire
+            _count_day(s, feed_id, now, ok=False, items=0)
             return row.failures
 
     def feed_health(self) -> list[FeedStatus]:
@@ -269,6 +272,22 @@ class Store:
                               r.last_success_at, r.last_attempt_at, r.next_due_at, r.items_total,
                               r.retired) for r in rows]
         return sorted(out, key=lambda f: (-f.failures, f.feed_id))
+
+    def observed_days(self, since: datetime, until: datetime) -> dict[str, int]:
+        """Per feed, the UTC days in [since, until] with at least one successful poll."""
+        c: Any = FeedDayRow.__table__.c  # type: ignore[attr-defined]
+        q = (select(c.feed_id, func.count())
+             .where(c.polls_ok > 0, c.day >= since.date(), c.day <= until.date())
+             .group_by(c.feed_id))
+        with self.session() as s:
+            return {fid: int(n) for fid, n in s.execute(q)}
+
+    def items_seen(self, since: datetime, until: datetime) -> int:
+        """Items first stored in [since, until]."""
+        c: Any = ItemRow.__table__.c  # type: ignore[attr-defined]
+        q = select(func.count()).select_from(ItemRow).where(c.seen_at >= since, c.seen_at <= until)
+        with self.session() as s:
+            return int(s.execute(q).scalar() or 0)
 
     # --- items and matches ----------------------------------------------------------------
 
@@ -324,7 +343,7 @@ class Store:
                               tuple(Hit(**h) for h in ev.get("hits", [])), tuple(ev.get("cues", [])))
                 out.append(MatchedItem(irow.id, irow.feed_id, irow.title, irow.url,
                                        irow.published or irow.seen_at, irow.seen_at, irow.host,
-                                       tier or "outlet", match))
+                                       tier or "outlet", match, irow.summary))
         return out
 
     def iter_items(self, since: datetime | None = None, batch: int = 1000) -> Iterator[StoredItem]:
@@ -426,7 +445,8 @@ class Store:
         pick = (select(table.c.id)
                 .where(table.c.status == "pending",
                        table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now),
-                       table.c.claimed_until.is_(None) | (table.c.claimed_until <= now))
+                       table.c.claimed_until.is_(None) | (table.c.claimed_until <= now)
+                       | (table.c.claimed_by == owner))     # mine from before a crash/restart
                 .order_by(table.c.id).limit(1).with_for_update(skip_locked=True))
         stmt = (update(table).where(table.c.id.in_(pick.scalar_subquery()))
                 .values(claimed_by=owner, claimed_until=until).returning(table.c.id))
@@ -540,6 +560,111 @@ class Store:
             return None
         path = Path(self.engine.url.database)
         return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+    # --- service runs, ingest issues (digest health) ----------------------------------------
+
+    def record_start(self, now: datetime, pid: int, mode: str) -> int:
+        """A service start; its id is touched while it runs, so uptime survives a SIGKILL."""
+        with self.session() as s:
+            row = ServiceRunRow(started_at=now, last_seen_at=now, pid=pid, mode=mode)
+            s.add(row)
+            s.flush()
+            return row.id or 0
+
+    def touch_run(self, run_id: int, now: datetime) -> None:
+        with self.session() as s:
+            s.execute(update(ServiceRunRow).where(ServiceRunRow.id == run_id)  # type: ignore[arg-type]
+                      .values(last_seen_at=now))
+
+    def service_runs(self, since: datetime | None) -> list[tuple[datetime, datetime]]:
+        """(started, last seen) of every run that was alive after `since`, oldest first."""
+        with self.session() as s:
+            q = select(ServiceRunRow).order_by(ServiceRunRow.started_at)  # type: ignore[arg-type]
+            if since is not None:
+                q = q.where(ServiceRunRow.last_seen_at >= since)  # type: ignore[arg-type,operator,unused-ignore]
+            return [(r.started_at, r.last_seen_at) for r in s.execute(q).scalars()]
+
+    def record_issue(self, feed_id: str, now: datetime, detail: str) -> None:
+        with self.session() as s:
+            s.add(IngestIssueRow(feed_id=feed_id, at=now, detail=detail[:500]))
+
+    def issues(self, since: datetime | None) -> list[tuple[str, datetime, str]]:
+        """Feed documents read with errors since `since`: (feed id, when, what)."""
+        with self.session() as s:
+            q = select(IngestIssueRow).order_by(IngestIssueRow.id)  # type: ignore[arg-type]
+            if since is not None:
+                q = q.where(IngestIssueRow.at > since)  # type: ignore[arg-type,operator,unused-ignore]
+            return [(r.feed_id, r.at, r.detail) for r in s.execute(q).scalars()]
+
+    # --- alerts and silences -------------------------------------------------------------
+
+    def transition_log(self) -> list[tuple[int, str, str | None, datetime, str]]:
+        """Every criterion transition with its id: (id, state, previous, at, detail)."""
+        with self.session() as s:
+            rows = s.execute(select(CriterionTransitionRow).order_by(CriterionTransitionRow.id)).scalars()  # type: ignore[arg-type]
+            return [(r.id or 0, r.state, r.previous, r.at, r.detail) for r in rows]
+
+    def alerted(self) -> dict[str, set[int]]:
+        """What alerts already covered: subject (indicator or "criterion") → refs."""
+        out: dict[str, set[int]] = {}
+        with self.session() as s:
+            q = select(AlertedRow.subject, AlertedRow.ref)  # type: ignore[call-overload]
+            for subject, ref in s.execute(q):
+                out.setdefault(subject, set()).add(ref)
+        return out
+
+    def enqueue_alert(self, *, key: str, messages: list[dict[str, Any]],
+                      covered: list[tuple[str, int, str]], now: datetime) -> int:
+        """Queue an alert's messages and mark what it covers in ONE transaction.
+
+        Either the alert is in the outbox and its events are marked, or neither: a crash
+        between the two can neither lose the alert nor send it twice."""
+        marks = self._insert_ignore(AlertedRow, ["subject", "ref"])
+        rows = self._insert_ignore(OutboxRow, ["kind", "period", "recipient"])
+        written = 0
+        with self.session() as s:
+            for subject, ref, status in covered:
+                s.execute(marks.values(subject=subject, ref=ref, alert_key=key, status=status, at=now))
+            for m in messages:
+                written += s.execute(rows.values(
+                    kind="alert", period=key, status="pending", attempts=0, created_at=now,
+                    next_attempt_at=now, **m)).rowcount or 0  # type: ignore[attr-defined]
+        return written
+
+    def set_silence(self, indicator: str, until: datetime, reason: str, now: datetime) -> None:
+        """Silence (or re-silence) one indicator's alerts until `until`."""
+        with self.session() as s:
+            row = s.get(SilenceRow, indicator)
+            if row is None:
+                s.add(SilenceRow(indicator=indicator, until=until, reason=reason, created_at=now))
+            else:
+                row.until, row.reason, row.created_at = until, reason, now
+
+    def remove_silence(self, indicator: str) -> bool:
+        with self.session() as s:
+            row = s.get(SilenceRow, indicator)
+            if row is not None:
+                s.delete(row)
+            return row is not None
+
+    def silences(self, now: datetime | None = None) -> list[tuple[str, datetime, str, datetime]]:
+        """(indicator, until, reason, since) of each silence, only the active ones if `now`."""
+        with self.session() as s:
+            q = select(SilenceRow).order_by(SilenceRow.indicator)
+            if now is not None:
+                q = q.where(SilenceRow.until > now)  # type: ignore[arg-type,operator,unused-ignore]
+            return [(r.indicator, r.until, r.reason, r.created_at) for r in s.execute(q).scalars()]
+
+
+def _count_day(s: Session, feed_id: str, now: datetime, *, ok: bool, items: int) -> None:
+    row = s.get(FeedDayRow, (feed_id, now.date()))
+    if row is None:
+        row = FeedDayRow(feed_id=feed_id, day=now.date(), polls_ok=0, polls_failed=0, items_new=0)
+        s.add(row)
+    row.polls_ok += ok
+    row.polls_failed += not ok
+    row.items_new += items
 
 
 def _host(item: Item) -> str:

@@ -16,7 +16,23 @@ _WORD = re.compile(r"\w+")
 # Bidi overrides and zero-width characters can disguise text; they carry no meaning here.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
                                     "\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"), None)
-_FOLD = str.maketrans({"ё": "е", "’": "'", "‘": "'"})
+_FOLD = str.maketrans({"ё": "е", "’": "'", "‘": "'",
+                       # Arabic: hamza-carrying and wasla alef → bare alef, alef maqsura → ya,
+                       # Persian kaf/ya → Arabic (Iranian sources), tatweel (stretching) dropped
+                       "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ک": "ك", "ی": "ي",
+                       "\u0640": None})
+# Clause breaks: sentence punctuation, a spaced dash, and conjunctions that start a new claim
+# ("Israel signs deal *as* Saudi Arabia rules out joining"): a certainty cue speaks for the
+# words of its own clause only.
+_BREAK = re.compile(r"[;:!?|•]|\.(?=\s|$)|\s[-–—]\s|^[-–—]\s")
+_CONJUNCTIONS = frozenset([
+    "but", "while", "whereas", "although", "though", "however", "as", "after", "amid",
+    "но", "а", "однако", "тогда", "пока", "после", "хотя", "бірақ", "ал",
+    "لكن", "بينما", "فيما", "رغم", "אבל", "בעוד", "אף"])
+# One-letter proclitics written attached to the next word: Arabic wa/fa (and), bi/li (in, to)
+# and the article al-; Hebrew ve, she, ha, be, le, mi, ke.
+_AR_CONJ, _AR_PREP, _AR_ARTICLE = "وف", "بل", "ال"
+_HE_FIRST, _HE_SECOND = "וש", "הבלמכ"
 
 
 def strip_html(text: str) -> str:
@@ -30,13 +46,86 @@ def strip_html(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Unicode NFKC, case-folded, invisible characters removed: the form every rule sees."""
-    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold().translate(_FOLD)
+    """The form every rule sees: Unicode NFKC, case-folded, invisible characters removed.
+
+    Combining marks that survive composition are dropped (Arabic harakat, Hebrew niqqud, the
+    dot Turkish İ leaves after case-folding), so a vowelled or dotted spelling stays one word
+    and equals the plain one; Arabic letter variants are folded (see _FOLD)."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold().translate(_FOLD)
+    return "".join(ch for ch in text if not _is_mark(ch))
+
+
+def _is_mark(ch: str) -> bool:
+    return ch >= "\u0300" and unicodedata.category(ch) == "Mn"
 
 
 def words(text: str) -> list[str]:
     """Normalised words in order, in any script (Latin, Cyrillic, Hebrew, Arabic...)."""
     return _WORD.findall(normalise(text))
+
+
+def tokens(text: str) -> tuple[list[str], list[int]]:
+    """Normalised words and, for each, the number of the clause it belongs to."""
+    norm = normalise(text)
+    out: list[str] = []
+    clauses: list[int] = []
+    clause, last_end = 0, 0
+    for m in _WORD.finditer(norm):
+        gap = norm[last_end:m.start()]
+        word = m.group()
+        if out and (_is_break(gap, out[-1]) or word in _CONJUNCTIONS):
+            clause += 1
+        out.append(word)
+        clauses.append(clause)
+        last_end = m.end()
+    return out, clauses
+
+
+def _is_break(gap: str, previous: str) -> bool:
+    # "U.S. signs" is one clause: a full stop after a one-letter word is an abbreviation.
+    if _BREAK.search(gap) is None:
+        return False
+    return not (gap.startswith(".") and len(previous) == 1 and _BREAK.search(gap[1:]) is None)
+
+
+def variants(word: str) -> tuple[str, ...]:
+    """A word and the same word without attached Arabic or Hebrew proclitics.
+
+    Arabic and Hebrew write "and", "in", "to", "the" as letters glued to the next word
+    (وكازاخستان, لإسرائيل, בישראל); a term written without them matches either form."""
+    first = word[:1]
+    if "\u0600" <= first <= "\u06ff":
+        return _arabic_variants(word)
+    if "\u0590" <= first <= "\u05ff":
+        return _hebrew_variants(word)
+    return (word,)
+
+
+def _arabic_variants(word: str) -> tuple[str, ...]:
+    forms = [word]
+    if word[0] in _AR_CONJ and len(word) > 3:
+        forms.append(word[1:])
+    for f in list(forms):
+        if f.startswith("لل") and len(f) > 3:          # li + al- is written lil-
+            forms += ["ال" + f[2:], f[2:]]
+        elif f[0] in _AR_PREP and len(f) > 3:
+            forms.append(f[1:])
+    for f in list(forms):
+        if f.startswith(_AR_ARTICLE) and len(f) > 4:
+            forms.append(f[2:])
+    return tuple(dict.fromkeys(forms))
+
+
+def _hebrew_variants(word: str) -> tuple[str, ...]:
+    forms = [word]
+    rest = word[1:] if word[0] in _HE_FIRST and len(word) > 3 else word
+    if rest is not word:
+        forms.append(rest)
+    if rest[0] in _HE_SECOND and len(rest) > 3:
+        forms.append(rest[1:])
+    if word[0] in _HE_SECOND and len(word) > 3:
+        forms.append(word[1:])
+    return tuple(dict.fromkeys(forms))
 
 
 def truncate(text: str, limit: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
@@ -129,3 +129,60 @@ class InstanceRow(SQLModel, table=True):
     started_at: datetime = _utc(nullable=False)
     heartbeat_at: datetime = _utc(nullable=False)
     stopped_at: datetime | None = _utc()
+
+
+# --- issue #4: alerts, silences, service uptime, ingest problems (migration 0004_alerts) ---
+
+class ServiceRunRow(SQLModel, table=True):
+    """One start of the service and the last moment it was seen alive: uptime in the digest."""
+
+    __tablename__ = "service_run"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = _utc(nullable=False, index=True)
+    last_seen_at: datetime = _utc(nullable=False)
+    pid: int = 0
+    mode: str = "run"                # run | once
+
+
+class IngestIssueRow(SQLModel, table=True):
+    """A feed document read with errors (items after the error may be lost)."""
+
+    __tablename__ = "ingest_issue"
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: str
+    at: datetime = _utc(nullable=False, index=True)
+    detail: str = ""
+
+
+class AlertedRow(SQLModel, table=True):
+    """An item (or a criterion transition) an alert already covered: never alerted twice."""
+
+    __tablename__ = "alerted"
+    __table_args__ = (UniqueConstraint("subject", "ref", name="uq_alerted_subject_ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str                     # indicator id, or "criterion"
+    ref: int                         # item id, or criterion_transition id
+    alert_key: str                   # the outbox period of the alert that covered it
+    status: str = "queued"           # queued | silenced
+    at: datetime = _utc(nullable=False)
+
+
+class SilenceRow(SQLModel, table=True):
+    """No alerts for this indicator (or "criterion") until `until`; the digest lists it."""
+
+    __tablename__ = "silence"
+    indicator: str = Field(primary_key=True)
+    until: datetime = _utc(nullable=False)
+    reason: str = ""
+    created_at: datetime = _utc(nullable=False)
+
+
+class FeedDayRow(SQLModel, table=True):
+    """What one feed gave on one UTC day: the record of how much of the watch was observed."""
+
+    __tablename__ = "feed_day"
+    feed_id: str = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    polls_ok: int = 0
+    polls_failed: int = 0
+    items_new: int = 0

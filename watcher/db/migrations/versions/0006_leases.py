@@ -1,7 +1,7 @@
 """Several instances on one database: feed leases, outbox send claims, instance heartbeats.
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0004_alerts
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 from watcher.db.tables import UTCDateTime
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0004_alerts"
 branch_labels = None
 depends_on = None
 
