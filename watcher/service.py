@@ -11,13 +11,15 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from watcher.config import Config, Feed
 from watcher.criterion import add_months, coverage_of, evaluate
+from watcher.db.tables import FeedStateRow
 from watcher.deliver import Message, build_email, transport_for
 from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError, StoreError, WatcherError
 from watcher.events import cluster
@@ -85,10 +87,54 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None,
     stored; the write in progress finishes. Feeds not done stay due for the next run."""
     started, now = time.monotonic(), ctx.clock()
     feeds = {f.id: f for f in ctx.config.feeds}
-    rows = [r for r in ctx.store.due_feeds(now, feed_ids) if r.feed_id in feeds]
+    report = PollReport()
+    with closing(_batches(ctx, now, feed_ids, feeds)) as batches:
+        for rows in batches:
+            await _poll_batch(ctx, feeds, rows, now, report, stop)
+            if stop is not None and stop.is_set():
+                break
+    report.seconds = time.monotonic() - started
+    log.info("poll: %s", report.line())
+    return report
+
+
+def _batches(ctx: Context, now: datetime, feed_ids: list[str] | None,
+             feeds: dict[str, Feed]) -> Generator[list[FeedStateRow], None, None]:
+    """The feeds to poll: named ones at once; else due ones leased to me, a batch at a time.
+
+    Leases make several instances on one database share the work (each feed is polled by
+    one of them); a batch's leases are given back when it is done or abandoned, and those
+    of a killed instance expire after WATCHER_LEASE_SECONDS."""
+    if feed_ids is not None:
+        yield [r for r in ctx.store.due_feeds(now, feed_ids) if r.feed_id in feeds]
+        return
+    me, seen = ctx.settings.instance_id, set[str]()
+    while True:
+        moment = ctx.clock()      # due at the poll's start; leases expire by the clock
+        try:
+            leased = ctx.store.lease_due_feeds(
+                now, me, moment + timedelta(seconds=ctx.settings.lease_seconds),
+                ctx.settings.lease_batch, expired=moment)
+        except StoreError as exc:
+            raise StoreError(f"poll could not lease due feeds: {exc.args[0]}") from exc
+        fresh = [r for r in leased if r.feed_id not in seen]     # not in my config: once only
+        try:
+            if not fresh:
+                return
+            seen.update(r.feed_id for r in fresh)
+            order = {fid: n for n, fid in enumerate(feeds)}     # config order, as before
+            yield sorted((r for r in fresh if r.feed_id in feeds), key=lambda r: order[r.feed_id])
+        finally:
+            if leased:
+                ctx.store.release_leases(me, [r.feed_id for r in leased])
+
+
+async def _poll_batch(ctx: Context, feeds: dict[str, Feed], rows: list[FeedStateRow],
+                      now: datetime, report: PollReport, stop: threading.Event | None) -> None:
+    """Fetch one batch concurrently, store each feed in order as soon as it is fetched."""
     requests = [FetchRequest(r.feed_id, r.url, Validators(r.etag, r.last_modified, r.content_hash))
                 for r in rows]
-    report = PollReport(polled=len(requests))
+    report.polled += len(requests)
     async with fetcher_for(ctx.settings) as fetcher:
         tasks = [asyncio.ensure_future(fetcher.fetch_many([r])) for r in requests]
         try:
@@ -98,14 +144,11 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None,
                     break
                 _store(ctx, feeds[req.feed_id], task.result()[0], now, report, rows)
                 stored += 1
-            report.left = len(requests) - stored
+            report.left += len(requests) - stored
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-    report.seconds = time.monotonic() - started
-    log.info("poll: %s", report.line())
-    return report
 
 
 async def _fetched(task: asyncio.Future[list[FetchResult | FeedError]],
@@ -407,11 +450,15 @@ def prepare_alerts(ctx: Context, now: datetime | None = None) -> int:
 
 def deliver_pending(ctx: Context, now: datetime | None = None) -> tuple[int, int]:
     """Send what the outbox holds; a failure stays queued (or is marked failed if permanent,
-    or after MAX_ATTEMPTS tries: nothing is retried forever)."""
+    or after MAX_ATTEMPTS tries: nothing is retried forever).
+
+    Each message is claimed before it is sent, so instances sharing the database never send
+    the same one twice; the claim ends with mark_sent or mark_failed."""
     now = now or ctx.clock()
     send = _sender(ctx)
     sent = failed = 0
-    for msg in ctx.store.pending(now):
+    until = now + timedelta(seconds=ctx.settings.lease_seconds)
+    while (msg := ctx.store.claim_message(now, ctx.settings.instance_id, until)) is not None:
         try:
             receipt = send(msg)
         except DeliveryError as exc:
