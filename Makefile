@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck clean bench screenshot
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,21 @@ demo: $(STAMP)
 screenshot: $(STAMP)
 	$(BIN)/python demo/screenshot.py
 
-## The whole test suite (real HTTP and SMTP servers on 127.0.0.1, real SQLite files).
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+## The whole test suite (real HTTP and SMTP servers on 127.0.0.1, real SQLite files); and,
+## when WATCHER_TEST_DATABASE_URL names a PostgreSQL server, the suite again on PostgreSQL.
+test: test-sqlite
+	@if [ -n "$$WATCHER_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "make test: PostgreSQL run skipped (set WATCHER_TEST_DATABASE_URL, see README)"; fi
+
+test-sqlite: $(STAMP)
+	WATCHER_TEST_BACKEND=sqlite $(BIN)/python -m pytest -q
+
+## The suite on PostgreSQL: a fresh database per test on the server named by
+## WATCHER_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres),
+## plus the multi-instance tests (three `watcher run` processes on one database).
+test-postgres: $(STAMP)
+	@test -n "$$WATCHER_TEST_DATABASE_URL" || { echo "set WATCHER_TEST_DATABASE_URL"; exit 2; }
+	WATCHER_TEST_BACKEND=postgresql $(BIN)/python -m pytest -q
 
 ## Validate indicators.yaml and run every indicator's examples.
 check: $(STAMP)

@@ -144,3 +144,16 @@ def test_balance_counts_one_happening_once_across_indicators() -> None:
     b = balance_of(events(item(2, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://b.com/2"), twice),
                    CFG, at("2026-03-01"))
     assert b.momentum.events == 1                               # same reports under two indicators
+
+
+def test_what_the_baseline_occasion_announced_does_not_count_as_follow_up() -> None:
+    """Deals announced at the summit where the accession was announced are the baseline."""
+    grace = CFG.model_copy(update={"criterion": CFG.criterion.model_copy(update={"baseline_grace": "3d"})})
+    summit = (item(1, "Azerbaijan joins the Abraham Accords", "2025-11-07", "https://reuters.com/a", "wire")
+              + item(2, "Azerbaijan formally joins Abraham Accords", "2025-11-07", "https://apnews.com/b"))
+    evs = score_events(cluster(summit), grace)
+    assert evaluate(CFG, evs, at("2026-01-01")).state is CriterionState.FOLLOW_UP   # no grace
+    assert evaluate(grace, evs, at("2026-01-01")).state is CriterionState.WATCHING
+    later = events(STRONG)                                                          # Feb 2026
+    v = evaluate(grace, evs + later, at("2026-03-01"))
+    assert v.state is CriterionState.FOLLOW_UP and v.counting_event is later[0]

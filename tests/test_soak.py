@@ -148,6 +148,7 @@ def worker(tmp_path: Path, feed_server: FeedServer) -> Iterator[tuple[Worker, Pa
     w.close()
 
 
+@pytest.mark.sqlite_only("its children run on a SQLite file it checks with integrity_check")
 def test_kill_9_at_random_moments_loses_doubles_and_resends_nothing(
         worker: tuple[Worker, Path], feed_server: FeedServer, tmp_path: Path) -> None:
     w, config = worker

@@ -98,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     un.add_argument("indicator")
     ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
+    db = sub.add_parser("db", parents=[common], help="database tools")
+    dbsub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    cp = dbsub.add_parser("copy", parents=[common],
+                          help="copy every row to a new, empty database (e.g. SQLite → PostgreSQL)")
+    cp.add_argument("--from", dest="source", metavar="URL",
+                    help="the database to copy (default: $WATCHER_DATABASE_URL or the state dir's SQLite file)")
+    cp.add_argument("--to", dest="target", metavar="URL", required=True,
+                    help="an empty database, e.g. postgresql+psycopg://watcher@db.example.org/watcher")
     return p
 
 
@@ -277,6 +285,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                                             "attempts": m.attempts} for m in failed]},
             "items": ctx.store.count_items(), "database_bytes": ctx.store.size_bytes(),
             "schedule": _schedule(ctx, feeds),
+            "instances": [{"id": i.id, "host": i.host, "pid": i.pid, "alive": i.alive,
+                           "leases": i.leases, "started_at": _iso(i.started_at),
+                           "heartbeat_at": _iso(i.heartbeat_at), "stopped_at": _iso(i.stopped_at)}
+                          for i in _instances(ctx)],
         }, indent=2))
         return 0
     print(verdict.sentence())
@@ -308,7 +320,36 @@ def cmd_status(args: argparse.Namespace) -> int:
         if m.attempts:
             print(f"  … {m.kind} {m.period} to {m.recipient}: {m.attempts} failed attempt(s), "
                   f"retrying: {m.last_error}")
+    _print_instances(ctx)
     return 0
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _instances(ctx: Any) -> list[Any]:
+    """Instances seen in the last day; alive = a heartbeat within the lease time."""
+    from datetime import timedelta
+    now = ctx.clock()
+    found: list[Any] = ctx.store.instances(
+        now, alive_since=now - timedelta(seconds=ctx.settings.lease_seconds),
+        seen_since=now - timedelta(days=1))
+    return found
+
+
+def _print_instances(ctx: Any) -> None:
+    """Who shares the database: alive or not, feeds leased now, last heartbeat."""
+    instances = _instances(ctx)
+    now = ctx.clock()
+    print(f"\ninstances: {sum(1 for i in instances if i.alive)} alive, "
+          f"{sum(i.leases for i in instances)} feed lease(s) held")
+    for i in instances:
+        state = "alive" if i.alive else "stopped" if i.stopped_at else "silent"
+        beat = (f"last heartbeat {i.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC "
+                f"({(now - i.heartbeat_at).total_seconds():.0f} s ago)"
+                if i.heartbeat_at else "no heartbeat (a CLI command)")
+        print(f"  {i.id:<30} {state:<8} leases {i.leases:<5} {beat}")
 
 
 def _schedule(ctx: Any, feeds: list[Any]) -> dict[str, Any]:
@@ -418,6 +459,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from watcher.dbcopy import copy_database
+    source = args.source or _settings(args).database_url
+    counts = copy_database(source, args.target)
+    to = make_url(args.target).render_as_string(hide_password=True)
+    print(f"copied {sum(counts.values())} row(s) to {to}: "
+          + ", ".join(f"{name} {n}" for name, n in counts.items()))
+    return 0
+
+
 def cmd_silence(args: argparse.Namespace) -> int:
     ctx = _context(args)
     now = ctx.clock()
@@ -458,7 +511,7 @@ def _known_subject(ctx: Any, name: str) -> None:
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
             "rematch": cmd_rematch, "replay": cmd_replay, "silence": cmd_silence,
-            "unsilence": cmd_unsilence}
+            "unsilence": cmd_unsilence, "db": cmd_db}
 
 
 if __name__ == "__main__":

@@ -236,6 +236,9 @@ class Criterion(_Strict):
     text: str
     warn_after: str = "6mo"
     expire_after: str = "12mo"
+    # What is first reported this soon after the baseline belongs to the baseline's own occasion
+    # (deals announced at the same summit), not to a follow-up of it.
+    baseline_grace: str = "0d"
     follow_up: list[str] = Field(min_length=1)
     threshold: float = Field(default=3.0, ge=0)
     # Below these, WARN / HIGH-WATER say the watch saw too little to claim an absence.
@@ -247,6 +250,16 @@ class Criterion(_Strict):
     def _months(cls, v: str) -> str:
         parse_months(v)
         return v
+
+    @field_validator("baseline_grace")
+    @classmethod
+    def _grace(cls, v: str) -> str:
+        parse_seconds(v)
+        return v
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(seconds=parse_seconds(self.baseline_grace))
 
     @property
     def warn_months(self) -> int:

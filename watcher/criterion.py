@@ -18,10 +18,12 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 
 def counts(event: Event, config: Config) -> bool:
-    """Measurable follow-up: a counting indicator, confirmed, scored at or over the threshold."""
+    """Measurable follow-up: a counting indicator, confirmed, scored at or over the threshold,
+    and first reported after the baseline's own occasion (its grace period)."""
     return (config.counts_as_follow_up(event.indicator)
             and event.certainty is Certainty.CONFIRMED
-            and event.score >= config.criterion.threshold)
+            and event.score >= config.criterion.threshold
+            and event.first_seen >= config.baseline_at + config.criterion.grace)
 
 
 def coverage_of(config: Config, now: datetime, *, observed_days: dict[str, int], items: int,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import threading
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -19,6 +22,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from watcher import __version__
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError
 from watcher.match import Matcher
@@ -45,7 +49,8 @@ class Service:
         # Work runs on one thread; the heartbeat on its own, so a long poll does not starve it
         # but a scheduler that stops dispatching does.
         self.scheduler = BlockingScheduler(
-            executors={"default": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
+            executors={"default": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1),
+                       "instance": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
 
     def run(self) -> None:
@@ -61,13 +66,17 @@ class Service:
                  self.ctx.config.digest.schedule, self.ctx.config.digest.timezone)
         self.scheduler.start()
         notify("STOPPING=1")
+        self.heartbeat(stopping=True)
         self.ctx.store.close()
         log.info("watcher stopped")
 
     def _schedule(self) -> None:
         s = self.scheduler
-        s.add_job(self._guard(self.poll), IntervalTrigger(minutes=1), id="poll", name="poll due feeds",
+        s.add_job(self.heartbeat, IntervalTrigger(seconds=max(1.0, self.ctx.settings.lease_seconds / 3)),
+                  executor="instance", id="instance", name="instance heartbeat, lease renewal",
                   next_run_time=self.ctx.clock())
+        s.add_job(self._guard(self.poll), IntervalTrigger(seconds=self.ctx.settings.poll_tick),
+                  id="poll", name="poll due feeds", next_run_time=self.ctx.clock())
         s.add_job(self._guard(self.digest), self._digest_trigger(), id="digest", name="weekly digest")
         s.add_job(self._guard(self.digest), id="digest-catch-up", name="digest missed while down")
         s.add_job(self._guard(self.judge), CronTrigger(hour=0, minute=5, timezone="UTC"),
@@ -85,6 +94,19 @@ class Service:
         d = self.ctx.config.digest
         return CronTrigger(day_of_week=d.schedule.split()[0], hour=d.at.hour, minute=d.at.minute,
                            timezone=d.tz)
+
+    def heartbeat(self, stopping: bool = False) -> None:
+        """Tell other instances I am alive and keep my leases and send claims from expiring;
+        on a clean stop, hand my leases back at once. Runs on its own thread: a long poll
+        does not stop it, a dead process does."""
+        settings, now = self.ctx.settings, self.ctx.clock()
+        try:
+            self.ctx.store.heartbeat(settings.instance_id, now,
+                                     now + timedelta(seconds=settings.lease_seconds),
+                                     host=socket.gethostname(), pid=os.getpid(),
+                                     version=__version__, stopping=stopping)
+        except WatcherError as exc:
+            log.warning("heartbeat not recorded: %s", exc)
 
     def poll(self) -> None:
         """Poll due feeds; what crossed an alert rule goes out at once, not at the next tick."""

@@ -11,13 +11,14 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from watcher.config import Config, Feed
 from watcher.criterion import add_months, coverage_of, evaluate
+from watcher.db.tables import FeedStateRow
 from watcher.deliver import Message, build_email, transport_for
 from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError, StoreError, WatcherError
 from watcher.events import cluster
@@ -29,7 +30,6 @@ from watcher.render import render_digest
 from watcher.report import DigestReport, History, Silence, Undelivered, build_digest
 from watcher.score import score_events
 from watcher.settings import Settings
-from watcher.db.tables import FeedStateRow
 from watcher.store import OutboxMessage, Store, UnchangedFeed
 from watcher.workers import ParseWorkers, worker_count
 
@@ -84,49 +84,171 @@ PIPELINE = 48   # feeds between request and store at once: bounds the bodies hel
 
 async def poll(ctx: Context, feed_ids: list[str] | None = None,
                stop: threading.Event | None = None) -> PollReport:
-    """Fetch every due feed (or the ones named), store new items and their matches.
+    """Fetch every due feed leased to this instance (or the ones named), store new items and
+    their matches.
 
     A pipeline, not phases: each feed is fetched, parsed (in worker processes for a large
     poll) and stored in its own transaction as soon as it arrives, with at most PIPELINE
-    feeds in flight, so memory does not grow with the number of feeds. An unchanged feed
-    costs its request and a row in one batched update at the end.
+    feeds in flight, so memory does not grow with the number of feeds. The feeds come from
+    leases taken a batch at a time as the pipeline needs them (see `_Leases`), so instances
+    sharing the database poll each feed once. A batch's unchanged feeds cost their requests
+    and one batched update, written before the batch's leases are given back.
 
     When `stop` is set (SIGTERM) fetches and parses still running are abandoned and no
     further feed is stored; the write in progress finishes. Feeds not done stay due."""
     started, now = time.monotonic(), ctx.clock()
     feeds = {f.id: f for f in ctx.config.feeds}
-    rows = [r for r in ctx.store.due_feeds(now, feed_ids) if r.feed_id in feeds]
-    report = PollReport(polled=len(rows))
-    unchanged: list[UnchangedFeed] = []
+    report = PollReport()
     stopping = stop.is_set if stop is not None else (lambda: False)
-    done = 0
-    with ParseWorkers(worker_count(len(rows))) as workers:
-        async with fetcher_for(ctx.settings) as fetcher:
-            queue = iter(rows)          # PIPELINE runners take feeds from it in turn: no
-                                        # task per feed, so 5,000 feeds cost 48 coroutines
+    leases = _Leases(ctx, now, feeds, feed_ids, report)
+    try:
+        expected = leases.take_first()   # before the workers: their number follows the poll's size
+        with ParseWorkers(worker_count(expected)) as workers:
+            async with fetcher_for(ctx.settings) as fetcher:
+                queue = leases.rows(stopping)   # PIPELINE runners take feeds from it in turn: no
+                                                # task per feed, so 5,000 feeds cost 48 coroutines
 
-            async def runner() -> None:
-                nonlocal done
-                for row in queue:
-                    if await _poll_feed(ctx, feeds[row.feed_id], row, fetcher, workers, now,
-                                        report, unchanged, stopping):
-                        done += 1
+                async def runner() -> None:
+                    for batch, row in queue:
+                        if not await _poll_feed(ctx, feeds[row.feed_id], row, fetcher, workers,
+                                                now, report, batch.unchanged, stopping):
+                            return
+                        leases.done(batch)
 
-            tasks = [asyncio.ensure_future(runner()) for _ in range(min(PIPELINE, len(rows)))]
-            try:
-                await _until_done(tasks, stop)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-            for task in tasks:          # a database failure (or a bug) stops the cycle
-                if not task.cancelled() and (error := task.exception()) is not None:
-                    raise error
-    ctx.store.record_unchanged(unchanged, now)
-    report.left = len(rows) - done
+                tasks = [asyncio.ensure_future(runner()) for _ in range(min(PIPELINE, expected))]
+                try:
+                    await _until_done(tasks, stop)
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                for task in tasks:      # a database failure (or a bug) stops the cycle
+                    if not task.cancelled() and (error := task.exception()) is not None:
+                        raise error
+        leases.close_all()              # stopped: what was found unchanged is written, the rest
+    except BaseException:               # given back (it stays due)
+        leases.abandon()
+        raise
+    report.left = report.polled - leases.finished
     report.seconds = time.monotonic() - started
     log.info("poll: %s", report.line())
     return report
+
+
+@dataclass(eq=False)
+class _Batch:
+    """Feeds leased together: given back when all are done, or when the poll ends."""
+
+    rows: list[FeedStateRow]
+    leased: list[str]                 # every feed id leased, mine or not (released at the end)
+    open: int                         # feeds not finished yet
+    unchanged: list[UnchangedFeed] = field(default_factory=list)
+
+
+class _Leases:
+    """The feeds to poll: named ones at once; else due ones leased to me, a batch at a time.
+
+    Leases make several instances on one database share the work (each feed is polled by
+    one of them); the next batch is leased when the pipeline has taken the last one, so the
+    runners never wait for a whole batch to finish. A batch's leases are given back when it
+    is done or abandoned (after its unchanged feeds are written: a released feed must no
+    longer be due), and those of a killed instance expire after WATCHER_LEASE_SECONDS."""
+
+    def __init__(self, ctx: Context, now: datetime, feeds: dict[str, Feed],
+                 feed_ids: list[str] | None, report: PollReport) -> None:
+        self.ctx, self.now, self.feeds, self.feed_ids, self.report = ctx, now, feeds, feed_ids, report
+        self.me = ctx.settings.instance_id
+        self.order = {fid: n for n, fid in enumerate(feeds)}       # config order, as before
+        self.seen: set[str] = set()
+        self.open: list[_Batch] = []
+        self.first: _Batch | None = None
+        self.more = True
+        self.finished = 0
+
+    def take_first(self) -> int:
+        """Lease the first batch; about how many feeds this poll will have."""
+        self.first = self._lease()
+        if self.first is None:
+            return 0
+        if not self.more:
+            return len(self.first.rows)
+        c = self.ctx
+        return len(self.first.rows) + c.store.count_leasable(self.now, c.clock())
+
+    def rows(self, stopping: Callable[[], bool]) -> Iterator[tuple[_Batch, FeedStateRow]]:
+        """Every feed of every batch, leasing the next batch when this one is all taken."""
+        batch, self.first = self.first, None
+        while batch is not None and not stopping():
+            for row in batch.rows:
+                if stopping():
+                    return
+                yield batch, row
+            batch = self._lease() if not stopping() else None
+
+    def _lease(self) -> _Batch | None:
+        ctx = self.ctx
+        while self.more:
+            if self.feed_ids is not None:
+                self.more = False
+                return self._open([r for r in ctx.store.due_feeds(self.now, self.feed_ids)
+                                   if r.feed_id in self.feeds], [])
+            limit, moment = ctx.settings.lease_batch, ctx.clock()  # leases expire by the clock
+            try:
+                leased = ctx.store.lease_due_feeds(
+                    self.now, self.me, moment + timedelta(seconds=ctx.settings.lease_seconds),
+                    limit, expired=moment)
+            except StoreError as exc:
+                raise StoreError(f"poll could not lease due feeds: {exc.args[0]}") from exc
+            fresh = [r for r in leased if r.feed_id not in self.seen]  # not in my config: once only
+            self.seen.update(r.feed_id for r in leased)
+            self.more = len(fresh) == limit
+            mine = sorted((r for r in fresh if r.feed_id in self.feeds),
+                          key=lambda r: self.order[r.feed_id])
+            batch = self._open(mine, [r.feed_id for r in leased])
+            if mine:
+                return batch
+        return None
+
+    def _open(self, rows: list[FeedStateRow], leased: list[str]) -> _Batch:
+        batch = _Batch(rows, leased, len(rows))
+        self.report.polled += len(rows)
+        self.open.append(batch)
+        if not rows:
+            self._close(batch)
+        return batch
+
+    def done(self, batch: _Batch) -> None:
+        """One feed of `batch` is stored; the last one closes the batch."""
+        self.finished += 1
+        batch.open -= 1
+        if batch.open == 0:
+            self._close(batch)
+
+    def _close(self, batch: _Batch) -> None:
+        """Write the batch's unchanged feeds in one statement, then give its leases back."""
+        self.open.remove(batch)
+        try:
+            self.ctx.store.record_unchanged(batch.unchanged, self.now)
+        except StoreError as exc:
+            self.open.append(batch)         # abandon() gives its leases back
+            raise StoreError(f"poll could not record unchanged feeds: {exc.args[0]}") from exc
+        if batch.leased:
+            self.ctx.store.release_leases(self.me, batch.leased)
+
+    def close_all(self) -> None:
+        while self.open:
+            self._close(self.open[0])
+
+    def abandon(self) -> None:
+        """A failed poll: give back what is still leased if the database lets us; if not, the
+        leases expire after WATCHER_LEASE_SECONDS."""
+        leased = [fid for b in self.open for fid in b.leased]
+        self.open.clear()
+        if leased:
+            try:
+                self.ctx.store.release_leases(self.me, leased)
+            except StoreError as exc:
+                log.warning("poll: %d lease(s) left to expire: %s", len(leased), exc)
 
 
 async def _until_done(tasks: list[asyncio.Future[None]], stop: threading.Event | None) -> None:
@@ -446,11 +568,15 @@ def prepare_alerts(ctx: Context, now: datetime | None = None) -> int:
 
 def deliver_pending(ctx: Context, now: datetime | None = None) -> tuple[int, int]:
     """Send what the outbox holds; a failure stays queued (or is marked failed if permanent,
-    or after MAX_ATTEMPTS tries: nothing is retried forever)."""
+    or after MAX_ATTEMPTS tries: nothing is retried forever).
+
+    Each message is claimed before it is sent, so instances sharing the database never send
+    the same one twice; the claim ends with mark_sent or mark_failed."""
     now = now or ctx.clock()
     send = _sender(ctx)
     sent = failed = 0
-    for msg in ctx.store.pending(now):
+    until = now + timedelta(seconds=ctx.settings.lease_seconds)
+    while (msg := ctx.store.claim_message(now, ctx.settings.instance_id, until)) is not None:
         try:
             receipt = send(msg)
         except DeliveryError as exc:

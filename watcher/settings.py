@@ -10,6 +10,7 @@ Once loaded, the password lives only in `Settings.smtp_password`, which repr() h
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -38,6 +39,11 @@ class Settings:
     log_level: str = "INFO"
     fetch_timeout: float = 60.0       # seconds one feed may take, all told (WATCHER_FETCH_TIMEOUT)
     db_busy_timeout: float = 10.0     # seconds a write waits for a locked database (WATCHER_DB_BUSY_TIMEOUT)
+    # Several instances on one database (PostgreSQL): who I am and how long my claims last.
+    instance_id: str = field(default_factory=lambda: default_instance_id())
+    lease_seconds: float = 300.0      # a dead instance's feeds are taken over after this (WATCHER_LEASE_SECONDS)
+    lease_batch: int = 50             # feeds leased at once (WATCHER_LEASE_BATCH)
+    poll_tick: float = 60.0           # how often the service looks for due feeds (WATCHER_POLL_TICK)
     report_url: str | None = None     # where state_dir/reports is published, if anywhere
     notify_urls: tuple[str, ...] = field(default=(), repr=False)   # Apprise URLs hold tokens
 
@@ -75,6 +81,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_log_level(_get(env, "WATCHER_LOG_LEVEL"), problems),
         fetch_timeout=_seconds(env, "WATCHER_FETCH_TIMEOUT", 60.0, problems),
         db_busy_timeout=_seconds(env, "WATCHER_DB_BUSY_TIMEOUT", 10.0, problems),
+        instance_id=_instance_id(_get(env, "WATCHER_INSTANCE_ID"), problems),
+        lease_seconds=_seconds(env, "WATCHER_LEASE_SECONDS", 300.0, problems),
+        lease_batch=_count(env, "WATCHER_LEASE_BATCH", 50, problems),
+        poll_tick=min(_seconds(env, "WATCHER_POLL_TICK", 60.0, problems), 60.0),
         report_url=_report_url(_get(env, "WATCHER_REPORT_URL"), problems),
         notify_urls=tuple((_get(env, "WATCHER_NOTIFY_URLS") or "").replace(",", " ").split()),
     )
@@ -83,6 +93,33 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         error.hint = "fix the WATCHER_* environment variables or the systemd env file"
         raise error
     return settings
+
+
+def default_instance_id() -> str:
+    """The host name: stable across restarts, so a restarted service takes back the send
+    claims its killed predecessor left. Several instances on one host need their own ids."""
+    return socket.gethostname()
+
+
+def _instance_id(value: str | None, problems: list[str]) -> str:
+    """WATCHER_INSTANCE_ID names this process in leases and heartbeats; host:pid when unset."""
+    if value is None:
+        return default_instance_id()
+    if len(value) > 100 or not value.isprintable():
+        problems.append("WATCHER_INSTANCE_ID: at most 100 printable characters")
+        return default_instance_id()
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
+    """A positive whole-number setting (1 to 10000); the default when unset."""
+    value = _get(env, name)
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= 10000:
+        problems.append(f"{name}: {value!r} is not a whole number from 1 to 10000")
+        return default
+    return int(value)
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:

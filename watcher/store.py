@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, bindparam, event, func, insert, select, update
+from sqlalchemy import Engine, bindparam, event, func, insert, select, text, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,8 +26,8 @@ from sqlmodel import Session, create_engine
 
 from watcher.config import Feed
 from watcher.db.tables import (AlertedRow, CriterionTransitionRow, FeedDayRow, FeedStateRow,
-                               IngestIssueRow, ItemRow, MatchRow, OutboxRow, ServiceRunRow,
-                               SilenceRow)
+                               IngestIssueRow, InstanceRow, ItemRow, MatchRow, OutboxRow,
+                               ServiceRunRow, SilenceRow)
 from watcher.errors import StoreError
 from watcher.events import host_of
 from watcher.models import CriterionState, FeedStatus, Item, Match, MatchedItem
@@ -72,6 +72,27 @@ class OutboxMessage:
     attempts: int
     last_error: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class InstanceStatus:
+    """One watcher process sharing the database, as `watcher status` shows it."""
+
+    id: str
+    host: str | None
+    pid: int | None
+    started_at: datetime | None
+    heartbeat_at: datetime | None
+    stopped_at: datetime | None
+    leases: int                 # feeds it holds now (lease not expired)
+    alive: bool                 # a heartbeat recent enough that its leases still count
+
+
+def _leasable(c: Any, now: datetime, expired: datetime) -> list[Any]:
+    """Active, not retired, due at `now`, and nobody's lease runs past `expired`."""
+    return [c.active.is_(True), c.retired.is_(False),
+            c.next_due_at.is_(None) | (c.next_due_at <= now),
+            c.lease_until.is_(None) | (c.lease_until <= expired)]
 
 
 def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
@@ -136,6 +157,9 @@ class Store:
             self.migrate()
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open database: {_db_error(exc, busy_timeout)}") from exc
+        except ImportError as exc:      # postgresql+psycopg:// without the driver installed
+            raise StoreError(f"cannot open database: its driver {exc.name!r} is not installed "
+                             "(PostgreSQL: pip install 'watcher[postgres]')") from exc
         except Exception as exc:   # a broken migration: say so plainly; -v shows the traceback
             raise StoreError(f"database migration failed, the schema is unchanged: "
                              f"{type(exc).__name__}: {exc}") from exc
@@ -150,6 +174,8 @@ class Store:
         engine = _migration_engine(self.url, self.busy_timeout) if sqlite else self.engine
         try:
             with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":   # instances starting together: one migrates
+                    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('watcher:migrate'))"))
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         finally:
@@ -202,6 +228,7 @@ class Store:
         """Make the stored feed list follow the config: add new feeds, deactivate removed ones."""
         wanted = {f.id: f for f in feeds}
         with self.session() as s:
+            self._serialise(s, "feeds")     # instances starting together add each feed once
             rows = {r.feed_id: r for r in s.exec(select(FeedStateRow)).scalars()}
             for fid, feed in wanted.items():
                 row = rows.get(fid)
@@ -405,6 +432,7 @@ class Store:
     def record_transition(self, state: CriterionState, at: datetime, detail: str) -> bool:
         """Store a change of state; the same state twice in a row is not a transition."""
         with self.session() as s:
+            self._serialise(s, "criterion")     # two instances judging at once store it once
             last = s.exec(select(CriterionTransitionRow).order_by(
                 CriterionTransitionRow.id.desc())).scalars().first()  # type: ignore[union-attr]
             if last is not None and last.state == state.value:
@@ -456,6 +484,25 @@ class Store:
             value = s.execute(q).scalar()
         return value  # type: ignore[no-any-return]
 
+    def claim_message(self, now: datetime, owner: str, until: datetime) -> OutboxMessage | None:
+        """The oldest message due for a send that no live instance is sending, claimed by
+        `owner` until `until`: with N instances each message is sent by one of them.
+
+        A claim whose holder died expires and the message is sent again (same Message-ID)."""
+        table = OutboxRow.__table__  # type: ignore[attr-defined]
+        pick = (select(table.c.id)
+                .where(table.c.status == "pending",
+                       table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now),
+                       table.c.claimed_until.is_(None) | (table.c.claimed_until <= now)
+                       | (table.c.claimed_by == owner))     # mine from before a crash/restart
+                .order_by(table.c.id).limit(1).with_for_update(skip_locked=True))
+        stmt = (update(table).where(table.c.id.in_(pick.scalar_subquery()))
+                .values(claimed_by=owner, claimed_until=until).returning(table.c.id))
+        with self.session() as s:
+            claimed = s.execute(stmt).scalar()
+            row = s.get(OutboxRow, claimed) if claimed is not None else None
+            return _message(row) if row is not None else None
+
     def mark_sent(self, message_id: int, now: datetime) -> None:
         self._update_message(message_id, status="sent", sent_at=now, last_error=None,
                              attempts=OutboxRow.attempts + 1)
@@ -468,11 +515,98 @@ class Store:
                              next_attempt_at=now + retry_in)
 
     def _update_message(self, message_id: int, **values: Any) -> None:
+        values.update(claimed_by=None, claimed_until=None)      # the send is over: claim released
         with self.session() as s:
             s.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(**values))  # type: ignore[arg-type]
 
+    # --- several instances: feed leases and heartbeats ------------------------------------
+
+    def lease_due_feeds(self, now: datetime, owner: str, until: datetime, limit: int,
+                        expired: datetime | None = None) -> list[FeedStateRow]:
+        """Lease up to `limit` feeds due at `now` that nobody holds to `owner` until `until`
+        (a lease ended before `expired`, default `now`, is free).
+
+        PostgreSQL picks the rows with FOR UPDATE SKIP LOCKED, so instances leasing at the
+        same moment get disjoint batches without waiting for each other; a lease whose
+        holder died is free again once it expires. On SQLite the single UPDATE is atomic."""
+        table = FeedStateRow.__table__  # type: ignore[attr-defined]
+        c = table.c
+        pick = (select(c.feed_id).where(*_leasable(c, now, expired or now))
+                .order_by(c.next_due_at, c.feed_id).limit(limit).with_for_update(skip_locked=True))
+        stmt = (update(table).where(c.feed_id.in_(pick.scalar_subquery()))
+                .values(lease_owner=owner, lease_until=until).returning(c.feed_id))
+        with self.session() as s:
+            ids = list(s.execute(stmt).scalars())
+            if not ids:
+                return []
+            rows = s.execute(select(FeedStateRow).where(
+                FeedStateRow.feed_id.in_(ids))).scalars()  # type: ignore[attr-defined]
+            return sorted(rows, key=lambda r: (r.next_due_at is not None, r.next_due_at, r.feed_id))
+
+    def count_leasable(self, now: datetime, expired: datetime) -> int:
+        """How many feeds lease_due_feeds could still hand out: sizes a poll's parse workers."""
+        c = FeedStateRow.__table__.c  # type: ignore[attr-defined]
+        with self.session() as s:
+            return int(s.execute(select(func.count()).where(*_leasable(c, now, expired))).scalar() or 0)
+
+    def release_leases(self, owner: str, feed_ids: Iterable[str] | None = None) -> None:
+        """Give leases back (done, or stopping): the feeds' due times decide what comes next."""
+        c = FeedStateRow.__table__.c  # type: ignore[attr-defined]
+        stmt = update(FeedStateRow.__table__).where(c.lease_owner == owner)  # type: ignore[attr-defined]
+        if feed_ids is not None:
+            stmt = stmt.where(c.feed_id.in_(list(feed_ids)))
+        with self.session() as s:
+            s.execute(stmt.values(lease_owner=None, lease_until=None))
+
+    def heartbeat(self, instance: str, now: datetime, until: datetime, *, host: str, pid: int,
+                  version: str, stopping: bool = False) -> None:
+        """Say this instance is alive and extend what it holds; on a clean stop, let go of it."""
+        feeds, outbox = FeedStateRow.__table__, OutboxRow.__table__  # type: ignore[attr-defined]
+        with self.session() as s:
+            row = s.get(InstanceRow, instance)
+            if row is None:
+                row = InstanceRow(id=instance, host=host, pid=pid, version=version,
+                                  started_at=now, heartbeat_at=now)
+                s.add(row)
+            row.heartbeat_at, row.stopped_at = now, now if stopping else None
+            if stopping:
+                s.execute(update(feeds).where(feeds.c.lease_owner == instance)
+                          .values(lease_owner=None, lease_until=None))
+                return
+            s.execute(update(feeds).where(feeds.c.lease_owner == instance,
+                                          feeds.c.lease_until > now).values(lease_until=until))
+            s.execute(update(outbox).where(outbox.c.claimed_by == instance,
+                                           outbox.c.claimed_until > now).values(claimed_until=until))
+
+    def instances(self, now: datetime, alive_since: datetime,
+                  seen_since: datetime) -> list[InstanceStatus]:
+        """Instances seen since `seen_since` and every holder of a live lease, with lease counts."""
+        c = FeedStateRow.__table__.c  # type: ignore[attr-defined]
+        with self.session() as s:
+            leases = dict(s.execute(select(c.lease_owner, func.count())
+                                    .where(c.lease_owner.is_not(None), c.lease_until > now)
+                                    .group_by(c.lease_owner)).all())
+            rows = {r.id: r for r in s.execute(select(InstanceRow).where(
+                InstanceRow.heartbeat_at >= seen_since)).scalars()}  # type: ignore[arg-type]
+        out = [InstanceStatus(r.id, r.host, r.pid, r.started_at, r.heartbeat_at, r.stopped_at,
+                              leases.get(r.id, 0),
+                              r.stopped_at is None and r.heartbeat_at >= alive_since)
+               for r in rows.values()]
+        out += [InstanceStatus(owner, None, None, None, None, None, n, True)
+                for owner, n in leases.items() if owner not in rows]
+        return sorted(out, key=lambda i: (not i.alive, i.id))
+
+    def _serialise(self, s: Session, name: str) -> None:
+        """On PostgreSQL, one transaction at a time past this point (until commit)."""
+        if self.engine.dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                      {"name": f"watcher:{name}"})
+
     def size_bytes(self) -> int | None:
-        """The database file's size on disk (SQLite), for `watcher status`."""
+        """The database's size on disk, for `watcher status`."""
+        if self.engine.dialect.name == "postgresql":
+            with self.session() as s:
+                return int(s.execute(text("SELECT pg_database_size(current_database())")).scalar() or 0)
         if self.engine.dialect.name != "sqlite" or not self.engine.url.database:
             return None
         path = Path(self.engine.url.database)

@@ -49,6 +49,8 @@ class FeedStateRow(SQLModel, table=True):
     items_total: int = 0
     retired: bool = False
     active: bool = True
+    lease_owner: str | None = None            # the instance polling it now (migration 0006)
+    lease_until: datetime | None = _utc()     # after this another instance may take it over
 
 
 class ItemRow(SQLModel, table=True):
@@ -112,6 +114,21 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
     next_attempt_at: datetime | None = _utc()
     sent_at: datetime | None = _utc()
+    claimed_by: str | None = None             # the instance sending it now (migration 0006)
+    claimed_until: datetime | None = _utc()
+
+
+class InstanceRow(SQLModel, table=True):
+    """A watcher process sharing the database: its heartbeat shows it is alive."""
+
+    __tablename__ = "instance"
+    id: str = Field(primary_key=True)
+    host: str
+    pid: int
+    version: str
+    started_at: datetime = _utc(nullable=False)
+    heartbeat_at: datetime = _utc(nullable=False)
+    stopped_at: datetime | None = _utc()
 
 
 # --- issue #4: alerts, silences, service uptime, ingest problems (migration 0004_alerts) ---
