@@ -33,6 +33,7 @@ from tests.conftest import ROOT, at, postgres_database
 from tests.feedserver import FeedServer
 from tests.smtpserver import SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
+from watcher import service
 from watcher.service import Context, deliver_pending, poll, prepare_digest
 
 NOW = at("2026-03-10T06:00")
@@ -79,6 +80,29 @@ def test_a_feed_leased_by_another_instance_is_not_polled(
     report = asyncio.run(poll(later))
     assert report.polled == 1 and report.new_items > 0
     assert feed_server.paths().count(urlsplit(held.url).path) == 1
+
+
+def test_a_warm_poll_over_several_lease_batches_polls_every_feed_once(
+        feed_server: FeedServer, state_env: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unchanged feeds are written in one batch per lease batch, before its leases go back:
+    a released feed still due would be leased again and the poll would end short."""
+    serve_fixtures(feed_server)
+    ctx = context(write_config(tmp_path, feed_server))
+    asyncio.run(poll(as_instance(ctx, "me")))                     # cold: three feeds stored
+    later = NOW + timedelta(hours=1)
+    feed_server.requests.clear()
+    # one feed in flight, leased one at a time: each batch is done before the next is leased
+    monkeypatch.setattr(service, "PIPELINE", 1)
+    me = as_instance(ctx, "me", clock=lambda: later)
+    me.settings = dataclasses.replace(me.settings, lease_batch=1)
+    warm = asyncio.run(poll(me))
+    assert (warm.polled, warm.unchanged, warm.new_items, warm.left) == (3, 3, 0, 0)
+    assert sorted(Counter(feed_server.paths()).values()) == [1, 1, 1]
+    # each one's next poll time was written: nothing is due again at the same moment
+    assert asyncio.run(poll(as_instance(ctx, "me", clock=lambda: later))).polled == 0
+    assert ctx.store.lease_due_feeds(later + timedelta(hours=2), "x", later + timedelta(hours=3),
+                                     limit=5, expired=later)           # no lease left held
 
 
 def test_two_instances_delivering_at_once_send_each_message_once(
