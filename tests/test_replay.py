@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ON_POSTGRES, ROOT
+from tests.test_pipeline import context
 from watcher.cli import main
 
 MINI = ROOT / "tests" / "fixtures" / "mini.yaml"
@@ -61,7 +62,12 @@ def test_replay_can_keep_its_database_or_use_the_live_one(
     assert kept.exists() and not (state_env / "watcher.db").exists()
     assert main(["replay", str(archive), "--as-of", "2026-03-10", "--into-live", "--config", str(MINI)]) == 0
     assert "into the live database" in capsys.readouterr().out
-    assert (state_env / "watcher.db").exists()
+    assert ON_POSTGRES or (state_env / "watcher.db").exists()
+    live = context(MINI)                  # the configured database, SQLite or PostgreSQL
+    try:
+        assert live.store.count_items() > 0
+    finally:
+        live.store.close()
 
 
 def test_replay_of_a_folder_without_feeds_is_a_one_line_error(
