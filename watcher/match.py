@@ -3,16 +3,23 @@
 Pure: no I/O, no clock. Every term of every indicator is looked up in a single pass over
 an item's words; each indicator's rules are then decided from that set of hits. Certainty
 is decided per indicator, from the cues in the clauses where that indicator's terms hit.
+
+Fast because most items hit nothing (issue 6: 100,000 items in seconds): each distinct word is
+looked up in the term index once per matcher, not once per item; a field none of whose words
+can start a term costs a few set operations; only the rules with a hit term are decided, and
+a rule clause is decided from the few terms that hit, not by asking each of its terms.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from watcher.config import Config, Indicator, Rule, group_terms
+from watcher.config import Config, Indicator, Near, Rule, group_terms
 from watcher.models import Certainty, Hit, Match
-from watcher.text import tokens, variants, words
+from watcher.text import clauses, normalise, normalised_words, variants, words
 
 FIELDS = ("title", "summary")
 Parts = tuple[tuple[str, bool], ...]          # (word, is_prefix) per word of a term
@@ -39,46 +46,100 @@ def compile_term(text: str) -> Term:
     return Term(text, tuple(parts))
 
 
-@dataclass(frozen=True)
 class Text:
-    """One item's fields as the matcher sees them: words, their clause, their spelling variants."""
+    """One item's fields as the matcher sees them: words, their clause, their spelling variants.
 
-    words: dict[str, list[str]]
-    clauses: dict[str, list[int]]
-    forms: dict[str, list[tuple[str, ...]]]
+    Clauses and variants are worked out when first asked for: most items match nothing and
+    need neither."""
+
+    def __init__(self, title: str, summary: str) -> None:
+        self.normalised = {"title": normalise(title), "summary": normalise(summary)}
+        self.words: dict[str, list[str]] = {f: normalised_words(n) for f, n in self.normalised.items()}
 
     @classmethod
     def of(cls, title: str, summary: str) -> Text:
-        ws: dict[str, list[str]] = {}
-        cl: dict[str, list[int]] = {}
-        for name, text in (("title", title), ("summary", summary)):
-            ws[name], cl[name] = tokens(text)
-        return cls(ws, cl, {f: [variants(w) for w in ws[f]] for f in FIELDS})
+        return cls(title, summary)
+
+    @cached_property
+    def clauses(self) -> dict[str, list[int]]:
+        return {f: clauses(n) for f, n in self.normalised.items()}
+
+    @cached_property
+    def forms(self) -> dict[str, list[tuple[str, ...]]]:
+        return {f: [variants(w) for w in ws] for f, ws in self.words.items()}
 
 
 # positions[parts][field] = word offsets where a term with these words starts
 Found = dict[Parts, dict[str, list[int]]]
+_CACHE_MAX = 100_000                          # distinct words remembered by the term index
 
 
 class _TermIndex:
-    """Distinct word sequences, indexed by their first word (exact) or its prefix."""
+    """Distinct word sequences, indexed by their first word (exact) or its prefix.
+
+    What a distinct word can be is worked out once and remembered: the sequences it can start
+    (itself, or a spelling of it without Arabic or Hebrew proclitics, is their first word), and
+    the word patterns it satisfies later in a sequence."""
 
     def __init__(self, terms: list[Term]) -> None:
         self.exact: dict[str, list[Parts]] = defaultdict(list)
         self.prefix: dict[str, list[Parts]] = defaultdict(list)
+        later: set[tuple[str, bool]] = set()
         for parts in {t.parts for t in terms}:
             word, is_prefix = parts[0]
             (self.prefix if is_prefix else self.exact)[word].append(parts)
+            later.update(parts[1:])
         self.prefix_lengths = sorted({len(w) for w in self.prefix})
+        self.named: dict[Parts, list[str]] = defaultdict(list)     # word sequence → its terms
+        for t in terms:
+            self.named[t.parts].append(t.text)
+        self.later_exact = {w for w, is_prefix in later if not is_prefix}
+        self.later_prefix = {w for w, is_prefix in later if is_prefix}
+        self.later_lengths = sorted({len(w) for w in self.later_prefix})
+        self._memo = _Memo()
 
-    def find(self, text: Text) -> Found:
-        found: Found = defaultdict(lambda: defaultdict(list))
+    def starters_in(self, text: Text) -> dict[str, dict[str, _Starts]]:
+        """Per field, its distinct words that can start a sequence, with the sequences."""
+        memo = self._memo
+        if len(memo.starts) > _CACHE_MAX or len(memo.satisfies) > _CACHE_MAX:
+            memo = self._memo = _Memo()       # swapped whole: a thread holding the old one is fine
+        starts, starters = memo.starts, memo.starters
+        out: dict[str, dict[str, _Starts]] = {}
         for name in FIELDS:
-            forms = text.forms[name]
-            for i, word_forms in enumerate(forms):
-                for parts in self._candidates(word_forms):
-                    if _matches_at(parts, forms, i) and i not in found[parts][name]:
-                        found[parts][name].append(i)
+            distinct = set(text.words[name])
+            for w in distinct.difference(starts):
+                cands = self._candidates(variants(w))
+                if cands:
+                    starters.add(w)          # before `starts`: a word in `starts` is settled
+                starts[w] = _Starts.of(cands, self.named)
+            out[name] = {w: starts[w] for w in distinct & starters}
+        return out
+
+    def find(self, text: Text, starters: dict[str, dict[str, _Starts]] | None = None) -> Found:
+        """Where each sequence starts, per field (`starters`: what starters_in said of text)."""
+        found: Found = defaultdict(lambda: defaultdict(list))
+        if starters is None:
+            starters = self.starters_in(text)
+        satisfies = self._memo.satisfies
+        for name in FIELDS:
+            here = starters[name]
+            if not here:
+                continue
+            ws = text.words[name]
+            last = len(ws) - 1
+            for i, w in enumerate(ws):
+                start = here.get(w)
+                if start is None:
+                    continue
+                for parts in start.single:
+                    found[parts][name].append(i)
+                if not start.by_second or i == last:
+                    continue
+                sat = self._satisfies(ws[i + 1], satisfies)
+                for second in start.by_second.keys() & sat:
+                    for parts in start.by_second[second]:
+                        if self._continues(parts, ws, i, satisfies):
+                            found[parts][name].append(i)
         return found
 
     def _candidates(self, word_forms: tuple[str, ...]) -> set[Parts]:
@@ -91,14 +152,60 @@ class _TermIndex:
                 out.update(self.prefix.get(tok[:n], ()))
         return out
 
-
-def _matches_at(parts: Parts, forms: list[tuple[str, ...]], i: int) -> bool:
-    if i + len(parts) > len(forms):
-        return False
-    for (word, is_prefix), word_forms in zip(parts, forms[i:i + len(parts)]):
-        if not any(f.startswith(word) if is_prefix else f == word for f in word_forms):
+    def _continues(self, parts: Parts, ws: list[str], i: int,
+                   satisfies: dict[str, frozenset[tuple[str, bool]]]) -> bool:
+        """The words after position i + 1 satisfy the rest of the sequence (its first two do)."""
+        if i + len(parts) > len(ws):
             return False
-    return True
+        return all(parts[k] in self._satisfies(ws[i + k], satisfies) for k in range(2, len(parts)))
+
+    def _satisfies(self, word: str, satisfies: dict[str, frozenset[tuple[str, bool]]]) -> frozenset[tuple[str, bool]]:
+        """The (word, is_prefix) patterns of later words in sequences that this word satisfies."""
+        sat = satisfies.get(word)
+        if sat is None:
+            sat = satisfies[word] = self._satisfied(variants(word))
+        return sat
+
+    def _satisfied(self, word_forms: tuple[str, ...]) -> frozenset[tuple[str, bool]]:
+        out: set[tuple[str, bool]] = set()
+        for f in word_forms:
+            if f in self.later_exact:
+                out.add((f, False))
+            for n in self.later_lengths:
+                if n > len(f):
+                    break
+                if f[:n] in self.later_prefix:
+                    out.add((f[:n], True))
+        return frozenset(out)
+
+
+@dataclass(frozen=True)
+class _Starts:
+    """The sequences a word can start: one-word ones, longer ones by their second word, and
+    the terms of all of them (those that may hit where the word is)."""
+
+    single: tuple[Parts, ...]
+    by_second: dict[tuple[str, bool], tuple[Parts, ...]]
+    terms: frozenset[str]
+
+    @classmethod
+    def of(cls, cands: set[Parts], named: dict[Parts, list[str]]) -> _Starts:
+        by_second: dict[tuple[str, bool], list[Parts]] = defaultdict(list)
+        for parts in cands:
+            if len(parts) > 1:
+                by_second[parts[1]].append(parts)
+        return cls(tuple(p for p in cands if len(p) == 1), {k: tuple(v) for k, v in by_second.items()},
+                   frozenset(t for parts in cands for t in named.get(parts, ())))
+
+
+class _Memo:
+    """What the term index learned about words: the sequences each can start (`starts`), the
+    words that start any (`starters`), the later-word patterns each satisfies."""
+
+    def __init__(self) -> None:
+        self.starts: dict[str, _Starts] = {}
+        self.starters: set[str] = set()
+        self.satisfies: dict[str, frozenset[tuple[str, bool]]] = {}
 
 
 def _rule_terms(rule: Rule) -> list[str]:
@@ -107,6 +214,58 @@ def _rule_terms(rule: Rule) -> list[str]:
     for near in rule.near:
         out += near.a + near.b
     return out
+
+
+Hits = dict[str, tuple[str, ...]]             # term → the fields it hit in, in FIELDS order
+
+
+class _Clause:
+    """A list of terms (an `all` group, `any`, a `none` entry, a side of `near`), ready to
+    answer "which of these hit, in list order" from the hits of one item."""
+
+    def __init__(self, terms: list[str], only: str | None = None) -> None:
+        self.only = only
+        self.at: dict[str, list[int]] = {}
+        for n, t in enumerate(terms):
+            self.at.setdefault(t, []).append(n)
+
+    def hit_terms(self, hit: Hits) -> list[str]:
+        """The clause's terms that hit (in any field), in clause order, repeats kept."""
+        if self.at.keys().isdisjoint(hit):
+            return []
+        if len(hit) == 1:
+            ((t, _),) = hit.items()
+            return [t] * len(self.at[t]) if t in self.at else []
+        ordered = sorted((n, t) for t in hit if t in self.at for n in self.at[t])
+        return [t for _, t in ordered]
+
+    def hits(self, hit: Hits, clause: str) -> list[Hit]:
+        only = self.only
+        return [Hit(t, f, clause) for t in self.hit_terms(hit) for f in hit[t] if only is None or f == only]
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    vetoes: list[_Clause]
+    groups: list[_Clause]
+    any: _Clause | None
+    near: list[tuple[Near, _Clause, _Clause]]
+    # The term sets of which at least one term must hit for the rule to pass (each `all` group,
+    # `any`, each side of each `near`): a rule missing one fails, so `match` need not decide it.
+    required: tuple[frozenset[str], ...]
+
+    @classmethod
+    def of(cls, rule: Rule) -> _CompiledRule:
+        required = [group_terms(g)[0] for g in rule.all] + ([list(rule.any)] if rule.any else [])
+        required += [side for near in rule.near for side in (near.a, near.b)]
+        return cls([_Clause(*group_terms(v)) for v in rule.none],
+                   [_Clause(*group_terms(g)) for g in rule.all],
+                   _Clause(list(rule.any)) if rule.any else None,
+                   [(n, _Clause(n.a), _Clause(n.b)) for n in rule.near],
+                   tuple(sorted({frozenset(r) for r in required}, key=len)))
+
+    def may_pass(self, hit: Collection[str]) -> bool:
+        return all(not terms.isdisjoint(hit) for terms in self.required)
 
 
 @dataclass
@@ -153,6 +312,17 @@ class Matcher:
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
         self.index = _TermIndex(list(self.terms.values()))
+        # Every rule, compiled, in decision order; and for each term the rules it can help pass
+        # (a rule with no hit in its all, any or near clauses fails whatever else holds).
+        self.rules = [(ind, n, rule, _CompiledRule.of(rule))
+                      for ind in self.indicators for n, rule in enumerate(ind.rules, 1)]
+        self.rules_of: dict[str, set[int]] = defaultdict(set)
+        for k, (_, _, rule, _) in enumerate(self.rules):
+            for group in rule.all:
+                for t in group_terms(group)[0]:
+                    self.rules_of[t].add(k)
+            for t in [*rule.any, *(t for near in rule.near for t in near.a + near.b)]:
+                self.rules_of[t].add(k)
         # A term stands for the smallest named set that holds it: "азербайджан*" and
         # "azerbaijan*" in one set are one concept, whatever the language of the report.
         self.concepts: dict[str, str] = {}
@@ -170,22 +340,43 @@ class Matcher:
         return self.terms[text]
 
     def match(self, title: str, summary: str = "") -> list[Match]:
-        """Every indicator the text is evidence for, strongest first."""
-        return self.analyse(title, summary).matches
+        """Every indicator the text is evidence for, strongest first.
+
+        Positions are looked for only if some rule could pass on the terms that may hit (those
+        of the sequences the text's words can start); most items end before that."""
+        text = Text(title, summary)
+        starters = self.index.starters_in(text)
+        may_hit = {t for here in starters.values() for start in here.values() for t in start.terms}
+        if not any(self.rules[k][3].may_pass(may_hit) for k in self._rules_with(may_hit)):
+            return []
+        found = self.index.find(text, starters)
+        hit = self._hit(found)
+        return self._matches([self._decide(k, hit, found) for k in self._rules_with(hit)
+                              if self.rules[k][3].may_pass(hit)], found, text)
+
+    def _rules_with(self, terms: Iterable[str]) -> list[int]:
+        """The rules (indexes into self.rules, in order) whose all, any or near name a term."""
+        return sorted({k for t in terms for k in self.rules_of.get(t, ())})
 
     def analyse(self, title: str, summary: str = "") -> Analysis:
         """The matches, and how every rule of every indicator fared (for `watcher explain`)."""
-        text = Text.of(title, summary)
+        text = Text(title, summary)
         found = self.index.find(text)
-        traces = [self._decide(ind, n, rule, found, text)
-                  for ind in self.indicators for n, rule in enumerate(ind.rules, 1)]
-        out = []
-        for ind in self.indicators:
-            passed = [t for t in traces if t.indicator == ind.id and t.passed]
-            best = max(passed, key=lambda t: t.strength, default=None)
-            if best is not None:
-                out.append(self._as_match(ind, best, found, text))
-        return Analysis(text, found, traces, sorted(out, key=lambda m: -m.strength))
+        hit = self._hit(found)
+        traces = [self._decide(k, hit, found) for k in range(len(self.rules))]
+        return Analysis(text, found, traces, self._matches(traces, found, text))
+
+    def _hit(self, found: Found) -> Hits:
+        return {t: tuple(f for f in FIELDS if by_field.get(f))
+                for parts, by_field in found.items() for t in self.index.named.get(parts, ())}
+
+    def _matches(self, traces: list[RuleTrace], found: Found, text: Text) -> list[Match]:
+        best: dict[str, RuleTrace] = {}
+        for t in traces:                       # the first strongest passing rule of each
+            if t.passed and (t.indicator not in best or t.strength > best[t.indicator].strength):
+                best[t.indicator] = t
+        out = [self._as_match(ind, best[ind.id], found, text) for ind in self.indicators if ind.id in best]
+        return sorted(out, key=lambda m: -m.strength)
 
     def where(self, term: str, found: Found) -> dict[str, list[int]]:
         """Word offsets, per field, where a term (rule term or cue) hit."""
@@ -197,47 +388,45 @@ class Matcher:
 
     # --- deciding one rule ----------------------------------------------------------------
 
-    def _hits(self, terms: list[str], found: Found, clause: str, only: str | None = None) -> list[Hit]:
-        return [Hit(t, f, clause) for t in terms for f in FIELDS
-                if (only is None or f == only) and found.get(self.terms[t].parts, {}).get(f)]
-
-    def _decide(self, ind: Indicator, number: int, rule: Rule, found: Found, text: Text) -> RuleTrace:
+    def _decide(self, k: int, hit: Hits, found: Found) -> RuleTrace:
+        ind, number, _, rule = self.rules[k]
         trace = RuleTrace(ind.id, number)
-        for veto in rule.none:
-            terms, only = group_terms(veto)
-            vetoed = self._hits(terms, found, "none", only)
+        for veto in rule.vetoes:
+            vetoed = veto.hits(hit, "none")
             if vetoed:
                 trace.fail(f"vetoed by none “{vetoed[0].term}” in {vetoed[0].field}")
-        for k, group in enumerate(rule.all, 1):
-            terms, only = group_terms(group)
-            got = self._hits(terms, found, "all", only)
+        for n, group in enumerate(rule.groups, 1):
+            got = group.hits(hit, "all")
             trace.hits += got
-            trace.groups.update((h.term, f"all{k}") for h in got)
+            trace.groups.update((h.term, f"all{n}") for h in got)
             if not got:
-                trace.fail(f"all: group {k} has no hit" + (f" in the {only}" if only else ""))
-        if rule.any:
-            got = self._hits(list(rule.any), found, "any")
+                trace.fail(f"all: group {n} has no hit" + (f" in the {group.only}" if group.only else ""))
+        if rule.any is not None:
+            got = rule.any.hits(hit, "any")
             trace.hits += got
             trace.groups.update((h.term, "any") for h in got)
             if not got:
                 trace.fail("any: no term hit")
-        for k, near in enumerate(rule.near, 1):
-            got = self._near(near.a, near.b, near.within, found, near.field)
+        for n, (near, a, b) in enumerate(rule.near, 1):
+            got = self._near(a, b, near.within, hit, found, near.field)
             trace.hits += got
-            trace.groups.update((h.term, f"near{k}{side}") for h, side in zip(got, "ab"))
+            trace.groups.update((h.term, f"near{n}{side}") for h, side in zip(got, "ab"))
             if not got:
-                trace.fail(f"near {k}: no term of a within {near.within} words of a term of b")
+                trace.fail(f"near {n}: no term of a within {near.within} words of a term of b")
         trace.parts = self._strength_parts(ind, trace.hits, found)
         trace.strength = round(sum(w for _, _, w in trace.parts), 3)
         if trace.failed is None and trace.strength < ind.min_score:
             trace.fail(f"strength {trace.strength:g} below min_score {ind.min_score:g}")
         return trace
 
-    def _near(self, a: list[str], b: list[str], within: int, found: Found,
+    def _near(self, a: _Clause, b: _Clause, within: int, hit: Hits, found: Found,
               only: str | None = None) -> list[Hit]:
+        ta_hit, tb_hit = a.hit_terms(hit), b.hit_terms(hit)
+        if not ta_hit or not tb_hit:
+            return []
         for name in (only,) if only else FIELDS:
-            pa = [(t, p) for t in a for p in found.get(self.terms[t].parts, {}).get(name, [])]
-            pb = [(t, p) for t in b for p in found.get(self.terms[t].parts, {}).get(name, [])]
+            pa = [(t, p) for t in ta_hit for p in found[self.terms[t].parts].get(name, [])]
+            pb = [(t, p) for t in tb_hit for p in found[self.terms[t].parts].get(name, [])]
             for ta, x in pa:
                 for tb, y in pb:
                     if abs(x - y) <= within:
