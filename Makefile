@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean screenshot
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test-postgres: $(STAMP)
 ## Validate indicators.yaml and run every indicator's examples.
 check: $(STAMP)
 	$(BIN)/watcher check indicators.yaml
+
+## Polling and matching benchmark against the peer tools (long; see benchmarks/README.md).
+BENCH_ARGS ?= --feeds 1000 5000 --reps 3
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check watcher tests demo

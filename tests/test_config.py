@@ -127,6 +127,17 @@ def test_shipped_indicators_cover_the_contract_ids() -> None:
         assert ".txt" in ind.source, f"{ind.id} must cite its seed file"
 
 
+@pytest.mark.parametrize("text", ["[" * 100_000, "x: " + "{a: " * 5_000, "- " * 100_000 + "x",
+                                  "a: &a [*a]\n",
+                                  "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                                  + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n"
+                                            for i in range(8))])
+def test_hostile_yaml_structure_is_refused_with_a_line_not_a_crash(text: str) -> None:
+    """Deep nesting (LibYAML's composer recurses in C: it would crash the process), aliases
+    that refer to themselves, an alias bomb: each one ConfigError naming a line."""
+    with pytest.raises(ConfigError, match=r"^indicators\.yaml:\d+: "):
+        parse_config(text)
+
 
 def test_unknown_term_set_is_named_at_its_line() -> None:
     text = probe_yaml("""

@@ -33,6 +33,7 @@ from tests.conftest import ROOT, at, postgres_database
 from tests.feedserver import FeedServer
 from tests.smtpserver import SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
+from watcher import service
 from watcher.service import Context, deliver_pending, poll, prepare_digest
 
 NOW = at("2026-03-10T06:00")
@@ -79,6 +80,29 @@ def test_a_feed_leased_by_another_instance_is_not_polled(
     report = asyncio.run(poll(later))
     assert report.polled == 1 and report.new_items > 0
     assert feed_server.paths().count(urlsplit(held.url).path) == 1
+
+
+def test_a_warm_poll_over_several_lease_batches_polls_every_feed_once(
+        feed_server: FeedServer, state_env: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unchanged feeds are written in one batch per lease batch, before its leases go back:
+    a released feed still due would be leased again and the poll would end short."""
+    serve_fixtures(feed_server)
+    ctx = context(write_config(tmp_path, feed_server))
+    asyncio.run(poll(as_instance(ctx, "me")))                     # cold: three feeds stored
+    later = NOW + timedelta(hours=1)
+    feed_server.requests.clear()
+    # one feed in flight, leased one at a time: each batch is done before the next is leased
+    monkeypatch.setattr(service, "PIPELINE", 1)
+    me = as_instance(ctx, "me", clock=lambda: later)
+    me.settings = dataclasses.replace(me.settings, lease_batch=1)
+    warm = asyncio.run(poll(me))
+    assert (warm.polled, warm.unchanged, warm.new_items, warm.left) == (3, 3, 0, 0)
+    assert sorted(Counter(feed_server.paths()).values()) == [1, 1, 1]
+    # each one's next poll time was written: nothing is due again at the same moment
+    assert asyncio.run(poll(as_instance(ctx, "me", clock=lambda: later))).polled == 0
+    assert ctx.store.lease_due_feeds(later + timedelta(hours=2), "x", later + timedelta(hours=3),
+                                     limit=5, expired=later)           # no lease left held
 
 
 def test_two_instances_delivering_at_once_send_each_message_once(
@@ -305,29 +329,30 @@ def test_a_killed_instances_feeds_are_taken_over_after_its_lease_expires(
     cluster.procs["a"].send_signal(signal.SIGKILL)                 # mid-cycle, leases held
     killed = time.monotonic()
     cluster.procs["a"].wait()
-    leases = held_by_a()
-    held = {fid for fid, _ in leases}
-    expires = max(until for _, until in leases)       # naive UTC, as PostgreSQL keeps it
+    leases = dict(held_by_a())       # feed → its lease's end, naive UTC as PostgreSQL keeps it
+    held = set(leases)                # (the pipeline leases batch after batch: ends differ)
     assert held
     ids = ",".join(f"'{f}'" for f in held)
-    first_taken: list[datetime] = []
+    taken_at: dict[str, datetime] = {}    # feed → first moment seen no longer a's
     all_taken: list[float] = []
 
     def done() -> bool:
-        (moment, still_a, open_feeds), = cluster.query(
-            "SELECT now() AT TIME ZONE 'utc', "
-            f"(SELECT count(*) FROM feed_state WHERE feed_id IN ({ids}) AND lease_owner = 'a'), "
-            "(SELECT count(*) FROM feed_state WHERE last_success_at IS NULL OR lease_owner = 'a')")
-        if still_a < len(held) and not first_taken:
-            first_taken.append(moment)
-        if still_a == 0 and not all_taken:
+        (moment, open_feeds), = cluster.query(
+            "SELECT now() AT TIME ZONE 'utc', (SELECT count(*) FROM feed_state "
+            "WHERE last_success_at IS NULL OR lease_owner = 'a')")
+        for (fid,) in cluster.query(f"SELECT feed_id FROM feed_state WHERE feed_id IN ({ids}) "
+                                    "AND (lease_owner IS NULL OR lease_owner <> 'a')"):
+            taken_at.setdefault(fid, moment)
+        if len(taken_at) == len(held) and not all_taken:
             all_taken.append(time.monotonic() - killed)
         return bool(open_feeds == 0)
 
     assert wait_until(done, 60, step=0.05), "a's feeds were not taken over"
     takeover = time.monotonic() - killed
-    # nobody touched a's feeds while its lease ran: they were taken after it expired
-    assert first_taken and first_taken[0] >= expires, (first_taken, expires)
+    # nobody touched one of a's feeds while its lease ran: each was taken after it expired
+    early = {fid: (taken_at[fid], leases[fid]) for fid in taken_at if taken_at[fid] < leases[fid]}
+    assert len(taken_at) == len(held) and not early, early
+    after = min((taken_at[f] - leases[f]).total_seconds() for f in held)
     counts = requests_per_feed(feed_server)
     cluster.stop_all()
     assert len(counts) == FEEDS                                    # every feed polled
@@ -338,8 +363,8 @@ def test_a_killed_instances_feeds_are_taken_over_after_its_lease_expires(
                                  "(SELECT sum(items_total) FROM feed_state)")[0]
     assert items == total == 2 * FEEDS
     print(f"\nkill -9 of one of three instances holding {len(held)} lease(s) "
-          f"(WATCHER_LEASE_SECONDS={lease:g}): first taken over "
-          f"{(first_taken[0] - expires).total_seconds():.1f} s after its lease expired, all of "
+          f"(WATCHER_LEASE_SECONDS={lease:g}): each taken over at least "
+          f"{after:.1f} s after its lease expired, all of "
           f"them {all_taken[0]:.1f} s after the kill; every feed polled {takeover:.1f} s after "
           f"the kill; {len(twice)} feed(s) "
           "requested twice (in flight when it died)")

@@ -274,10 +274,14 @@ def test_a_crash_between_items_and_matches_keeps_nothing_of_that_feed(
                        ctx.clock)
     with pytest.raises(RuntimeError):
         asyncio.run(poll(crashing))
-    wire = next(f for f in ctx.store.feed_health() if f.feed_id == "wire")
-    assert ctx.store.count_items() == 0 and wire.last_success_at is None
+    # Feeds are stored as they arrive, so others may be complete; the crashed one has nothing.
+    stored = {s.item.feed_id for s in ctx.store.iter_items()}
+    health = {f.feed_id: f.last_success_at for f in ctx.store.feed_health()}
+    assert all((fid in stored) == (done is not None) for fid, done in health.items())
+    assert len(stored) < len(health)
+    before = ctx.store.count_items()
     report = asyncio.run(poll(ctx))                # the restarted service: still due, all stored
-    assert report.new_items == 9 and ctx.store.count_items() == 9
+    assert report.new_items == 9 - before and ctx.store.count_items() == 9
     assert {m.item_id for m in ctx.store.matched_items()} == {
         s.id for s in ctx.store.iter_items() if ctx.matcher.match(s.item.title, s.item.summary)}
 

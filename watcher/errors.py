@@ -42,6 +42,10 @@ class FeedError(WatcherError):
         self.retry_after = retry_after
         super().__init__(f"{url}: {reason}")
 
+    def __reduce__(self) -> tuple[type[FeedError], tuple[str, str, int | None, float | None]]:
+        """Picklable with every field: feeds are parsed in worker processes."""
+        return type(self), (self.url, self.reason, self.status, self.retry_after)
+
 
 class StoreError(WatcherError):
     """The database could not be opened, migrated or written."""

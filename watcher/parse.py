@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
+from watcher import feedxml
 from watcher.errors import FeedError
 from watcher.models import Item
 from watcher.text import strip_html, truncate
@@ -75,6 +76,16 @@ def parse_feed(feed_id: str, body: bytes, *, content_type: str | None = None,
 def _parse_xml_feed(where: str, feed_id: str, body: bytes, content_type: str | None,
                     base_url: str, lang: str | None) -> ParsedFeed:
     body, content_type = _utf8_if_wide(body, content_type)
+    # Plain RSS/Atom: lxml reads it as feedparser would, ~20x faster; anything else: feedparser.
+    doc = feedxml.read(body, content_type, base_url)
+    if doc is None:
+        return _with_feedparser(where, feed_id, body, content_type, base_url, lang)
+    return _parsed(feed_id, doc.feed, doc.entries, base_url, lang, None)
+
+
+def _with_feedparser(where: str, feed_id: str, body: bytes, content_type: str | None,
+                     base_url: str, lang: str | None) -> ParsedFeed:
+    """The tolerant path: feedparser reads ill-formed and unusual feeds too."""
     headers = {"content-type": content_type} if content_type else {}
     if base_url:
         headers["content-location"] = base_url
@@ -83,10 +94,15 @@ def _parse_xml_feed(where: str, feed_id: str, body: bytes, content_type: str | N
                               resolve_relative_uris=False)
     if not result.entries and not result.get("version"):
         raise FeedError(where, f"not a feed: {_why_not_a_feed(body, result, content_type)}")
-    feed_lang = _language(result.feed.get("language")) or _detail_language(result.feed) or lang
-    items = [_entry_item(feed_id, e, base_url, feed_lang) for e in result.entries]
-    title = _clean(result.feed.get("title"), MAX_TITLE)
-    return ParsedFeed(title=title, items=items, warning=_warning(result, content_type))
+    return _parsed(feed_id, result.feed, result.entries, base_url, lang,
+                   _warning(result, content_type))
+
+
+def _parsed(feed_id: str, feed: Mapping[str, Any], entries: list[Any], base_url: str,
+            lang: str | None, warning: str | None) -> ParsedFeed:
+    feed_lang = _language(feed.get("language")) or _detail_language(feed) or lang
+    items = [_entry_item(feed_id, e, base_url, feed_lang) for e in entries]
+    return ParsedFeed(title=_clean(feed.get("title"), MAX_TITLE), items=items, warning=warning)
 
 
 def _utf8_if_wide(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
