@@ -17,7 +17,6 @@ M = Matcher(CFG)
 CONTRACT = [i.id for i in CFG.indicators if i.contract]
 SETS = [SHARED / "devset" / "headlines.jsonl"] + sorted((ROOT / "tests" / "fixtures").glob("heldout*.jsonl"))
 
-
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
 def test_targets_hold(path: Path) -> None:
     if not path.exists():
