@@ -11,7 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -89,4 +89,4 @@ def state_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
 
 def at(text: str) -> datetime:
     """A UTC moment from 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM'."""
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -18,6 +18,7 @@ from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.db import tables as _tables  # noqa: F401  (registers the tables)
 from watcher.service import Context, poll, run_once
 
+
 def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table (but instance heartbeats) in key order, read through the
     schema's column types."""

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -149,7 +149,7 @@ def test_status_shows_instances_their_leases_and_heartbeats(
     serve_fixtures(feed_server)
     config = write_config(tmp_path, feed_server)
     ctx = context(config)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     until = now + timedelta(minutes=5)
     ctx.store.heartbeat("host-a:1", now - timedelta(seconds=3), until, host="host-a", pid=1,
                         version="t")

@@ -79,7 +79,7 @@ def test_digest_reaches_a_real_smtp_server_with_items_under_their_indicators(
         monkeypatch: pytest.MonkeyPatch) -> None:
     serve_fixtures(feed_server)
     monkeypatch.setenv("WATCHER_SMTP_URL", smtp_server.url)
-    report, verdict, (sent, failed) = run_once(context(write_config(tmp_path, feed_server)))
+    _, verdict, (sent, failed) = run_once(context(write_config(tmp_path, feed_server)))
     assert (sent, failed) == (1, 0)
     assert verdict.state.value == "FOLLOW-UP"
     (msg,) = received(smtp_server)

@@ -50,7 +50,7 @@ def notifications(sock: socket.socket, until: str, seconds: float = 15) -> list[
     while time.monotonic() < deadline and not any(until in g for g in got):
         try:
             got.append(sock.recv(4096).decode())
-        except socket.timeout:
+        except TimeoutError:
             pass
     return got
 

@@ -12,8 +12,8 @@ import asyncio
 import errno
 import logging
 import os
-import shutil
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys

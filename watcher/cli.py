@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ log = logging.getLogger("watcher")
 
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+        return json.dumps({"ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
                            "level": record.levelname.lower(), "logger": record.name,
                            "msg": record.getMessage()}, ensure_ascii=False)
 
@@ -115,7 +115,7 @@ def _moment(text: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -196,7 +196,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from watcher.service import deliver_pending, digest_report, period_of, prepare_digest
     ctx = _context(args)
     now = ctx.clock()
-    since = datetime.combine(args.since, time(0), tzinfo=timezone.utc) if args.since else None
+    since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
     if args.full and not args.preview:
         raise WatcherError("--full goes with --preview FILE")
     if args.preview:
@@ -246,8 +246,8 @@ def example_failures(config: Config, path: Path) -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from watcher.service import judge
     from watcher.score import balance_of, summarise
+    from watcher.service import judge
     ctx = _context(args)
     events, verdict = judge(ctx)
     rows = summarise(events, ctx.config, None)
@@ -391,7 +391,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_rematch(args: argparse.Namespace) -> int:
     from watcher.service import judge, rematch
     ctx = _context(args)
-    since = datetime.combine(args.since, time(0), tzinfo=timezone.utc) if args.since else None
+    since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
     print(rematch(ctx, since).line())
     _, verdict = judge(ctx)
     print(verdict.sentence())
@@ -400,6 +400,7 @@ def cmd_rematch(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     import tempfile
+
     from watcher.replay import archived_files, as_of, ingest, replay_feeds
     from watcher.service import Context
     settings, config = _config(args)
@@ -416,7 +417,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         try:
             print(ingest(ctx, files).line(where))
             for day in sorted(args.as_of):
-                verdict, balance = as_of(ctx, datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc))
+                verdict, balance = as_of(ctx, datetime.combine(day, time(23, 59, 59), tzinfo=UTC))
                 print(f"\nas of {day}: {verdict.sentence()}\n  balance: {balance.sentence()}")
         finally:
             ctx.store.close()
@@ -425,7 +426,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from watcher.score import score_match
-    settings, config = _config(args)
+    _, config = _config(args)
     matcher = Matcher(config)
     bad = 0
     for n, line in enumerate(sys.stdin, 1):
@@ -434,7 +435,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         try:
             d = json.loads(line)
             if not isinstance(d, dict) or not isinstance(d.get("title", ""), str):
-                raise ValueError("expected an object with a string title")
+                raise ValueError("expected an object with a string title")  # noqa: TRY004 (reported as bad input)
         except ValueError as exc:
             print(f"watcher score: stdin line {n}: not a JSON item ({exc}); skipped", file=sys.stderr)
             bad += 1
@@ -452,7 +453,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from watcher.evaluate import evaluate_matcher, format_evaluation, load_labeled
-    _settings_, config = _config(args)
+    _, config = _config(args)
     items = load_labeled(args.path)
     contract = [i.id for i in config.indicators if i.contract] or [i.id for i in config.indicators]
     print(format_evaluation(evaluate_matcher(Matcher(config), items, contract)))

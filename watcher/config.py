@@ -7,14 +7,23 @@ keys are rejected so a typo cannot silently disable a rule.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
-                      ValidationError, field_validator, model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from watcher.errors import ConfigError
 from watcher.text import words
@@ -366,8 +375,7 @@ class Config(_Strict):
 
     @property
     def baseline_at(self) -> datetime:
-        from datetime import timezone
-        return datetime.combine(self.baseline.date, time(0, 0), tzinfo=timezone.utc)
+        return datetime.combine(self.baseline.date, time(0, 0), tzinfo=UTC)
 
     def indicator(self, indicator_id: str) -> Indicator:
         return next(i for i in self.indicators if i.id == indicator_id)
@@ -491,8 +499,8 @@ def _check_depth(text: str, name: str) -> None:
         if isinstance(ev, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise ConfigError([f"{name}:{ev.start_mark.line + 1}: nested more than "
-                                   f"{MAX_DEPTH} deep: too deep to be an indicators file"])
+                raise ConfigError([(f"{name}:{ev.start_mark.line + 1}: nested more than "
+                                    f"{MAX_DEPTH} deep: too deep to be an indicators file")])
         elif isinstance(ev, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -525,8 +533,8 @@ def parse_config(text: str, name: str = "indicators.yaml") -> Config:
     except RecursionError:
         raise ConfigError([f"{name}:1: nested too deeply to be an indicators file"]) from None
     if not isinstance(data, dict) or node is None:
-        raise ConfigError([f"{name}:1: expected a mapping with version, baseline, criterion, "
-                           f"digest, feeds and indicators"])
+        raise ConfigError([(f"{name}:1: expected a mapping with version, baseline, criterion, "
+                            "digest, feeds and indicators")])
     lines: dict[Path_, int] = {}
     _lines(node, (), lines)
     unresolved = expand_term_sets(data)

@@ -32,12 +32,10 @@ MIN_SHARED = 2
 DUPLICATE = 0.7                    # title overlap (Jaccard) of a rewrite of the same story
 SAME_TEXT = 0.6                    # summary overlap (Jaccard) of a syndicated copy
 _SHORT_SUFFIXES = {"co", "com", "org", "net", "gov", "ac", "edu"}
-_STOP = frozenset("""the a an of to in on for and with at by from as is are was be will its it
-that this after over says said new и в во на с по к о от для из за что как""".split())
+_STOP = frozenset(["the", "a", "an", "of", "to", "in", "on", "for", "and", "with", "at", "by", "from", "as", "is", "are", "was", "be", "will", "its", "it", "that", "this", "after", "over", "says", "said", "new", "и", "в", "во", "на", "с", "по", "к", "о", "от", "для", "из", "за", "что", "как"])
 _LATIN = str.maketrans({"w": "v", "b": "v", "c": "k", "q": "k", "z": "s", "x": "ks", "j": "ds"})
 _CYRILLIC = dict(zip("абвгдежзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
-                     "a b v g d e zh z i i k l m n o p r s t u f kh ts ch sh sh _ y _ e yu ya a g k n o u u h i"
-                     .split()))
+                     ["a", "b", "v", "g", "d", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "sh", "_", "y", "_", "e", "yu", "ya", "a", "g", "k", "n", "o", "u", "u", "h", "i"]))
 _VOWELS = frozenset("aeiouyh_")
 
 

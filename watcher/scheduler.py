@@ -26,8 +26,17 @@ from watcher import __version__
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError
 from watcher.match import Matcher
-from watcher.service import (Context, deliver_pending, judge, mark_alive, poll, prepare_alerts,
-                             prepare_digest, rematch, start_run)
+from watcher.service import (
+    Context,
+    deliver_pending,
+    judge,
+    mark_alive,
+    poll,
+    prepare_alerts,
+    prepare_digest,
+    rematch,
+    start_run,
+)
 from watcher.systemd import notify, watchdog_interval
 
 log = logging.getLogger("watcher")

@@ -13,16 +13,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from watcher.config import Config, Feed
 from watcher.criterion import add_months, coverage_of, evaluate
 from watcher.db.tables import FeedStateRow
 from watcher.deliver import Message, build_email, transport_for
-from watcher.errors import DeliveryError, FeedError, PermanentDeliveryError, StoreError, WatcherError
+from watcher.errors import (
+    DeliveryError,
+    FeedError,
+    PermanentDeliveryError,
+    StoreError,
+    WatcherError,
+)
 from watcher.events import cluster
-from watcher.fetch import FetchRequest, FetchResult, Fetcher, Validators, backoff
+from watcher.fetch import Fetcher, FetchRequest, FetchResult, Validators, backoff
 from watcher.match import Matcher
 from watcher.models import Coverage, CriterionVerdict, Event, Match
 from watcher.parse import ParsedFeed
@@ -39,7 +45,7 @@ MAX_ATTEMPTS = 10          # waits of 5 min doubling, capped at 5 h 20 min: ~21 
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -287,7 +293,7 @@ async def _poll_feed(ctx: Context, feed: Feed, row: FeedStateRow, fetcher: Fetch
         exc.status = exc.status or result.status   # the server answered; the body is the fault
         if stopping():
             return False
-        _store(ctx, feed, lambda: _record_failure(ctx, feed, exc, now, report, row))
+        _store(ctx, feed, lambda err=exc: _record_failure(ctx, feed, err, now, report, row))
         return True
     if stopping():
         return False
@@ -421,7 +427,7 @@ def digest_slot(config: Config, now: datetime) -> datetime:
     slot = datetime.combine(day, config.digest.at, tzinfo=config.digest.tz)
     if slot > local:
         slot -= timedelta(days=7)
-    return slot.astimezone(timezone.utc)
+    return slot.astimezone(UTC)
 
 
 def next_digest_at(config: Config, now: datetime) -> datetime:
@@ -446,7 +452,7 @@ def history(ctx: Context, since: datetime | None, now: datetime) -> History:
     """What the digest reports beyond events: transitions, uptime, problems, silences."""
     if ctx.run_id is not None:
         ctx.store.touch_run(ctx.run_id, now)
-    floor = since or datetime.min.replace(tzinfo=timezone.utc)
+    floor = since or datetime.min.replace(tzinfo=UTC)
     undelivered = [Undelivered(m.kind, m.period, m.recipient, m.last_error or "", m.attempts)
                    for m in ctx.store.messages("failed") if m.created_at >= floor]
     return History(ctx.store.transition_log(), ctx.store.service_runs(since),
@@ -474,7 +480,7 @@ def report_name(period: str) -> str:
 
 def write_full_report(ctx: Context, now: datetime, period: str, since: datetime | None) -> Path:
     """The .html report with every event (what "and N more" points at), written atomically."""
-    from watcher.deliver import _write_atomically   # the outbox's atomic write, reused
+    from watcher.deliver import _write_atomically  # the outbox's atomic write, reused
     _subject, _text, html = render_digest(digest_report(ctx, now, period, since, full=True), ctx.config)
     path = ctx.settings.reports_dir / report_name(period)
     try:
