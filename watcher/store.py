@@ -409,17 +409,20 @@ class Store:
 
     def iter_items(self, since: datetime | None = None, batch: int = 1000) -> Iterator[StoredItem]:
         """All stored items in id order, read in batches (for rematch and explain)."""
+        # Core rows, not ORM objects: building 100k ItemRow instances was 2.7 of 4.2 s of a
+        # profiled 100k-item rematch (the rows are read-only here).
+        table = ItemRow.__table__  # type: ignore[attr-defined]
         last = 0
         while True:
             with self.session() as s:
-                q = select(ItemRow).where(ItemRow.id > last).order_by(ItemRow.id).limit(batch)  # type: ignore[arg-type,operator]
+                q = select(table).where(table.c.id > last).order_by(table.c.id).limit(batch)
                 if since is not None:
-                    q = q.where(ItemRow.seen_at >= since)  # type: ignore[operator]
-                rows = list(s.exec(q).scalars())
+                    q = q.where(table.c.seen_at >= since)
+                rows = s.execute(q).all()
             if not rows:
                 return
             for r in rows:
-                yield _stored(r)
+                yield _stored(r)  # type: ignore[arg-type]
             last = rows[-1].id or last
 
     def find_item(self, ref: str) -> StoredItem | None:
