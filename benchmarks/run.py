@@ -326,11 +326,12 @@ def match_state(root: Path) -> Path:
     """A watcher state with exactly MATCH_ITEMS stored items (a cold poll, then trimmed)."""
     state = BENCH_TMP / "state" / "match"
     db = state / "watcher.db"
+    urls = urls_file(root, feeds_for_items(root, MATCH_ITEMS))
     if db.exists():
         with sqlite3.connect(db) as conn:
             if conn.execute("SELECT count(*) FROM item").fetchone()[0] == MATCH_ITEMS:
+                watcher_config(urls, state)     # the items are reused; the rules must be today's
                 return state
-    urls = urls_file(root, feeds_for_items(root, MATCH_ITEMS))
     prepare("watcher", urls, state)
     cmd, env = command("watcher", state, urls)
     print(f"matching: storing {MATCH_ITEMS} items (one cold poll of the first feeds)", flush=True)
