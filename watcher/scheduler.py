@@ -34,6 +34,7 @@ from watcher.service import (
     poll,
     prepare_alerts,
     prepare_digest,
+    prune,
     rematch,
     start_run,
 )
@@ -128,7 +129,9 @@ class Service:
         deliver_pending(self.ctx)
 
     def judge(self) -> None:
-        """Daily: the criterion can change with no new item (6 and 12 months pass); alert it."""
+        """Daily: the criterion can change with no new item (6 and 12 months pass); alert it.
+        Also the daily moment for the retention policy."""
+        prune(self.ctx)
         if prepare_alerts(self.ctx):
             deliver_pending(self.ctx)
 

@@ -410,6 +410,21 @@ def coverage(ctx: Context, now: datetime) -> Coverage:
                        failing_now=sum(1 for f in ctx.store.feed_health() if f.failures or f.retired))
 
 
+def prune(ctx: Context, now: datetime | None = None) -> int:
+    """Apply the retention policy: items that matched nothing go after WATCHER_KEEP_UNMATCHED.
+
+    Keeps a year of polling thousands of feeds from growing the database with noise; the
+    cost is that a later rule change (`watcher rematch`) cannot revisit what was deleted."""
+    days = ctx.settings.keep_unmatched_days
+    if not days:
+        return 0
+    gone = ctx.store.prune_unmatched((now or ctx.clock()) - timedelta(days=days))
+    if gone:
+        log.info("retention: deleted %d item(s) that matched nothing, first seen over %d days ago",
+                 gone, days)
+    return gone
+
+
 def judge(ctx: Context, now: datetime | None = None) -> tuple[list[Event], CriterionVerdict]:
     """Events from every stored match, scored; the criterion's verdict; a change is stored once."""
     now = now or ctx.clock()
@@ -623,6 +638,7 @@ def run_once(ctx: Context) -> tuple[PollReport, CriterionVerdict, tuple[int, int
     if ctx.run_id is None:
         start_run(ctx, "once")
     report = asyncio.run(poll(ctx))
+    prune(ctx)
     _, verdict = judge(ctx)
     prepare_alerts(ctx)
     prepare_digest(ctx)

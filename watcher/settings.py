@@ -44,6 +44,10 @@ class Settings:
     lease_seconds: float = 300.0      # a dead instance's feeds are taken over after this (WATCHER_LEASE_SECONDS)
     lease_batch: int = 50             # feeds leased at once (WATCHER_LEASE_BATCH)
     poll_tick: float = 60.0           # how often the service looks for due feeds (WATCHER_POLL_TICK)
+    # Items that matched no indicator are deleted this long after they were first seen
+    # (WATCHER_KEEP_UNMATCHED, e.g. 400d; 0 keeps them for ever). The default outlives the
+    # criterion's 12-month window, so no verdict or coverage figure changes.
+    keep_unmatched_days: int = 400
     report_url: str | None = None     # where state_dir/reports is published, if anywhere
     notify_urls: tuple[str, ...] = field(default=(), repr=False)   # Apprise URLs hold tokens
 
@@ -85,6 +89,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lease_seconds=_seconds(env, "WATCHER_LEASE_SECONDS", 300.0, problems),
         lease_batch=_count(env, "WATCHER_LEASE_BATCH", 50, problems),
         poll_tick=min(_seconds(env, "WATCHER_POLL_TICK", 60.0, problems), 60.0),
+        keep_unmatched_days=_days(env, "WATCHER_KEEP_UNMATCHED", 400, problems),
         report_url=_report_url(_get(env, "WATCHER_REPORT_URL"), problems),
         notify_urls=tuple((_get(env, "WATCHER_NOTIFY_URLS") or "").replace(",", " ").split()),
     )
@@ -206,6 +211,18 @@ def _log_level(value: str | None, problems: list[str]) -> str:
         problems.append(f"WATCHER_LOG_LEVEL: {value!r} is not one of {', '.join(LOG_LEVELS)}")
         return "INFO"
     return level
+
+
+def _days(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
+    """A retention in whole days ('400d' or '400'; 0 = keep for ever); the default when unset."""
+    value = _get(env, name)
+    if value is None:
+        return default
+    text = value.strip().lower().removesuffix("d")
+    if not text.isdigit() or int(text) > 100_000:
+        problems.append(f"{name}: {value!r} is not a number of days like 400d (0 keeps for ever)")
+        return default
+    return int(text)
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:

@@ -433,6 +433,18 @@ class Store:
             row = s.exec(q).scalars().first()
             return _stored(row) if row else None
 
+    def prune_unmatched(self, before: datetime) -> int:
+        """Delete items first seen before `before` that matched no indicator; returns how many.
+
+        Matched items are evidence and are kept for ever; per-day poll counts (coverage) live
+        in feed_day, so they do not shrink with the items."""
+        items = ItemRow.__table__  # type: ignore[attr-defined]
+        matches = MatchRow.__table__  # type: ignore[attr-defined]
+        unmatched = ~select(matches.c.item_id).where(matches.c.item_id == items.c.id).exists()
+        with self.session() as s:
+            done = s.execute(items.delete().where(items.c.seen_at < before, unmatched))
+            return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
     def count_items(self) -> int:
         with self.session() as s:
             return int(s.execute(select(func.count()).select_from(ItemRow)).scalar() or 0)
