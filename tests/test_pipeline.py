@@ -218,3 +218,25 @@ def received_by(smtp: Any, recipient: str, kind: str = "digest") -> EmailMessage
     (msg,) = [r.message for r in smtp.messages if r.rcpt_tos == [recipient]
               and r.message["Subject"].startswith("[watcher] ALERT") == (kind == "alert")]
     return msg  # type: ignore[no-any-return]
+
+
+def test_one_cycle_reads_and_clusters_the_stored_matches_once(
+        feed_server: Any, smtp_server: Any, state_env: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alerts, the full report and the email all come from one judgement of the cycle: reading
+    every stored match is the costly part once a year of evidence is stored."""
+    serve_fixtures(feed_server)
+    monkeypatch.setenv("WATCHER_SMTP_URL", smtp_server.url)
+    ctx = context(write_config(tmp_path, feed_server))
+    reads = 0
+    real = ctx.store.matched_items
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ctx.store, "matched_items", counted)
+    _, verdict, (sent, failed) = run_once(ctx)
+    assert (sent, failed) == (1, 0) and verdict.state.value == "FOLLOW-UP"
+    assert reads == 1

@@ -425,7 +425,11 @@ def prune(ctx: Context, now: datetime | None = None) -> int:
     return gone
 
 
-def judge(ctx: Context, now: datetime | None = None) -> tuple[list[Event], CriterionVerdict]:
+# What judge() returns: every event, scored, and the criterion's verdict.
+Judged = tuple[list[Event], CriterionVerdict]
+
+
+def judge(ctx: Context, now: datetime | None = None) -> Judged:
     """Events from every stored match, scored; the criterion's verdict; a change is stored once."""
     now = now or ctx.clock()
     events = current_events(ctx)
@@ -476,9 +480,12 @@ def history(ctx: Context, since: datetime | None, now: datetime) -> History:
 
 
 def digest_report(ctx: Context, now: datetime, period: str, since: datetime | None,
-                  full: bool = False) -> DigestReport:
-    """The digest model as of now; the email's lists point at the full report."""
-    events, verdict = judge(ctx, now)
+                  full: bool = False, judged: Judged | None = None) -> DigestReport:
+    """The digest model as of now; the email's lists point at the full report.
+
+    `judged` is this cycle's `judge()` result when the caller has it: reading and clustering
+    every stored match is the costly part, and one cycle needs it once."""
+    events, verdict = judged or judge(ctx, now)
     report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(), period=period,
                           now=now, since=since, history=history(ctx, since, now), full=full)
     name = report_name(period)
@@ -493,10 +500,12 @@ def report_name(period: str) -> str:
     return f"digest-{period}.html"
 
 
-def write_full_report(ctx: Context, now: datetime, period: str, since: datetime | None) -> Path:
+def write_full_report(ctx: Context, now: datetime, period: str, since: datetime | None,
+                      judged: Judged | None = None) -> Path:
     """The .html report with every event (what "and N more" points at), written atomically."""
     from watcher.deliver import _write_atomically  # the outbox's atomic write, reused
-    _subject, _text, html = render_digest(digest_report(ctx, now, period, since, full=True), ctx.config)
+    report = digest_report(ctx, now, period, since, full=True, judged=judged)
+    _subject, _text, html = render_digest(report, ctx.config)
     path = ctx.settings.reports_dir / report_name(period)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -531,7 +540,7 @@ def channel_rows(ctx: Context, *, kind: str, period: str, subject: str,
 
 
 def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | None = None,
-                   since: datetime | None = None) -> int:
+                   since: datetime | None = None, judged: Judged | None = None) -> int:
     """Write this period's digest to the outbox for each recipient, once; returns how many.
 
     'New' means seen since the previous digest, or since `since` when given. The full
@@ -542,8 +551,9 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
     if ctx.store.has_message("digest", period):
         return 0
     since = since or ctx.store.last_digest_at()
-    write_full_report(ctx, now, period, since)
-    report = digest_report(ctx, now, period, since)
+    judged = judged or judge(ctx, now)          # once for both the full report and the email
+    write_full_report(ctx, now, period, since, judged)
+    report = digest_report(ctx, now, period, since, judged=judged)
     subject, text, html = render_digest(report, ctx.config)
     written = 0
     rows = [email_row(ctx, kind="digest", period=period, recipient=rcpt, subject=subject,
@@ -556,7 +566,7 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
     return written
 
 
-def prepare_alerts(ctx: Context, now: datetime | None = None) -> int:
+def prepare_alerts(ctx: Context, now: datetime | None = None, judged: Judged | None = None) -> int:
     """Queue one grouped alert per recipient for what crossed a rule since the last cycle.
 
     The outbox rows and the marks that stop a second alert are one transaction; returns
@@ -564,7 +574,7 @@ def prepare_alerts(ctx: Context, now: datetime | None = None) -> int:
     from watcher.alerts import select_alerts
     from watcher.render import render_alert
     now = now or ctx.clock()
-    events, verdict = judge(ctx, now)
+    events, verdict = judged or judge(ctx, now)
     silenced = {s[0] for s in ctx.store.silences(now)}
     report = select_alerts(ctx.config, events, verdict, ctx.store.transition_log(),
                            ctx.store.alerted(), silenced, now)
@@ -639,7 +649,8 @@ def run_once(ctx: Context) -> tuple[PollReport, CriterionVerdict, tuple[int, int
         start_run(ctx, "once")
     report = asyncio.run(poll(ctx))
     prune(ctx)
-    _, verdict = judge(ctx)
-    prepare_alerts(ctx)
-    prepare_digest(ctx)
-    return report, verdict, deliver_pending(ctx)
+    now = ctx.clock()
+    judged = judge(ctx, now)                      # one judgement serves alerts and the digest
+    prepare_alerts(ctx, now, judged)
+    prepare_digest(ctx, now, judged=judged)
+    return report, judged[1], deliver_pending(ctx)
