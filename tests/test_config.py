@@ -173,3 +173,12 @@ def test_bad_field_scope_and_bad_alternative_have_lines() -> None:
         all: [{title: [a], summary: [b]}]
         """)
     assert "exactly one field" in problems(text)[0]
+
+
+def test_bad_durations_in_the_criterion_and_an_alert_rule_name_their_lines() -> None:
+    shipped = (ROOT / "indicators.yaml").read_text(encoding="utf-8")
+    text = (shipped.replace("baseline_grace: 3d", "baseline_grace: 3 months", 1)
+            .replace("alert: {sources: 2}", "alert: {sources: 2, max_age: soon}", 1))
+    grace, age = problems(text)
+    assert grace.startswith(f"ind.yaml:{line_of(text, 'baseline_grace: 3 months')}:") and "duration" in grace
+    assert age.startswith(f"ind.yaml:{line_of(text, 'max_age: soon')}:") and "'soon'" in age

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -49,6 +50,20 @@ def parse_months(text: str) -> int:
     if not m or m.group(2) not in ("mo", "y"):
         raise ValueError(f"expected a span in months like 6mo or 1y, got {text!r}")
     return int(m.group(1)) * (12 if m.group(2) == "y" else 1)
+
+
+def _check_duration(text: str) -> str:
+    parse_seconds(text)
+    return text
+
+
+def duration(text: str) -> timedelta:
+    """A validated Duration field as a timedelta."""
+    return timedelta(seconds=parse_seconds(text))
+
+
+# A duration like 30m, 2h or 7d, kept as written (errors and dumps show what the maintainer wrote).
+Duration = Annotated[str, AfterValidator(_check_duration)]
 
 
 def _as_group(value: Any) -> Any:
@@ -187,17 +202,11 @@ class AlertRule(_Strict):
     certainty: list[Literal["confirmed", "expected", "denied"]] = Field(
         default=["confirmed"], min_length=1)
     min_score: float = Field(default=0.0, ge=0)
-    max_age: str = "7d"          # older happenings (a backlog read on first start) do not alert
-
-    @field_validator("max_age")
-    @classmethod
-    def _age(cls, v: str) -> str:
-        parse_seconds(v)
-        return v
+    max_age: Duration = "7d"     # older happenings (a backlog read on first start) do not alert
 
     @property
     def max_age_delta(self) -> timedelta:
-        return timedelta(seconds=parse_seconds(self.max_age))
+        return duration(self.max_age)
 
 
 class Alerts(_Strict):
@@ -247,7 +256,7 @@ class Criterion(_Strict):
     expire_after: str = "12mo"
     # What is first reported this soon after the baseline belongs to the baseline's own occasion
     # (deals announced at the same summit), not to a follow-up of it.
-    baseline_grace: str = "0d"
+    baseline_grace: Duration = "0d"
     follow_up: list[str] = Field(min_length=1)
     threshold: float = Field(default=3.0, ge=0)
     # Below these, WARN / HIGH-WATER say the watch saw too little to claim an absence.
@@ -260,15 +269,9 @@ class Criterion(_Strict):
         parse_months(v)
         return v
 
-    @field_validator("baseline_grace")
-    @classmethod
-    def _grace(cls, v: str) -> str:
-        parse_seconds(v)
-        return v
-
     @property
     def grace(self) -> timedelta:
-        return timedelta(seconds=parse_seconds(self.baseline_grace))
+        return duration(self.baseline_grace)
 
     @property
     def warn_months(self) -> int:
@@ -342,7 +345,7 @@ class Feed(_Strict):
 
     @property
     def interval(self) -> timedelta:
-        return timedelta(seconds=parse_seconds(self.every))
+        return duration(self.every)
 
 
 class Config(_Strict):
