@@ -7,6 +7,7 @@ keys are rejected so a typo cannot silently disable a rule.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -247,6 +248,37 @@ class Baseline(_Strict):
     date: date
 
 
+TrackId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
+
+
+class Track(_Strict):
+    """One kind of follow-up the Alert names (deals, signatories, diplomacy), with its own
+    state: its indicators (ids or groups) are what counts for it."""
+
+    id: TrackId
+    title: Annotated[str, Field(min_length=1)]    # as the verdict names it: "additional signatories"
+    indicators: list[str] = Field(min_length=1)
+
+
+class Stage(_Strict):
+    """One step of the accession's own formalization (announced → signed → … → ratified).
+
+    Reached by a corroborated event of its indicators; where one indicator covers several
+    steps (ratification: bill, Constitutional Council, parliament, law), by one whose report
+    also passes `match`. A stage with no indicators is the baseline itself (announced)."""
+
+    id: TrackId
+    title: Annotated[str, Field(min_length=1)]    # "signed", "submitted to parliament"
+    indicators: list[str] = []
+    match: Rule | None = None
+
+    @model_validator(mode="after")
+    def _rule_needs_indicators(self) -> Stage:
+        if self.match is not None and not self.indicators:
+            raise ValueError("a stage's match refines its indicators' events: list them")
+        return self
+
+
 class Criterion(_Strict):
     """The Alert in 000_e04cb1293b4fe0c3.txt, as numbers."""
 
@@ -257,7 +289,13 @@ class Criterion(_Strict):
     # What is first reported this soon after the baseline belongs to the baseline's own occasion
     # (deals announced at the same summit), not to a follow-up of it.
     baseline_grace: Duration = "0d"
-    follow_up: list[str] = Field(min_length=1)
+    # The indicators that count (ids or groups); kept for files written before tracks. With
+    # tracks it may be left out; if given it must name what the tracks hold.
+    follow_up: list[str] | None = Field(default=None, min_length=1)
+    tracks: list[Track] = []
+    formalization: list[Stage] = []
+    # Independent publishers an event needs to count (else an official source or an analyst).
+    corroboration: int = Field(default=2, ge=1, le=20)
     threshold: float = Field(default=3.0, ge=0)
     # Below these, WARN / HIGH-WATER say the watch saw too little to claim an absence.
     min_coverage: float = Field(default=0.5, ge=0, le=1)      # share of feed-days observed
@@ -268,6 +306,12 @@ class Criterion(_Strict):
     def _months(cls, v: str) -> str:
         parse_months(v)
         return v
+
+    @model_validator(mode="after")
+    def _counts_something(self) -> Criterion:
+        if self.follow_up is None and not self.tracks:
+            raise ValueError("name what counts: criterion.tracks (or the older follow_up list)")
+        return self
 
     @property
     def grace(self) -> timedelta:
@@ -369,7 +413,7 @@ class Config(_Strict):
         _unique("feeds", [f.id for f in self.feeds])
         _unique("indicators", [i.id for i in self.indicators])
         names = {i.id for i in self.indicators} | {i.group for i in self.indicators}
-        unknown = [n for n in self.criterion.follow_up if n not in names]
+        unknown = [n for n in self.criterion.follow_up or [] if n not in names]
         if unknown:
             raise ValueError(f"criterion.follow_up names no indicator or group: {', '.join(unknown)}")
         if self.criterion.expire_months <= self.criterion.warn_months:
@@ -388,8 +432,31 @@ class Config(_Strict):
         return self.alerts.recipients or self.digest.recipients
 
     def counts_as_follow_up(self, indicator_id: str) -> bool:
+        return self.track_of(indicator_id) is not None
+
+    def resolve(self, names: list[str]) -> list[str]:
+        """Indicator ids and groups → indicator ids, in file order."""
+        return [i.id for i in self.indicators if i.id in names or i.group in names]
+
+    @property
+    def tracks(self) -> list[Track]:
+        """The criterion's tracks; a file with only `follow_up` has one, holding it."""
+        if self.criterion.tracks:
+            return list(self.criterion.tracks)
+        return [Track(id="follow-up", title="measurable follow-up",
+                      indicators=list(self.criterion.follow_up or []))]
+
+    def track_of(self, indicator_id: str) -> str | None:
+        """The id of the track an indicator counts for, if any."""
         ind = self.indicator(indicator_id)
-        return ind.id in self.criterion.follow_up or ind.group in self.criterion.follow_up
+        return next((t.id for t in self.tracks if ind.id in t.indicators or ind.group in t.indicators),
+                    None)
+
+    def stages_of(self, indicator_id: str) -> list[Stage]:
+        """The formalization stages an indicator's events can reach, in order."""
+        ind = self.indicator(indicator_id)
+        return [s for s in self.criterion.formalization
+                if ind.id in s.indicators or ind.group in s.indicators]
 
 
 def _unique(what: str, ids: list[str]) -> None:
@@ -548,7 +615,46 @@ def parse_config(text: str, name: str = "indicators.yaml") -> Config:
     except ValidationError as exc:
         problems = [f"{name}:{_line_for(e['loc'], lines)}: {_describe(e)}" for e in exc.errors()]
         raise ConfigError(problems) from None
+    wrong = criterion_problems(config)
+    if wrong:
+        raise ConfigError([f"{name}:{_line_for(path, lines)}: {msg}" for path, msg in wrong])
     return config
+
+
+def criterion_problems(config: Config) -> list[Problem]:
+    """Tracks and formalization stages checked against the indicators, each at its line: every
+    name known, an indicator in one track at most and never both counted and formalization,
+    ids unique, and `follow_up`, when given with tracks, naming exactly what they hold."""
+    c, out = config.criterion, list[Problem]()
+    known = {i.id for i in config.indicators} | {i.group for i in config.indicators}
+    owner: dict[str, str] = {}
+    groups: list[tuple[str, Sequence[Track | Stage]]] = [("tracks", c.tracks),
+                                                         ("formalization", c.formalization)]
+    for kind, entries in groups:
+        seen: set[str] = set()
+        for n, entry in enumerate(entries):
+            here: Path_ = ("criterion", kind, n)
+            if entry.id in seen:
+                out.append((here + ("id",), f"duplicate {kind} id {entry.id!r}"))
+            seen.add(entry.id)
+            for k, ref in enumerate(entry.indicators):
+                if ref not in known:
+                    out.append((here + ("indicators", k), f"{ref!r} names no indicator or group"))
+                for ind in config.resolve([ref]):
+                    first = owner.setdefault(ind, f"{kind} {entry.id}")
+                    clash = first != f"{kind} {entry.id}" and (kind == "tracks" or first.startswith("tracks"))
+                    if clash:
+                        out.append((here + ("indicators", k),
+                                    (f"{ind} is already in {first}: an indicator counts for "
+                                     "one track, and formalization never counts as follow-up")))
+    if c.tracks and c.follow_up is not None:
+        held = set(config.resolve([r for t in c.tracks for r in t.indicators]))
+        listed = set(config.resolve(c.follow_up))
+        if held != listed:
+            diff = sorted(held ^ listed)
+            out.append((("criterion", "follow_up"), (f"follow_up and tracks disagree on "
+                        f"{', '.join(diff)}: list the same indicators, or drop follow_up")))
+    return out
 
 
 # --- named term sets ($name) ------------------------------------------------------------
@@ -616,6 +722,11 @@ def expand_term_sets(data: dict[str, Any]) -> list[Problem]:
     for name in list(sets.raw):
         if isinstance(sets.raw[name], list):
             sets.raw[name] = sets.resolve(name, ("terms", name), problems)
+    criterion = data.get("criterion")
+    stages = criterion.get("formalization") if isinstance(criterion, dict) else None
+    for k, stage in enumerate(stages if isinstance(stages, list) else []):
+        if isinstance(stage, dict) and isinstance(stage.get("match"), dict):
+            _expand_rule(stage["match"], ("criterion", "formalization", k, "match"), sets, problems)
     for i, ind in enumerate(data.get("indicators") or []):
         if isinstance(ind, dict) and isinstance(ind.get("match"), (dict, list)):
             rules = ind["match"]

@@ -1,0 +1,137 @@
+"""The counting rule (DESIGN §6): does an event count as measurable follow-up, and if not, why.
+
+Pure: events, the config and the analysts' decisions in, judgements out. One rule for every
+place that shows an event (criterion, digest, alerts, explain, review, JSON), so a label can
+never contradict the verdict (issue 12, issue 14).
+
+An event counts when its indicator is in a track, it is not dismissed, its happening lies in
+the window and past the grace period, it is confirmed (not expected or denied), it is news
+(not only opinion or analysis), it scores at the threshold, and it is corroborated: at least
+`criterion.corroboration` independent publishers, or an official source, or an analyst's
+confirmation. An analyst who confirms an event has read it: the machine's doubts about the
+reading (certainty, genre, score, sources) yield; the criterion's definitions (window, grace,
+what a track holds) do not. An event failing only corroboration is a candidate.
+
+Events of the formalization indicators (signing, ratification) never count; they reach a
+stage of the accession's progress when they pass the same reading and corroboration tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from watcher.config import Config
+from watcher.criterion import add_months
+from watcher.events import independent_sources
+from watcher.judge.genre import genre_of
+from watcher.judge.happening import happened_on
+from watcher.models import Certainty, Decision, Event, Judgement, MatchedItem, Reason
+
+# Which formalization stage an event reaches (from its news reports), given the event.
+StageOf = Callable[[Event, list[MatchedItem]], str | None]
+
+
+def event_id(event: Event) -> str:
+    """'E' + the id of the event's earliest stored report: stable while the event grows (later
+    reports have later ids) and through rematch (item ids never change). Events of two
+    indicators that share their earliest report share the id: they are the same reports, and a
+    decision on reports applies to both."""
+    return f"E{min(m.item_id for m in event.items)}"
+
+
+def decision_for(event: Event, decisions: Sequence[Decision]) -> Decision | None:
+    """The latest decision, not undone, on any of the event's reports."""
+    ids = {m.item_id for m in event.items}
+    live = [d for d in decisions if d.undone_at is None and not d.items.isdisjoint(ids)]
+    return max(live, key=lambda d: (d.at, d.id), default=None)
+
+
+def news_of(event: Event) -> list[MatchedItem]:
+    """The event's reports that are news (not opinion or analysis)."""
+    return [m for m in event.items if genre_of(m.title, m.url, m.tier).is_news]
+
+
+def happened(event: Event, reports: list[MatchedItem]) -> date:
+    """The happening's date: the earliest a report gives in its text, else the first report's."""
+    first = event.first_seen.date()
+    found = [d for m in reports if (d := happened_on(m.title, m.summary, m.published)) is not None]
+    return min([first, *found])
+
+
+def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = (),
+                stage_of: StageOf | None = None) -> Judgement:
+    """One event against the counting rule; see the module's docstring."""
+    news = news_of(event)
+    reports = news or event.items
+    genre = genre_of(event.lead.title, event.lead.url, event.lead.tier)
+    decision = decision_for(event, decisions)
+    track = config.track_of(event.indicator)
+    stage = stage_of(event, news) if stage_of is not None and config.stages_of(event.indicator) else None
+    sources = (event.independent or len(event.sources)) if len(news) == len(event.items) else \
+        independent_sources(Event(event.indicator, news))
+    official = any(m.tier == "official" for m in news)
+    when = happened(event, reports)
+    doubt = _doubt(event, config, reports, news, sources, official)
+    confirmed = decision is not None and decision.action == "confirm"
+    reason = _reason(event, config, decision, when, doubt if not confirmed else None)
+    backing = "" if reason not in (None, Reason.FORMALIZATION) else \
+        ("analyst" if doubt is not None else "sources" if sources >= config.criterion.corroboration
+         else "official")
+    return Judgement(event, event_id(event), track, when, sources, official,
+                     "news" if news else genre.kind, "" if news else genre.cue, decision, reason,
+                     _qualified(event, config, news, backing), backing, stage)
+
+
+def _doubt(event: Event, config: Config, reports: list[MatchedItem], news: list[MatchedItem],
+           sources: int, official: bool) -> Reason | None:
+    """What the machine doubts about its reading of the event, first reason first."""
+    if not any(m.match.certainty is Certainty.CONFIRMED for m in reports):
+        return Reason.UNCONFIRMED
+    if not news:
+        return Reason.OPINION
+    if event.score < config.criterion.threshold:
+        return Reason.BELOW
+    if sources < config.criterion.corroboration and not official:
+        return Reason.SINGLE_SOURCE
+    return None
+
+
+def _reason(event: Event, config: Config, decision: Decision | None, when: date,
+            doubt: Reason | None) -> Reason | None:
+    """The first reason it does not count, in the documented order; None if it counts."""
+    if decision is not None and decision.action == "dismiss":
+        return Reason.DISMISSED
+    if config.stages_of(event.indicator) and config.track_of(event.indicator) is None:
+        return doubt or Reason.FORMALIZATION        # judged as progress, whenever it happened
+    c = config.criterion
+    if not config.baseline.date <= when < add_months(config.baseline_at, c.expire_months).date():
+        return Reason.OUTSIDE
+    if when < (config.baseline_at + c.grace).date():
+        return Reason.GRACE
+    if config.track_of(event.indicator) is None:
+        return Reason.NOT_FOLLOW_UP
+    return doubt
+
+
+def _qualified(event: Event, config: Config, news: list[MatchedItem], backing: str) -> date | None:
+    """When the event became corroborated: its N-th independent publisher's report, its first
+    official report, or (on an analyst's confirmation) its first report."""
+    if not backing:
+        return None
+    if backing == "analyst":
+        return event.first_seen.date()
+    moments = [m.published for m in news if m.tier == "official"]
+    hosts: set[str] = set()
+    for m in sorted(news, key=lambda m: m.published):
+        hosts.add(m.host)
+        if len(hosts) >= config.criterion.corroboration:
+            moments.append(m.published)
+            break
+    return min(moments).date() if moments else event.first_seen.date()
+
+
+def judge_events(events: list[Event], config: Config, decisions: Sequence[Decision] = (),
+                 stage_of: StageOf | None = None) -> list[Judgement]:
+    """Every event judged, in the order given."""
+    return [judge_event(e, config, decisions, stage_of) for e in events]
