@@ -378,7 +378,8 @@ class CriterionVerdict:
             parts.append(f"{lead} {names}, {self.days_since_baseline} days after the baseline "
                          f"({self._where()})")
             cov = self.coverage
-            if cov is not None and cov.poor and self.state is not CriterionState.WATCHING:
+            absent = any(t.state is not CriterionState.WATCHING for t in rest)
+            if cov is not None and cov.poor and absent:
                 parts.append(f"coverage poor: only {cov.sentence()}, so an absence may be a gap "
                              "in the watch")
         if self.formalization is not None:
