@@ -11,8 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from watcher.models import CriterionVerdict, Decision, Judgement
+from watcher.judge.genre import genre_of
+from watcher.judge.happening import dated_by
+from watcher.models import CriterionVerdict, Decision, Judgement, Reason
 from watcher.score import Balance, Side
+from watcher.text import truncate
 
 SCHEMA_VERSION = 1
 
@@ -84,3 +87,68 @@ def _day(d: date | None) -> str | None:
 
 def _stamp(t: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
+
+
+# --- the same judgement in words (explain, review, digest, alerts) -------------------------
+
+def counts_line(j: Judgement) -> str:
+    """'counts for deals (2 independent source(s), since 11 Feb 2026)' or 'does not count:
+    single source awaiting review'."""
+    if j.counts:
+        since = f", since {j.qualified:%d %b %Y}" if j.qualified else ""
+        return f"counts for {j.track} ({j.corroboration}{since})"
+    if j.reason is Reason.FORMALIZATION and j.stage:
+        return f"does not count: {j.why_not}; reaches the stage “{j.stage}”"
+    return f"does not count: {j.why_not}"
+
+
+def judgement_lines(j: Judgement) -> list[str]:
+    """What the counting rule looked at, one fact a line, for `watcher explain`."""
+    e = j.event
+    dated = next(((m, found) for m in sorted(e.items, key=lambda m: m.published)
+                  if (found := dated_by(m.title, m.summary, m.published)) and found[0] == j.happened),
+                 None)
+    when = (f"{j.happened:%d %b %Y}, dated by “{dated[1][1]}” in [{dated[0].item_id}]" if dated
+            else f"{j.happened:%d %b %Y} (the first report's date; no report dates it)")
+    out = [f"    happened: {when}",
+           f"    reports: {len(e.items)}, of which news: "
+           f"{sum(1 for m in e.items if genre_of(m.title, m.url, m.tier).is_news)}"
+           f"; independent news publishers: {j.sources}" + ("; an official source" if j.official else "")]
+    out += [f"      [{m.item_id}] {m.host}: {genre_of(m.title, m.url, m.tier).label()}"
+            for m in e.items[:8] if not genre_of(m.title, m.url, m.tier).is_news]
+    if j.decision is not None:
+        out.append(f"    analyst: {j.decision.line()}")
+    out.append(f"    event {j.id} {counts_line(j)}")
+    if j.candidate:
+        out.append(f"    review it: `watcher confirm {j.id}` or `watcher dismiss {j.id} --reason TEXT`")
+    return out
+
+
+def review_lines(verdict: CriterionVerdict) -> list[str]:
+    """`watcher review`: per track, the candidates awaiting a call and the events that count;
+    then the accession's pending steps and the decisions taken, each with its short id."""
+    out = []
+    for t in verdict.tracks:
+        out.append(f"{t.title} [{t.id}]: {t.state.value}"
+                   + (f" since {t.since:%d %b %Y}" if t.since else ""))
+        out += [_row(j, "candidate") for j in t.candidates]
+        out += [_row(j, "counts") for j in t.counting]
+        if not t.candidates and not t.counting:
+            out.append("  (no candidate, nothing counts)")
+    f = verdict.formalization
+    if f is not None:
+        out.append(f"formalization: {f.phrase()}")
+        out += [_row(j, "pending") for j in f.pending]
+        out += [_row(j, s.id) for s in f.stages for j in s.evidence]
+    if verdict.decisions:
+        out.append("decisions:")
+        out += [f"  #{d.id} {d.line()} (reports {', '.join(map(str, sorted(d.items)))})"
+                for d in sorted(verdict.decisions, key=lambda d: d.at)]
+    return out
+
+
+def _row(j: Judgement, mark: str) -> str:
+    e = j.event
+    decided = f" · {j.decision.line()}" if j.decision is not None else ""
+    return (f"  {j.id:<8}{mark:<10}{j.happened:%Y-%m-%d}  {e.indicator}: {truncate(e.lead.title, 90)}"
+            f" · {j.corroboration} · score {e.score:g}{decided}")

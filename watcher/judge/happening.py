@@ -96,6 +96,12 @@ _NUMERIC = re.compile(r"^d20\d{6}$")
 def happened_on(title: str, summary: str, reported: datetime | date) -> date | None:
     """The date the report gives for its happening, if it gives one: the title's first, else
     the summary's first, that is not after the report and at most MAX_LAG before it."""
+    found = dated_by(title, summary, reported)
+    return found[0] if found is not None else None
+
+
+def dated_by(title: str, summary: str, reported: datetime | date) -> tuple[date, str] | None:
+    """happened_on, with the words that dated it ('on november 6 2025'), for `watcher explain`."""
     day = reported.date() if isinstance(reported, datetime) else reported
     for text in (title, summary):
         found = _dated(text, day) if text else None
@@ -105,12 +111,12 @@ def happened_on(title: str, summary: str, reported: datetime | date) -> date | N
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _dated(text: str, day: date) -> date | None:
+def _dated(text: str, day: date) -> tuple[date, str] | None:
     ws = _words(text)
     for i in range(len(ws)):
         found = _date_at(ws, i, day)
         if found is not None and _plausible(found, day) and not _edge(ws, i):
-            return min(found, day)
+            return min(found, day), " ".join(ws[max(i - 1, 0): i + 3])
     return None
 
 
