@@ -137,7 +137,7 @@ def test_status_explain_and_preview_after_a_poll(feed_server: Any, state_env: Pa
     assert "certainty: confirmed" in out and "× tier 1.3 × confirmed 1 = " in out
     assert "event: 2 report(s)" in out and "publishers: example.com, example.ru (2 independent)" in out
     assert "corroboration 1.50 (2 independent source(s))" in out
-    assert re.search(r"event E\d+ counts for follow-up \(2 independent source\(s\), since 02 Mar 2026\)", out)
+    assert re.search(r"event E\d+ counts for follow-up \(2 independent source\(s\), since 03 Mar 2026\)", out)  # its 2nd source
     assert "genre: news" in out and "happened: 02 Mar 2026" in out
     preview = tmp_path / "preview.html"
     assert main(["digest", "--preview", str(preview), "--config", config]) == 0
