@@ -7,8 +7,8 @@ never contradict the verdict (issue 12, issue 14).
 An event counts when its indicator is in a track, it is not dismissed, its happening lies in
 the window and past the grace period, it is confirmed (not expected or denied), it is news
 (not only opinion or analysis), it scores at the threshold, and it is corroborated: at least
-`criterion.corroboration` independent publishers, or an official source, or an analyst's
-confirmation. An analyst who confirms an event has read it: the machine's doubts about the
+`criterion.corroboration` independent publishers of news that it happened (a report that only
+expects it corroborates nothing), or an official source's, or an analyst's confirmation. An analyst who confirms an event has read it: the machine's doubts about the
 reading (certainty, genre, score, sources) yield; the criterion's definitions (window, grace,
 what a track holds) do not. An event failing only corroboration is a candidate.
 
@@ -52,6 +52,12 @@ def news_of(event: Event) -> list[MatchedItem]:
     return [m for m in event.items if genre_of(m.title, m.url, m.tier).is_news]
 
 
+def witnesses_of(news: list[MatchedItem]) -> list[MatchedItem]:
+    """The news reports that say it happened: a report that expects it ("in talks to join")
+    or denies it never corroborates one that says it did."""
+    return [m for m in news if m.match.certainty is Certainty.CONFIRMED]
+
+
 def happened(event: Event, reports: list[MatchedItem]) -> date:
     """The happening's date: the earliest a report gives in its text, else the first report's."""
     first = event.first_seen.date()
@@ -64,14 +70,15 @@ def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = ()
     """One event against the counting rule; see the module's docstring."""
     news = news_of(event)
     reports = news or event.items
+    witnesses = witnesses_of(news)
     genre = genre_of(event.lead.title, event.lead.url, event.lead.tier)
     decision = decision_for(event, decisions)
     track = config.track_of(event.indicator)
-    stage = stage_of(event, news) if stage_of is not None and config.stages_of(event.indicator) else None
-    sources = (event.independent or len(event.sources)) if len(news) == len(event.items) else \
-        independent_sources(Event(event.indicator, news))
-    official = any(m.tier == "official" for m in news)
-    when = happened(event, reports)
+    stage = stage_of(event, witnesses) if stage_of is not None and config.stages_of(event.indicator) else None
+    sources = (event.independent or len(event.sources)) if len(witnesses) == len(event.items) else \
+        independent_sources(Event(event.indicator, witnesses)) if witnesses else 0
+    official = any(m.tier == "official" for m in witnesses)
+    when = happened(event, witnesses or reports)
     doubt = _doubt(event, config, reports, news, sources, official)
     confirmed = decision is not None and decision.action == "confirm"
     reason = _reason(event, config, decision, when, doubt if not confirmed else None)
@@ -80,7 +87,7 @@ def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = ()
          else "official")
     return Judgement(event, event_id(event), track, when, sources, official,
                      "news" if news else genre.kind, "" if news else genre.cue, decision, reason,
-                     _qualified(event, config, news, backing), backing, stage)
+                     _qualified(event, config, witnesses, backing), backing, stage)
 
 
 def _doubt(event: Event, config: Config, reports: list[MatchedItem], news: list[MatchedItem],
@@ -114,16 +121,16 @@ def _reason(event: Event, config: Config, decision: Decision | None, when: date,
     return doubt
 
 
-def _qualified(event: Event, config: Config, news: list[MatchedItem], backing: str) -> date | None:
-    """When the event became corroborated: its N-th independent publisher's report, its first
-    official report, or (on an analyst's confirmation) its first report."""
+def _qualified(event: Event, config: Config, witnesses: list[MatchedItem], backing: str) -> date | None:
+    """When the event became corroborated: its N-th independent publisher's confirming report,
+    its first official one, or (on an analyst's confirmation) its first report."""
     if not backing:
         return None
     if backing == "analyst":
         return event.first_seen.date()
-    moments = [m.published for m in news if m.tier == "official"]
+    moments = [m.published for m in witnesses if m.tier == "official"]
     hosts: set[str] = set()
-    for m in sorted(news, key=lambda m: m.published):
+    for m in sorted(witnesses, key=lambda m: m.published):
         hosts.add(m.host)
         if len(hosts) >= config.criterion.corroboration:
             moments.append(m.published)
