@@ -114,10 +114,26 @@ def dated_by(title: str, summary: str, reported: datetime | date) -> tuple[date,
 def _dated(text: str, day: date) -> tuple[date, str] | None:
     ws = _words(text)
     for i in range(len(ws)):
+        if not _may_date(ws[i]):
+            continue
         found = _date_at(ws, i, day)
         if found is not None and _plausible(found, day) and not _edge(ws, i):
             return min(found, day), " ".join(ws[max(i - 1, 0): i + 3])
     return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _may_date(w: str) -> bool:
+    """Whether a date can start at this word (most words: no), decided once per word."""
+    if w[:1].isdigit() or _NUMERIC.match(w):
+        return True
+    forms = variants(w)
+    words = (_RELATIVE, _WEEKDAY_WORDS, _MONTH_WORDS, _AFTER_DAY_WORD)
+    if any(f in table for f in forms for table in words):
+        return True
+    if any(f == first for f in forms for first, _ in _TWO_WORD_MONTHS):
+        return True
+    return any(w.startswith(stem) for stem, _ in _MONTH_STEMS + _WEEKDAY_STEMS)
 
 
 def _words(text: str) -> list[str]:
