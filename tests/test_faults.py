@@ -26,9 +26,9 @@ from tests.conftest import ROOT, SHARED, at
 from tests.feedserver import FeedServer
 from tests.test_pipeline import E2E, serve_fixtures
 from watcher.config import load_config
-from watcher.fetch import MiB
+from watcher.ingest.fetch import MiB
+from watcher.ingest.parse import parse_feed
 from watcher.models import FeedStatus
-from watcher.parse import parse_feed
 from watcher.service import Context, PollReport, poll, prepare_digest
 from watcher.settings import load_settings
 

@@ -45,7 +45,7 @@ def _example_texts(cfg: Config) -> list[tuple[str, str]]:
 
 def _realworld_texts() -> list[tuple[str, str]]:
     from watcher.errors import FeedError
-    from watcher.parse import parse_feed
+    from watcher.ingest.parse import parse_feed
     folder = SHARED / "feeds-realworld" / "realworld"
     out: list[tuple[str, str]] = []
     for path in sorted(folder.glob("*")) if folder.is_dir() else []:

@@ -42,9 +42,9 @@ from tests.feedserver import FeedServer
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher import service
 from watcher.config import load_config
+from watcher.ingest.parse import parse_feed
 from watcher.match import Matcher
 from watcher.models import Match
-from watcher.parse import parse_feed
 from watcher.service import Context, poll, prepare_digest
 
 SEED = 20251106

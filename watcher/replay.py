@@ -16,8 +16,8 @@ from watcher.config import Config, Feed
 from watcher.criterion import evaluate
 from watcher.errors import FeedError, WatcherError
 from watcher.events import cluster
+from watcher.ingest.parse import parse_feed
 from watcher.models import CriterionVerdict
-from watcher.parse import parse_feed
 from watcher.score import Balance, balance_of, score_events
 from watcher.service import Context, coverage
 

@@ -28,16 +28,16 @@ from watcher.errors import (
     WatcherError,
 )
 from watcher.events import cluster
-from watcher.fetch import Fetcher, FetchRequest, FetchResult, Validators, backoff
+from watcher.ingest.fetch import Fetcher, FetchRequest, FetchResult, Validators, backoff
+from watcher.ingest.parse import ParsedFeed
+from watcher.ingest.workers import ParseWorkers, worker_count
 from watcher.match import Matcher
 from watcher.models import Coverage, CriterionVerdict, Event, Match
-from watcher.parse import ParsedFeed
 from watcher.render import render_digest
 from watcher.report import DigestReport, History, Silence, Undelivered, build_digest
 from watcher.score import score_events
 from watcher.settings import Settings
 from watcher.store import OutboxMessage, Store, UnchangedFeed
-from watcher.workers import ParseWorkers, worker_count
 
 log = logging.getLogger("watcher")
 RETRY_SEND = timedelta(minutes=5)

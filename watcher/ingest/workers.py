@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Self
 
 from watcher.errors import FeedError
-from watcher.parse import ParsedFeed, parse_feed
+from watcher.ingest.parse import ParsedFeed, parse_feed
 
 log = logging.getLogger(__name__)
 MIN_FEEDS = 32          # fewer feeds than this: not worth starting processes

@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
-from watcher import feedxml
 from watcher.errors import FeedError
+from watcher.ingest import feedxml
 from watcher.models import Item
 from watcher.text import strip_html, truncate
 
