@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from watcher.config import load_config
 from watcher.ingest.parse import parse_feed
-from watcher.match import Matcher
+from watcher.judge.match import Matcher
 
 SHARED = ROOT.parent / "shared"
 CACHE = Path(os.environ.get("BENCH_TMP", "/tmp/watcher-bench")) / "match-items"

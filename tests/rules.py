@@ -6,7 +6,7 @@ import textwrap
 
 from tests.conftest import ROOT
 from watcher.config import Config, parse_config
-from watcher.match import Matcher
+from watcher.judge.match import Matcher
 
 MINI = (ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8")
 HEAD = MINI.split("indicators:\n")[0].replace("follow_up: [expansion, kz_israel_deal]",

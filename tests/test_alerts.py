@@ -14,7 +14,7 @@ from tests.test_criterion import events, item
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.alerts import select_alerts
 from watcher.config import parse_config
-from watcher.criterion import evaluate
+from watcher.judge.criterion import evaluate
 from watcher.service import judge, message_id, poll, prepare_alerts, run_once
 
 NOW = at("2026-03-10T06:00")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT, at
 from watcher.config import parse_config
-from watcher.criterion import coverage_of, evaluate
+from watcher.judge.criterion import coverage_of, evaluate
 from watcher.models import CriterionState
 from watcher.store import Store
 

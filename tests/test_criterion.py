@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from tests.conftest import ROOT, at
 from watcher.config import parse_config
-from watcher.criterion import add_months, evaluate
-from watcher.events import cluster, host_of
-from watcher.match import Matcher
+from watcher.judge.criterion import add_months, evaluate
+from watcher.judge.events import cluster, host_of
+from watcher.judge.match import Matcher
+from watcher.judge.score import score_events
 from watcher.models import CriterionState, Match, MatchedItem
-from watcher.score import score_events
 
 CFG = parse_config((ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8"))
 M = Matcher(CFG)
@@ -120,7 +120,7 @@ def test_a_widely_reported_denial_still_does_not_count() -> None:
 
 
 def test_balance_puts_denials_on_the_stall_side_with_the_strongest_items() -> None:
-    from watcher.score import balance_of
+    from watcher.judge.score import balance_of
     evs = events(STRONG,
                  item(3, "Indonesia says it will not join the Abraham Accords", "2026-02-12", "https://bbc.co.uk/x", "wire"),
                  item(4, "Protest in Almaty over Abraham Accords", "2026-02-13", "https://rferl.org/p"),
@@ -133,7 +133,7 @@ def test_balance_puts_denials_on_the_stall_side_with_the_strongest_items() -> No
 
 
 def test_balance_counts_one_happening_once_across_indicators() -> None:
-    from watcher.score import balance_of
+    from watcher.judge.score import balance_of
     both = item(1, "Protest in Almaty as Azerbaijan joins the Abraham Accords", "2026-02-10", "https://a.com/1")
     assert {m.match.indicator for m in both} == {"new_signatory", "domestic_backlash"}
     b = balance_of(events(both), CFG, at("2026-03-01"))

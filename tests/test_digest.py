@@ -13,7 +13,7 @@ from tests.conftest import at
 from tests.test_criterion import CFG, events, item
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.charts import build_spark, build_timeline, week_count, week_of
-from watcher.criterion import evaluate
+from watcher.judge.criterion import evaluate
 from watcher.render import render_digest
 from watcher.report import History, Silence, Undelivered, build_digest, uptime
 from watcher.service import poll, prepare_digest

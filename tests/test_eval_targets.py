@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import ROOT, SHARED
 from watcher.config import load_config
-from watcher.evaluate import evaluate_matcher, load_labeled
-from watcher.match import Matcher
+from watcher.judge.evaluate import evaluate_matcher, load_labeled
+from watcher.judge.match import Matcher
 
 CFG = load_config(ROOT / "indicators.yaml")
 M = Matcher(CFG)
@@ -37,5 +37,5 @@ def test_every_contract_indicator_has_english_and_russian_terms() -> None:
 
 
 def _all_terms(rule: object) -> list[str]:
-    from watcher.match import _rule_terms
+    from watcher.judge.match import _rule_terms
     return _rule_terms(rule)  # type: ignore[arg-type]

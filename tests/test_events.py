@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from tests.conftest import at
 from tests.rules import probe_config
-from watcher.events import cluster, host_of, skeleton
-from watcher.match import Matcher
+from watcher.judge.events import cluster, host_of, skeleton
+from watcher.judge.match import Matcher
+from watcher.judge.score import score_events
 from watcher.models import Event, MatchedItem
-from watcher.score import score_events
 
 CFG = probe_config("""
     all: [$AZ, $JOIN, $ACCORDS]

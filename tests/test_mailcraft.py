@@ -12,12 +12,12 @@ import pytest
 from tests.conftest import at
 from tests.test_criterion import CFG, M
 from tests.test_pipeline import context, received, serve_fixtures, write_config
-from watcher.criterion import evaluate
-from watcher.events import cluster, host_of
+from watcher.judge.criterion import evaluate
+from watcher.judge.events import cluster, host_of
+from watcher.judge.score import score_events
 from watcher.models import MatchedItem
 from watcher.render import fit_subject, render_digest, safe_url
 from watcher.report import build_digest
-from watcher.score import score_events
 from watcher.service import message_id, run_once
 
 NOW = at("2026-03-10T06:00")

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 import tests.reference_match as ref
 from tests.conftest import ROOT, SHARED
-from watcher import match as fast
 from watcher import text
 from watcher.config import Config, load_config
+from watcher.judge import match as fast
 
 CONFIGS = {"shipped": ROOT / "indicators.yaml", "mini": ROOT / "tests" / "fixtures" / "mini.yaml"}
 LOADED = {name: load_config(path) for name, path in CONFIGS.items()}

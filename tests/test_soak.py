@@ -43,7 +43,7 @@ from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher import service
 from watcher.config import load_config
 from watcher.ingest.parse import parse_feed
-from watcher.match import Matcher
+from watcher.judge.match import Matcher
 from watcher.models import Match
 from watcher.service import Context, poll, prepare_digest
 

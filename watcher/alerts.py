@@ -64,7 +64,7 @@ def select_alerts(config: Config, events: list[Event], verdict: CriterionVerdict
                   transitions: list[tuple[int, str, str | None, datetime, str]],
                   alerted: dict[str, set[int]], silenced: set[str], now: datetime) -> AlertReport:
     """What alerts in this cycle; silenced subjects are set aside (and never alert later)."""
-    from watcher.criterion import counts
+    from watcher.judge.criterion import counts
     lines: list[AlertLine] = []
     for e in sorted(events, key=lambda e: (-e.score, e.first_seen)):
         refs = sorted(m.item_id for m in e.items)

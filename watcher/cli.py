@@ -16,7 +16,7 @@ from typing import Any
 from watcher import __version__
 from watcher.config import Config, config_lines, load_config
 from watcher.errors import ConfigError, WatcherError
-from watcher.match import Matcher
+from watcher.judge.match import Matcher
 from watcher.settings import Settings, load_settings
 
 log = logging.getLogger("watcher")
@@ -246,7 +246,7 @@ def example_failures(config: Config, path: Path) -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from watcher.score import balance_of, summarise
+    from watcher.judge.score import balance_of, summarise
     from watcher.service import judge
     ctx = _context(args)
     events, verdict = judge(ctx)
@@ -375,7 +375,7 @@ def _print_schedule(ctx: Any, feeds: list[Any]) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from watcher.explain import explain_item
+    from watcher.judge.explain import explain_item
     from watcher.service import current_events
     ctx = _context(args)
     stored = ctx.store.find_item(args.item)
@@ -425,7 +425,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from watcher.score import score_match
+    from watcher.judge.score import score_match
     _, config = _config(args)
     matcher = Matcher(config)
     bad = 0
@@ -452,7 +452,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from watcher.evaluate import evaluate_matcher, format_evaluation, load_labeled
+    from watcher.judge.evaluate import evaluate_matcher, format_evaluation, load_labeled
     _, config = _config(args)
     items = load_labeled(args.path)
     contract = [i.id for i in config.indicators if i.contract] or [i.id for i in config.indicators]

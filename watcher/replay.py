@@ -13,12 +13,12 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 
 from watcher.config import Config, Feed
-from watcher.criterion import evaluate
 from watcher.errors import FeedError, WatcherError
-from watcher.events import cluster
 from watcher.ingest.parse import parse_feed
+from watcher.judge.criterion import evaluate
+from watcher.judge.events import cluster
+from watcher.judge.score import Balance, balance_of, score_events
 from watcher.models import CriterionVerdict
-from watcher.score import Balance, balance_of, score_events
 from watcher.service import Context, coverage
 
 FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json")

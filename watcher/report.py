@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from watcher.charts import Spark, Timeline, build_spark, build_timeline
 from watcher.config import Config
+from watcher.judge.score import Balance, IndicatorSummary, balance_of, summarise
 from watcher.models import CriterionVerdict, Event, FeedStatus
-from watcher.score import Balance, IndicatorSummary, balance_of, summarise
 from watcher.text import truncate
 
 SILENT_AFTER = timedelta(days=2)
@@ -165,7 +165,7 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
     """The digest for one period: `since` is when the last digest went out (None: first).
 
     `full` keeps every event (the .html report); the email cuts each list at max_events."""
-    from watcher.criterion import counts
+    from watcher.judge.criterion import counts
     history = history or History()
     rows = summarise(events, config, since)
     limit = None if full else config.digest.max_events

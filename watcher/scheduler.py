@@ -25,7 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from watcher import __version__
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError
-from watcher.match import Matcher
+from watcher.judge.match import Matcher
 from watcher.service import (
     Context,
     deliver_pending,

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from watcher.config import Config, Feed
-from watcher.criterion import add_months, coverage_of, evaluate
 from watcher.db.tables import FeedStateRow
 from watcher.deliver import Message, build_email, transport_for
 from watcher.errors import (
@@ -27,15 +26,16 @@ from watcher.errors import (
     StoreError,
     WatcherError,
 )
-from watcher.events import cluster
 from watcher.ingest.fetch import Fetcher, FetchRequest, FetchResult, Validators, backoff
 from watcher.ingest.parse import ParsedFeed
 from watcher.ingest.workers import ParseWorkers, worker_count
-from watcher.match import Matcher
+from watcher.judge.criterion import add_months, coverage_of, evaluate
+from watcher.judge.events import cluster
+from watcher.judge.match import Matcher
+from watcher.judge.score import score_events
 from watcher.models import Coverage, CriterionVerdict, Event, Match
 from watcher.render import render_digest
 from watcher.report import DigestReport, History, Silence, Undelivered, build_digest
-from watcher.score import score_events
 from watcher.settings import Settings
 from watcher.store import OutboxMessage, Store, UnchangedFeed
 

@@ -39,7 +39,7 @@ from watcher.db.tables import (
     SilenceRow,
 )
 from watcher.errors import StoreError
-from watcher.events import host_of
+from watcher.judge.events import host_of
 from watcher.models import CriterionState, FeedStatus, Item, Match, MatchedItem
 
 MIGRATIONS = Path(__file__).parent / "db" / "migrations"

@@ -6,9 +6,9 @@ Pure: the item, the config, the compiled matcher and the current events in, text
 from __future__ import annotations
 
 from watcher.config import Config, Indicator, Rule, group_terms
-from watcher.match import FIELDS, Analysis, Matcher, RuleTrace
+from watcher.judge.match import FIELDS, Analysis, Matcher, RuleTrace
+from watcher.judge.score import CERTAINTY_FACTOR, score_match, score_parts
 from watcher.models import Certainty, Event, Match
-from watcher.score import CERTAINTY_FACTOR, score_match, score_parts
 from watcher.store import StoredItem
 
 SHOWN_TERMS = 8
@@ -70,7 +70,7 @@ def _match_block(ind: Indicator, m: Match, traces: list[RuleTrace], a: Analysis,
 
 
 def _event_lines(ind: Indicator, events: list[Event], item_id: int, config: Config) -> list[str]:
-    from watcher.criterion import counts
+    from watcher.judge.criterion import counts
     ev = next((e for e in events if e.indicator == ind.id and any(i.item_id == item_id for i in e.items)), None)
     if ev is None:
         return ["  event: none stored for this indicator (stored matches predate the current rules?)"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from watcher.errors import WatcherError
-from watcher.match import Analysis, Matcher
+from watcher.judge.match import Analysis, Matcher
 from watcher.models import Certainty, Match
 
 
