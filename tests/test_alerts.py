@@ -12,9 +12,9 @@ import yaml
 from tests.conftest import ROOT, at
 from tests.test_criterion import events, item
 from tests.test_pipeline import context, serve_fixtures, write_config
-from watcher.alerts import select_alerts
 from watcher.config import parse_config
 from watcher.judge.criterion import evaluate
+from watcher.report.alerts import select_alerts
 from watcher.service import judge, message_id, poll, prepare_alerts, run_once
 
 NOW = at("2026-03-10T06:00")

@@ -12,10 +12,10 @@ import pytest
 from tests.conftest import at
 from tests.test_criterion import CFG, events, item
 from tests.test_pipeline import context, serve_fixtures, write_config
-from watcher.charts import build_spark, build_timeline, week_count, week_of
 from watcher.judge.criterion import evaluate
-from watcher.render import render_digest
-from watcher.report import History, Silence, Undelivered, build_digest, uptime
+from watcher.report.charts import build_spark, build_timeline, week_count, week_of
+from watcher.report.digest import History, Silence, Undelivered, build_digest, uptime
+from watcher.report.render import render_digest
 from watcher.service import poll, prepare_digest
 
 NOW = at("2026-03-10T06:00")

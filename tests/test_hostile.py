@@ -71,9 +71,10 @@ def serve_corpus(server: FeedServer) -> dict[str, tuple[Path, bytes, str | None]
 # it would hide the poll's own growth.
 POLL_AND_MEASURE = """
 import re, sys
-from watcher import cli, service, store, render, report
+from watcher import cli, service, store
 from watcher.ingest import fetch, parse
 from watcher.judge import match
+from watcher.report import digest, render
 def peak():
     with open("/proc/self/status") as status:
         return int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))

@@ -16,8 +16,8 @@ from watcher.judge.criterion import evaluate
 from watcher.judge.events import cluster, host_of
 from watcher.judge.score import score_events
 from watcher.models import MatchedItem
-from watcher.render import fit_subject, render_digest, safe_url
-from watcher.report import build_digest
+from watcher.report.digest import build_digest
+from watcher.report.render import fit_subject, render_digest, safe_url
 from watcher.service import message_id, run_once
 
 NOW = at("2026-03-10T06:00")

@@ -192,7 +192,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from watcher.render import render_digest
+    from watcher.report.render import render_digest
     from watcher.service import deliver_pending, digest_report, period_of, prepare_digest
     ctx = _context(args)
     now = ctx.clock()

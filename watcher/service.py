@@ -34,8 +34,8 @@ from watcher.judge.events import cluster
 from watcher.judge.match import Matcher
 from watcher.judge.score import score_events
 from watcher.models import Coverage, CriterionVerdict, Event, Match
-from watcher.render import render_digest
-from watcher.report import DigestReport, History, Silence, Undelivered, build_digest
+from watcher.report.digest import DigestReport, History, Silence, Undelivered, build_digest
+from watcher.report.render import render_digest
 from watcher.settings import Settings
 from watcher.store import OutboxMessage, Store, UnchangedFeed
 
@@ -571,8 +571,8 @@ def prepare_alerts(ctx: Context, now: datetime | None = None, judged: Judged | N
 
     The outbox rows and the marks that stop a second alert are one transaction; returns
     how many messages were queued."""
-    from watcher.alerts import select_alerts
-    from watcher.render import render_alert
+    from watcher.report.alerts import select_alerts
+    from watcher.report.render import render_alert
     now = now or ctx.clock()
     events, verdict = judged or judge(ctx, now)
     silenced = {s[0] for s in ctx.store.silences(now)}

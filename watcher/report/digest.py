@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from watcher.charts import Spark, Timeline, build_spark, build_timeline
 from watcher.config import Config
 from watcher.judge.score import Balance, IndicatorSummary, balance_of, summarise
 from watcher.models import CriterionVerdict, Event, FeedStatus
+from watcher.report.charts import Spark, Timeline, build_spark, build_timeline
 from watcher.text import truncate
 
 SILENT_AFTER = timedelta(days=2)

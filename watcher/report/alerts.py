@@ -14,7 +14,7 @@ from datetime import datetime
 
 from watcher.config import Config
 from watcher.models import CriterionVerdict, Event
-from watcher.report import EventView, view
+from watcher.report.digest import EventView, view
 
 CRITERION = "criterion"
 

@@ -20,11 +20,11 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from watcher.alerts import AlertReport
-from watcher.charts import BAR_HEIGHT, Spark
 from watcher.config import Config
 from watcher.errors import WatcherError
-from watcher.report import DigestReport
+from watcher.report.alerts import AlertReport
+from watcher.report.charts import BAR_HEIGHT, Spark
+from watcher.report.digest import DigestReport
 from watcher.text import truncate
 
 # Bidi embeddings, overrides and isolates (and marks) can make "gro.live//:sptth" read as a
@@ -81,7 +81,7 @@ def inline_css(html: str) -> str:
 
 def _templates() -> Path:
     """The repo's templates/ (a checkout or editable install), else the installed copy."""
-    for candidate in (Path(__file__).resolve().parent.parent / "templates",
+    for candidate in (Path(__file__).resolve().parents[2] / "templates",
                       Path(sys.prefix) / "share" / "watcher" / "templates"):
         if (candidate / "digest.html").exists():
             return candidate
