@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from watcher.config import Config, Feed
-from watcher.db.tables import FeedStateRow
 from watcher.deliver import Message, build_email, transport_for
 from watcher.errors import (
     DeliveryError,
@@ -38,6 +37,7 @@ from watcher.report.digest import DigestReport, History, Silence, Undelivered, b
 from watcher.report.render import render_digest
 from watcher.settings import Settings
 from watcher.store import OutboxMessage, Store, UnchangedFeed
+from watcher.store.schema import FeedStateRow
 
 log = logging.getLogger("watcher")
 RETRY_SEND = timedelta(minutes=5)

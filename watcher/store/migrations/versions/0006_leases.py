@@ -6,7 +6,7 @@ Revises: 0004_alerts
 import sqlalchemy as sa
 from alembic import op
 
-from watcher.db.tables import UTCDateTime
+from watcher.store.schema import UTCDateTime
 
 revision = "0006"
 down_revision = "0004_alerts"

@@ -25,7 +25,10 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from watcher.config import Feed
-from watcher.db.tables import (
+from watcher.errors import StoreError
+from watcher.judge.events import host_of
+from watcher.models import CriterionState, FeedStatus, Item, Match, MatchedItem
+from watcher.store.schema import (
     AlertedRow,
     CriterionTransitionRow,
     FeedDayRow,
@@ -38,11 +41,8 @@ from watcher.db.tables import (
     ServiceRunRow,
     SilenceRow,
 )
-from watcher.errors import StoreError
-from watcher.judge.events import host_of
-from watcher.models import CriterionState, FeedStatus, Item, Match, MatchedItem
 
-MIGRATIONS = Path(__file__).parent / "db" / "migrations"
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 @dataclass(frozen=True)

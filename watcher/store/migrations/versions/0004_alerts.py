@@ -6,7 +6,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from watcher.db.tables import UTCDateTime
+from watcher.store.schema import UTCDateTime
 
 revision = "0004_alerts"
 down_revision = "0003_evidence"

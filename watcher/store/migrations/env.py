@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-from watcher.db import tables  # noqa: F401  (registers the tables)
+from watcher.store import schema  # noqa: F401  (registers the tables)
 
 config = context.config
 target_metadata = SQLModel.metadata

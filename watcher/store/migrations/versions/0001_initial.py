@@ -6,7 +6,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from watcher.db.tables import UTCDateTime
+from watcher.store.schema import UTCDateTime
 
 revision = "0001"
 down_revision = None
