@@ -503,13 +503,13 @@ def report_name(period: str) -> str:
 def write_full_report(ctx: Context, now: datetime, period: str, since: datetime | None,
                       judged: Judged | None = None) -> Path:
     """The .html report with every event (what "and N more" points at), written atomically."""
-    from watcher.deliver import _write_atomically  # the outbox's atomic write, reused
+    from watcher.deliver import write_atomically
     report = digest_report(ctx, now, period, since, full=True, judged=judged)
     _subject, _text, html = render_digest(report, ctx.config)
     path = ctx.settings.reports_dir / report_name(period)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(path, html.encode("utf-8"))
+        write_atomically(path, html.encode("utf-8"))
     except OSError as exc:        # the email would point at nothing: queue it next time instead
         raise WatcherError(f"cannot write the full report {path}: {exc.strerror or exc}") from exc
     return path
