@@ -13,8 +13,9 @@ from tests.conftest import at
 from tests.test_criterion import CFG, events, item
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.judge.criterion import evaluate
+from watcher.models import IngestIssue, ServiceRun, Silence, Transition
 from watcher.report.charts import build_spark, build_timeline, week_count, week_of
-from watcher.report.digest import History, Silence, Undelivered, build_digest, uptime
+from watcher.report.digest import History, Undelivered, build_digest, uptime
 from watcher.report.render import render_digest
 from watcher.service import poll, prepare_digest
 
@@ -55,8 +56,8 @@ def test_weekly_evidence_sums_scores_per_week_and_leaves_denials_out() -> None:
 
 def test_uptime_counts_only_time_covered_by_runs_since_the_last_digest() -> None:
     since = at("2026-03-02T00:00")
-    runs = [(at("2026-02-20T00:00"), at("2026-03-04T00:00")),      # ran until Wednesday, killed
-            (at("2026-03-05T00:00"), at("2026-03-09T00:00"))]      # restarted Thursday
+    runs = [ServiceRun(at("2026-02-20T00:00"), at("2026-03-04T00:00")),  # until Wednesday, killed
+            ServiceRun(at("2026-03-05T00:00"), at("2026-03-09T00:00"))]  # restarted Thursday
     up = uptime(runs, since, at("2026-03-09T00:00"))
     assert up is not None and up.starts == 1
     assert up.seconds_up == timedelta(days=6).total_seconds()
@@ -66,10 +67,11 @@ def test_uptime_counts_only_time_covered_by_runs_since_the_last_digest() -> None
 def test_digest_text_is_complete_on_its_own() -> None:
     evs = events(STRONG, DENIED)
     verdict = evaluate(CFG, evs, NOW)
-    history = History(transitions=[(1, "WATCHING", None, at("2026-01-01"), ""),
-                                   (2, "FOLLOW-UP", "WATCHING", at("2026-03-09"), "")],
-                      runs=[(at("2026-03-02T07:00"), NOW)],
-                      issues=[("wire", at("2026-03-05"), "XML parse error line 3: mismatched tag")],
+    history = History(transitions=[Transition(1, "WATCHING", None, at("2026-01-01"), ""),
+                                   Transition(2, "FOLLOW-UP", "WATCHING", at("2026-03-09"), "")],
+                      runs=[ServiceRun(at("2026-03-02T07:00"), NOW)],
+                      issues=[IngestIssue("wire", at("2026-03-05"),
+                                          "XML parse error line 3: mismatched tag")],
                       undelivered=[Undelivered("digest", "2026-W10", "a@example.org",
                                                "550 mailbox unavailable", 1)],
                       silences=[Silence("domestic_backlash", at("2026-04-01"), "protest season")])

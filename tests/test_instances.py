@@ -35,6 +35,7 @@ from tests.smtpserver import SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher import service
 from watcher.service import Context, deliver_pending, poll, prepare_digest
+from watcher.store import Instance
 
 NOW = at("2026-03-10T06:00")
 RECIPIENTS = ["a@example.org", "b@example.org"]
@@ -151,13 +152,11 @@ def test_status_shows_instances_their_leases_and_heartbeats(
     ctx = context(config)
     now = datetime.now(UTC)
     until = now + timedelta(minutes=5)
-    ctx.store.heartbeat("host-a:1", now - timedelta(seconds=3), until, host="host-a", pid=1,
-                        version="t")
+    ctx.store.heartbeat(Instance("host-a:1", "host-a", 1, "t"), now - timedelta(seconds=3), until)
     ctx.store.lease_due_feeds(now, "host-a:1", until, limit=2)
-    ctx.store.heartbeat("host-b:2", now - timedelta(hours=2), until, host="host-b", pid=2,
-                        version="t")                                     # silent for 2 h
-    ctx.store.heartbeat("host-c:3", now, until, host="host-c", pid=3, version="t",
-                        stopping=True)
+    ctx.store.heartbeat(Instance("host-b:2", "host-b", 2, "t"), now - timedelta(hours=2),
+                        until)                                           # silent for 2 h
+    ctx.store.heartbeat(Instance("host-c:3", "host-c", 3, "t"), now, until, stopping=True)
     assert main(["status", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "instances: 1 alive, 2 feed lease(s) held" in out

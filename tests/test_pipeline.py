@@ -179,7 +179,7 @@ def test_criterion_transition_is_stored_once(feed_server: Any, state_env: Path, 
     asyncio.run(poll(ctx))
     judge(ctx)
     judge(ctx)
-    assert [t[0] for t in ctx.store.transitions()] == ["WATCHING", "FOLLOW-UP"]
+    assert [t.state for t in ctx.store.transitions()] == ["WATCHING", "FOLLOW-UP"]
 
 
 def test_shipped_indicators_on_unseen_feeds_deliver_one_digest_with_items_in_place(

@@ -229,6 +229,7 @@ def test_a_failed_migration_leaves_the_old_schema_and_data_intact(
     from alembic.script import ScriptDirectory
 
     from watcher import store
+    from watcher.store import base
     asyncio.run(poll(ctx))
     ctx.store.close()
     db = state_env / "watcher.db"
@@ -243,12 +244,12 @@ def test_a_failed_migration_leaves_the_old_schema_and_data_intact(
 
     before = schema()
     migrations = tmp_path / "migrations"
-    shutil.copytree(store.MIGRATIONS, migrations)
+    shutil.copytree(base.MIGRATIONS, migrations)
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(migrations))
     head = ScriptDirectory.from_config(cfg).get_current_head()
     (migrations / "versions" / "9999_broken.py").write_text(BROKEN_MIGRATION.format(head=head))
-    monkeypatch.setattr(store, "MIGRATIONS", migrations)
+    monkeypatch.setattr(base, "MIGRATIONS", migrations)
     with pytest.raises(StoreError, match="database migration failed, the schema is unchanged: "
                                          "RuntimeError: bug in the middle of a migration"):
         store.Store(ctx.settings.database_url)

@@ -311,8 +311,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
           f"; database: {ctx.store.size_bytes() or 0} bytes")
     _print_schedule(ctx, feeds)
-    for indicator, until, reason, _since in ctx.store.silences(ctx.clock()):
-        print(f"  alerts for {indicator} silenced until {until:%Y-%m-%d %H:%M} UTC: {reason}")
+    for s in ctx.store.silences(ctx.clock()):
+        print(f"  alerts for {s.indicator} silenced until {s.until:%Y-%m-%d %H:%M} UTC: {s.reason}")
     for m in failed:
         print(f"  ! {m.kind} {m.period} to {m.recipient} not delivered, given up after "
               f"{m.attempts} attempt(s): {m.last_error}")
@@ -473,13 +473,15 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_silence(args: argparse.Namespace) -> int:
+    from watcher.models import Silence
     ctx = _context(args)
     now = ctx.clock()
     if args.list or args.indicator is None:
         rows = ctx.store.silences()
-        for indicator, until, reason, since in rows:
-            state = "active" if until > now else "expired"
-            print(f"{indicator:<28} until {until:%Y-%m-%d %H:%M} UTC ({state}; set {since:%Y-%m-%d}): {reason}")
+        for s in rows:
+            state = "active" if s.until > now else "expired"
+            print(f"{s.indicator:<28} until {s.until:%Y-%m-%d %H:%M} UTC ({state}; "
+                  f"set {s.since:%Y-%m-%d}): {s.reason}")
         if not rows:
             print("no silences")
         return 0
@@ -488,7 +490,7 @@ def cmd_silence(args: argparse.Namespace) -> int:
         raise WatcherError("silence needs --until DATE and --reason TEXT")
     if args.until <= now:
         raise WatcherError(f"--until {args.until:%Y-%m-%d %H:%M} UTC is not in the future")
-    ctx.store.set_silence(args.indicator, args.until, args.reason.strip(), now)
+    ctx.store.set_silence(Silence(args.indicator, args.until, args.reason.strip(), since=now))
     print(f"alerts for {args.indicator} silenced until {args.until:%Y-%m-%d %H:%M} UTC "
           "(the digest still reports it)")
     return 0

@@ -30,6 +30,16 @@ class Item:
 
 
 @dataclass(frozen=True)
+class StoredItem:
+    """An item as stored, with its row id (what `match` and `explain` work on)."""
+
+    id: int
+    item: Item
+    host: str
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
 class Hit:
     """One term of a rule found in one field: the evidence shown to analysts."""
 
@@ -223,3 +233,53 @@ class CriterionVerdict:
         return (f"{self.state.value} (coverage poor): no measurable follow-up seen in the {d} days "
                 f"since the baseline, but only {cov.sentence()}; this may be a gap in the watch "
                 f"rather than an absence of follow-up.")
+
+
+# --- what the store remembers beyond items, as the digest, alerts and status read it ------
+
+@dataclass(frozen=True)
+class Transition:
+    """One change of the criterion's state, as stored (the first has no `previous`)."""
+
+    id: int
+    state: str
+    previous: str | None
+    at: datetime
+    detail: str
+
+
+@dataclass(frozen=True)
+class ServiceRun:
+    """One start of the service and the last moment it was seen alive (uptime)."""
+
+    started_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class IngestIssue:
+    """A feed document read with errors: items after the error may be lost."""
+
+    feed_id: str
+    at: datetime
+    detail: str
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Alerts for `indicator` (or "criterion") are off until `until`; the digest still reports it."""
+
+    indicator: str
+    until: datetime
+    reason: str
+    since: datetime | None = None     # when it was set
+
+
+@dataclass(frozen=True)
+class AlertMark:
+    """What an alert covered (an item of an indicator, or a criterion transition), so it never
+    alerts twice; `status` says whether it was queued or silenced."""
+
+    subject: str                  # indicator id, or "criterion"
+    ref: int                      # item id, or criterion_transition id
+    status: str                   # queued | silenced

@@ -20,6 +20,7 @@ from watcher.judge.events import cluster
 from watcher.judge.score import Balance, balance_of, score_events
 from watcher.models import CriterionVerdict
 from watcher.service import Context, coverage
+from watcher.store import FeedFailed, FeedPolled
 
 FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T_ ](\d{2}):?(\d{2}))?")
@@ -96,13 +97,12 @@ def ingest(ctx: Context, files: list[ArchivedFile]) -> ReplayReport:
             parsed = parse_feed(f.feed_id, f.path.read_bytes(), base_url="", lang=feed.lang)
         except (FeedError, OSError) as exc:
             report.failed[str(f.path)] = str(exc)
-            ctx.store.record_failure(f.feed_id, now=f.at, status=None, reason=str(exc)[:300], next_due=f.at)
+            ctx.store.record_failure(FeedFailed(f.feed_id, None, str(exc)[:300], f.at), f.at)
             continue
         new = ctx.store.add_items(parsed.items, f.at)
         report.matches += ctx.store.add_matches(
             {s.id: ms for s in new if (ms := ctx.matcher.match(s.item.title, s.item.summary))})
-        ctx.store.record_poll(f.feed_id, now=f.at, next_due=f.at, status=200, etag=None,
-                              last_modified=None, content_hash=None, stored=len(new))
+        ctx.store.record_polls([FeedPolled(f.feed_id, 200, None, None, None, f.at, len(new))], f.at)
         report.files += 1
         report.items += len(new)
     return report

@@ -38,6 +38,7 @@ from watcher.service import (
     rematch,
     start_run,
 )
+from watcher.store import Instance
 from watcher.systemd import notify, watchdog_interval
 
 log = logging.getLogger("watcher")
@@ -111,10 +112,9 @@ class Service:
         does not stop it, a dead process does."""
         settings, now = self.ctx.settings, self.ctx.clock()
         try:
-            self.ctx.store.heartbeat(settings.instance_id, now,
-                                     now + timedelta(seconds=settings.lease_seconds),
-                                     host=socket.gethostname(), pid=os.getpid(),
-                                     version=__version__, stopping=stopping)
+            me = Instance(settings.instance_id, socket.gethostname(), os.getpid(), __version__)
+            self.ctx.store.heartbeat(me, now, now + timedelta(seconds=settings.lease_seconds),
+                                     stopping=stopping)
         except WatcherError as exc:
             log.warning("heartbeat not recorded: %s", exc)
 

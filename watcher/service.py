@@ -32,12 +32,18 @@ from watcher.judge.criterion import add_months, coverage_of, evaluate
 from watcher.judge.events import cluster
 from watcher.judge.match import Matcher
 from watcher.judge.score import score_events
-from watcher.models import Coverage, CriterionVerdict, Event, Match
-from watcher.report.digest import DigestReport, History, Silence, Undelivered, build_digest
+from watcher.models import Coverage, CriterionVerdict, Event, IngestIssue, Match
+from watcher.report.digest import DigestReport, History, Undelivered, build_digest
 from watcher.report.render import render_digest
 from watcher.settings import Settings
-from watcher.store import OutboxMessage, Store, UnchangedFeed
-from watcher.store.schema import FeedStateRow
+from watcher.store import (
+    FeedFailed,
+    FeedForUpdate,
+    FeedPolled,
+    OutboxDraft,
+    OutboxMessage,
+    Store,
+)
 
 log = logging.getLogger("watcher")
 RETRY_SEND = timedelta(minutes=5)
@@ -145,10 +151,10 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None,
 class _Batch:
     """Feeds leased together: given back when all are done, or when the poll ends."""
 
-    rows: list[FeedStateRow]
+    rows: list[FeedForUpdate]
     leased: list[str]                 # every feed id leased, mine or not (released at the end)
     open: int                         # feeds not finished yet
-    unchanged: list[UnchangedFeed] = field(default_factory=list)
+    unchanged: list[FeedPolled] = field(default_factory=list)
 
 
 class _Leases:
@@ -181,7 +187,7 @@ class _Leases:
         c = self.ctx
         return len(self.first.rows) + c.store.count_leasable(self.now, c.clock())
 
-    def rows(self, stopping: Callable[[], bool]) -> Iterator[tuple[_Batch, FeedStateRow]]:
+    def rows(self, stopping: Callable[[], bool]) -> Iterator[tuple[_Batch, FeedForUpdate]]:
         """Every feed of every batch, leasing the next batch when this one is all taken."""
         batch, self.first = self.first, None
         while batch is not None and not stopping():
@@ -215,7 +221,7 @@ class _Leases:
                 return batch
         return None
 
-    def _open(self, rows: list[FeedStateRow], leased: list[str]) -> _Batch:
+    def _open(self, rows: list[FeedForUpdate], leased: list[str]) -> _Batch:
         batch = _Batch(rows, leased, len(rows))
         self.report.polled += len(rows)
         self.open.append(batch)
@@ -234,7 +240,7 @@ class _Leases:
         """Write the batch's unchanged feeds in one statement, then give its leases back."""
         self.open.remove(batch)
         try:
-            self.ctx.store.record_unchanged(batch.unchanged, self.now)
+            self.ctx.store.record_polls(batch.unchanged, self.now)
         except StoreError as exc:
             self.open.append(batch)         # abandon() gives its leases back
             raise StoreError(f"poll could not record unchanged feeds: {exc.args[0]}") from exc
@@ -267,9 +273,9 @@ async def _until_done(tasks: list[asyncio.Future[None]], stop: threading.Event |
             return
 
 
-async def _poll_feed(ctx: Context, feed: Feed, row: FeedStateRow, fetcher: Fetcher,
+async def _poll_feed(ctx: Context, feed: Feed, row: FeedForUpdate, fetcher: Fetcher,
                      workers: ParseWorkers, now: datetime, report: PollReport,
-                     unchanged: list[UnchangedFeed], stopping: Callable[[], bool]) -> bool:
+                     unchanged: list[FeedPolled], stopping: Callable[[], bool]) -> bool:
     """One feed through fetch → parse → store → match; False if stopped before its write."""
     if stopping():
         return False
@@ -283,8 +289,8 @@ async def _poll_feed(ctx: Context, feed: Feed, row: FeedStateRow, fetcher: Fetch
     if result.body is None:
         report.unchanged += 1
         log.debug("feed %s: unchanged (%d) in %.2f s", feed.id, result.status, result.elapsed)
-        unchanged.append(UnchangedFeed(feed.id, result.status, result.etag, result.last_modified,
-                                       result.content_hash, now + feed.interval))
+        unchanged.append(FeedPolled(feed.id, result.status, result.etag, result.last_modified,
+                                    result.content_hash, now + feed.interval))
         return True
     try:
         parsed = await workers.parse(feed.id, result.body, content_type=result.content_type,
@@ -321,14 +327,13 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, parsed: ParsedFeed, n
     started = time.monotonic()
     with ctx.store.transaction():        # items, matches, validators: all or none survive a kill
         if parsed.warning:
-            ctx.store.record_issue(feed.id, now, parsed.warning)
+            ctx.store.record_issue(IngestIssue(feed.id, now, parsed.warning))
         new = ctx.store.add_items(parsed.items, now)
         matches = {s.id: ctx.matcher.match(s.item.title, s.item.summary) for s in new}
         matched = ctx.store.add_matches({k: v for k, v in matches.items() if v})
-        ctx.store.record_poll(feed.id, now=now, next_due=now + feed.interval,
-                              status=result.status, etag=result.etag,
-                              last_modified=result.last_modified,
-                              content_hash=result.content_hash, stored=len(new))
+        ctx.store.record_polls([FeedPolled(feed.id, result.status, result.etag,
+                                           result.last_modified, result.content_hash,
+                                           now + feed.interval, len(new))], now)
     report.matches += matched
     report.new_items += len(new)
     log.info("feed %s: %d item(s), %d new, %d matched; fetched in %.2f s, stored in %.2f s%s",
@@ -338,12 +343,11 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, parsed: ParsedFeed, n
 
 
 def _record_failure(ctx: Context, feed: Feed, exc: FeedError, now: datetime, report: PollReport,
-                    row: FeedStateRow) -> None:
+                    row: FeedForUpdate) -> None:
     failures = row.failures + 1
     retire = exc.status == 410
     next_due = now + backoff(failures, feed.interval, exc.retry_after)
-    ctx.store.record_failure(feed.id, now=now, status=exc.status, reason=exc.reason,
-                             next_due=next_due, retire=retire)
+    ctx.store.record_failure(FeedFailed(feed.id, exc.status, exc.reason, next_due, retire), now)
     report.failed[feed.id] = exc.reason
     log.warning("feed %s failed (%d in a row): %s; next try %s%s", feed.id, failures, exc.reason,
                 f"{next_due:%Y-%m-%d %H:%M} UTC", " — retired (410 Gone)" if retire else "")
@@ -474,9 +478,8 @@ def history(ctx: Context, since: datetime | None, now: datetime) -> History:
     floor = since or datetime.min.replace(tzinfo=UTC)
     undelivered = [Undelivered(m.kind, m.period, m.recipient, m.last_error or "", m.attempts)
                    for m in ctx.store.messages("failed") if m.created_at >= floor]
-    return History(ctx.store.transition_log(), ctx.store.service_runs(since),
-                   ctx.store.issues(since), undelivered,
-                   [Silence(i, u, r) for i, u, r, _ in ctx.store.silences(now)])
+    return History(ctx.store.transitions(), ctx.store.service_runs(since),
+                   ctx.store.issues(since), undelivered, ctx.store.silences(now))
 
 
 def digest_report(ctx: Context, now: datetime, period: str, since: datetime | None,
@@ -516,7 +519,7 @@ def write_full_report(ctx: Context, now: datetime, period: str, since: datetime 
 
 
 def email_row(ctx: Context, *, kind: str, period: str, recipient: str, subject: str, text: str,
-              html: str, now: datetime) -> dict[str, object]:
+              html: str, now: datetime) -> OutboxDraft:
     """The outbox row of one email: full RFC 822 bytes, so a retry sends the same message."""
     sender = ctx.settings.sender or ctx.config.digest.sender
     domain = sender.rsplit("@", 1)[-1].strip(">")
@@ -525,17 +528,16 @@ def email_row(ctx: Context, *, kind: str, period: str, recipient: str, subject: 
                   {"List-Id": f"watcher {kind}s <{kind}.{domain}>",
                    "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All",
                    "Precedence": "bulk", "X-Watcher-Period": period}, now)
-    return {"recipient": recipient, "message_id": mid, "subject": subject,
-            "raw": bytes(build_email(msg))}
+    return OutboxDraft(kind, period, recipient, mid, subject, bytes(build_email(msg)))
 
 
 def channel_rows(ctx: Context, *, kind: str, period: str, subject: str,
-                 text: str) -> list[dict[str, object]]:
+                 text: str) -> list[OutboxDraft]:
     """One outbox row per Apprise channel, so each is retried and deduplicated on its own."""
     from watcher.deliver import channel_id, channel_payload
     sender = ctx.settings.sender or ctx.config.digest.sender
-    return [{"recipient": cid, "message_id": message_id(kind, period, cid, sender),
-             "subject": subject, "raw": channel_payload(subject, text)}
+    return [OutboxDraft(kind, period, cid, message_id(kind, period, cid, sender), subject,
+                        channel_payload(subject, text))
             for cid in dict.fromkeys(channel_id(u) for u in ctx.settings.notify_urls)]
 
 
@@ -561,7 +563,7 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
     rows += channel_rows(ctx, kind="digest", period=period, subject=subject, text=text)
     with ctx.store.transaction():        # every recipient's copy or none: has_message() relies on it
         for row in rows:
-            written += ctx.store.enqueue(kind="digest", period=period, now=now, **row)  # type: ignore[arg-type]
+            written += ctx.store.enqueue(row, now)
     log.info("digest %s: %s; %d message(s) written to the outbox", period, report.state, written)
     return written
 
@@ -575,8 +577,8 @@ def prepare_alerts(ctx: Context, now: datetime | None = None, judged: Judged | N
     from watcher.report.render import render_alert
     now = now or ctx.clock()
     events, verdict = judged or judge(ctx, now)
-    silenced = {s[0] for s in ctx.store.silences(now)}
-    report = select_alerts(ctx.config, events, verdict, ctx.store.transition_log(),
+    silenced = {s.indicator for s in ctx.store.silences(now)}
+    report = select_alerts(ctx.config, events, verdict, ctx.store.transitions(),
                            ctx.store.alerted(), silenced, now)
     if not report.lines and not report.silenced:
         return 0
@@ -587,8 +589,7 @@ def prepare_alerts(ctx: Context, now: datetime | None = None, judged: Judged | N
                               subject=subject, text=text, html=html, now=now)
                     for rcpt in ctx.config.alert_recipients]
         messages += channel_rows(ctx, kind="alert", period=report.key, subject=subject, text=text)
-    written = ctx.store.enqueue_alert(key=report.key, messages=messages,
-                                      covered=report.covered(), now=now)
+    written = ctx.store.enqueue_alert(report.key, messages, report.covered(), now)
     for line in report.silenced:
         log.info("alert for %s silenced: %s", line.subject, line.headline)
     if report.lines:

@@ -8,8 +8,7 @@ from __future__ import annotations
 from watcher.config import Config, Indicator, Rule, group_terms
 from watcher.judge.match import FIELDS, Analysis, Matcher, RuleTrace
 from watcher.judge.score import CERTAINTY_FACTOR, score_match, score_parts
-from watcher.models import Certainty, Event, Match
-from watcher.store import StoredItem
+from watcher.models import Certainty, Event, Match, StoredItem
 
 SHOWN_TERMS = 8
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from watcher.config import Config
-from watcher.models import CriterionVerdict, Event
+from watcher.models import AlertMark, CriterionVerdict, Event, Transition
 from watcher.report.digest import EventView, view
 
 CRITERION = "criterion"
@@ -44,10 +44,11 @@ class AlertReport:
     def state(self) -> str:
         return self.verdict.state.value
 
-    def covered(self) -> list[tuple[str, int, str]]:
-        """(subject, ref, status) for the store: sent ones and silenced ones alike."""
-        return ([(line.subject, ref, "queued") for line in self.lines for ref in line.refs]
-                + [(line.subject, ref, "silenced") for line in self.silenced for ref in line.refs])
+    def covered(self) -> list[AlertMark]:
+        """What the store marks as covered: sent ones and silenced ones alike."""
+        return ([AlertMark(line.subject, ref, "queued") for line in self.lines for ref in line.refs]
+                + [AlertMark(line.subject, ref, "silenced")
+                   for line in self.silenced for ref in line.refs])
 
 
 def qualifies(event: Event, config: Config, now: datetime) -> bool:
@@ -61,7 +62,7 @@ def qualifies(event: Event, config: Config, now: datetime) -> bool:
 
 
 def select_alerts(config: Config, events: list[Event], verdict: CriterionVerdict,
-                  transitions: list[tuple[int, str, str | None, datetime, str]],
+                  transitions: list[Transition],
                   alerted: dict[str, set[int]], silenced: set[str], now: datetime) -> AlertReport:
     """What alerts in this cycle; silenced subjects are set aside (and never alert later)."""
     from watcher.judge.criterion import counts
@@ -75,10 +76,10 @@ def select_alerts(config: Config, events: list[Event], verdict: CriterionVerdict
                                view(e, config, counts(e, config)),
                                f"{e.independent or len(e.sources)} independent source(s) (alert rule: at least {rule.sources if rule else 1})"))
     if config.alerts.criterion:
-        for tid, state, previous, at, detail in transitions:
-            if previous is not None and tid not in alerted.get(CRITERION, set()):
-                lines.append(AlertLine(CRITERION, f"Criterion changed {previous} → {state} "
-                                       f"on {at:%d %b %Y}", [tid], rule=detail))
+        for t in transitions:
+            if t.previous is not None and t.id not in alerted.get(CRITERION, set()):
+                lines.append(AlertLine(CRITERION, f"Criterion changed {t.previous} → {t.state} "
+                                       f"on {t.at:%d %b %Y}", [t.id], rule=t.detail))
     report = AlertReport(alert_key(now, lines), now, verdict)
     for line in lines:
         (report.silenced if line.subject in silenced else report.lines).append(line)

@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 
 from watcher.config import Config
 from watcher.judge.score import Balance, IndicatorSummary, balance_of, summarise
-from watcher.models import CriterionVerdict, Event, FeedStatus
+from watcher.models import (
+    CriterionVerdict,
+    Event,
+    FeedStatus,
+    IngestIssue,
+    ServiceRun,
+    Silence,
+    Transition,
+)
 from watcher.report.charts import Spark, Timeline, build_spark, build_timeline
 from watcher.text import truncate
 
@@ -70,15 +78,6 @@ class Undelivered:
 
 
 @dataclass(frozen=True)
-class Silence:
-    """Alerts for `indicator` are off until `until` (the digest still reports it)."""
-
-    indicator: str
-    until: datetime
-    reason: str
-
-
-@dataclass(frozen=True)
 class Uptime:
     """How long the service ran in the digest's window, from its recorded starts."""
 
@@ -95,9 +94,9 @@ class Uptime:
 class History:
     """What the store knows beyond events, for the digest: read by the service, passed in."""
 
-    transitions: list[tuple[int, str, str | None, datetime, str]] = field(default_factory=list)
-    runs: list[tuple[datetime, datetime]] = field(default_factory=list)
-    issues: list[tuple[str, datetime, str]] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
+    runs: list[ServiceRun] = field(default_factory=list)
+    issues: list[IngestIssue] = field(default_factory=list)
     undelivered: list[Undelivered] = field(default_factory=list)
     silences: list[Silence] = field(default_factory=list)
 
@@ -119,7 +118,7 @@ class DigestReport:
     indicators: list[IndicatorRow] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
     uptime: Uptime | None = None
-    issues: list[tuple[str, datetime, str]] = field(default_factory=list)
+    issues: list[IngestIssue] = field(default_factory=list)
     undelivered: list[Undelivered] = field(default_factory=list)
     silences: list[Silence] = field(default_factory=list)
     full: bool = False               # the full report: no list is cut
@@ -204,30 +203,29 @@ def indicator_rows(rows: list[IndicatorSummary], events: list[Event], verdict: C
                          silenced.get(r.indicator)) for r in rows]
 
 
-def changes(new_total: int, transitions: list[tuple[int, str, str | None, datetime, str]],
-            since: datetime | None) -> list[str]:
+def changes(new_total: int, transitions: list[Transition], since: datetime | None) -> list[str]:
     """What changed since the last digest, in sentences."""
     out = [f"{new_total} new event(s) since the last digest ({since:%d %b %Y %H:%M} UTC)."
            if since else f"First digest: {new_total} event(s) seen so far."]
-    moved = [t for t in transitions if t[2] is not None and (since is None or t[3] > since)]
-    for _id, state, previous, at, _detail in moved:
-        out.append(f"Criterion changed {previous} → {state} on {at:%d %b %Y}.")
+    moved = [t for t in transitions
+             if t.previous is not None and (since is None or t.at > since)]
+    for t in moved:
+        out.append(f"Criterion changed {t.previous} → {t.state} on {t.at:%d %b %Y}.")
     if not moved and transitions:
-        out.append(f"Criterion unchanged: {transitions[-1][1]}.")
+        out.append(f"Criterion unchanged: {transitions[-1].state}.")
     return out
 
 
-def uptime(runs: list[tuple[datetime, datetime]], since: datetime | None,
-           now: datetime) -> Uptime | None:
+def uptime(runs: list[ServiceRun], since: datetime | None, now: datetime) -> Uptime | None:
     """Time covered by recorded runs between the last digest (or the first start) and now."""
     if not runs:
         return None
-    start = since or runs[0][0]
+    start = since or runs[0].started_at
     up, cursor = 0.0, start
-    for begin, end in sorted(runs):
-        begin, end = max(begin, cursor), min(end, now)
+    for run in sorted(runs, key=lambda r: (r.started_at, r.last_seen_at)):
+        begin, end = max(run.started_at, cursor), min(run.last_seen_at, now)
         if end > begin:
             up += (end - begin).total_seconds()
             cursor = end
-    starts = sum(1 for begin, _ in runs if begin >= start)
+    starts = sum(1 for r in runs if r.started_at >= start)
     return Uptime(up, max((now - start).total_seconds(), 0.0), starts)

@@ -1,4 +1,5 @@
-"""SQLModel tables (DESIGN §7). Changes here need a migration in migrations/versions/."""
+"""The tables (DESIGN §7), declared with SQLModel and queried as Core `Table`s (the handles
+at the end). Changes here need a migration in migrations/versions/."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     LargeBinary,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -195,3 +197,22 @@ class FeedDayRow(SQLModel, table=True):
     polls_ok: int = 0
     polls_failed: int = 0
     items_new: int = 0
+
+
+# --- the same tables as SQLAlchemy Core handles: the store queries only these ---------------
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+FEED_STATE = _table("feed_state")
+FEED_DAY = _table("feed_day")
+ITEM = _table("item")
+MATCH = _table("match")
+CRITERION_TRANSITION = _table("criterion_transition")
+OUTBOX = _table("outbox")
+ALERTED = _table("alerted")
+SILENCE = _table("silence")
+INSTANCE = _table("instance")
+SERVICE_RUN = _table("service_run")
+INGEST_ISSUE = _table("ingest_issue")

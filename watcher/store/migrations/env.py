@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool
 from sqlmodel import SQLModel
 
 from watcher.store import schema  # noqa: F401  (registers the tables)
@@ -12,7 +12,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=True, transaction_per_migration=True)
     with context.begin_transaction():
