@@ -13,10 +13,12 @@ from tests.conftest import ROOT, at
 from tests.test_criterion import events, item
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.config import parse_config
+from watcher.deliver.outbox import message_id
+from watcher.ingest.poll import poll
 from watcher.judge.criterion import evaluate
 from watcher.models import AlertMark, Transition
 from watcher.report.alerts import select_alerts
-from watcher.service import judge, message_id, poll, prepare_alerts, run_once
+from watcher.service import judge, prepare_alerts, run_once
 
 NOW = at("2026-03-10T06:00")
 RULES = {"new_signatory": {"sources": 2, "max_age": "60d"},

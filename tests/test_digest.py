@@ -12,12 +12,13 @@ import pytest
 from tests.conftest import at
 from tests.test_criterion import CFG, events, item
 from tests.test_pipeline import context, serve_fixtures, write_config
+from watcher.ingest.poll import poll
 from watcher.judge.criterion import evaluate
 from watcher.models import IngestIssue, ServiceRun, Silence, Transition
 from watcher.report.charts import build_spark, build_timeline, week_count, week_of
 from watcher.report.digest import History, Undelivered, build_digest, uptime
 from watcher.report.render import render_digest
-from watcher.service import poll, prepare_digest
+from watcher.service import prepare_digest
 
 NOW = at("2026-03-10T06:00")
 STRONG = (item(1, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://reuters.com/a", "wire")

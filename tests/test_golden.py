@@ -30,8 +30,9 @@ from demo.run_demo import FEEDS as DEMO_FEEDS
 from demo.run_demo import demo_feeds
 from tests.conftest import ROOT, at
 from watcher.config import load_config
+from watcher.context import Context
 from watcher.ingest.parse import parse_feed
-from watcher.service import Context, run_once
+from watcher.service import run_once
 from watcher.settings import load_settings
 
 GOLDEN = ROOT / "tests" / "golden"

@@ -33,8 +33,11 @@ from tests.conftest import ROOT, at, postgres_database
 from tests.feedserver import FeedServer
 from tests.smtpserver import SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
-from watcher import service
-from watcher.service import Context, deliver_pending, poll, prepare_digest
+from watcher.context import Context
+from watcher.deliver.outbox import deliver_pending
+from watcher.ingest import poll as pipeline
+from watcher.ingest.poll import poll
+from watcher.service import prepare_digest
 from watcher.store import Instance
 
 NOW = at("2026-03-10T06:00")
@@ -94,7 +97,7 @@ def test_a_warm_poll_over_several_lease_batches_polls_every_feed_once(
     later = NOW + timedelta(hours=1)
     feed_server.requests.clear()
     # one feed in flight, leased one at a time: each batch is done before the next is leased
-    monkeypatch.setattr(service, "PIPELINE", 1)
+    monkeypatch.setattr(pipeline, "PIPELINE", 1)
     me = as_instance(ctx, "me", clock=lambda: later)
     me.settings = dataclasses.replace(me.settings, lease_batch=1)
     warm = asyncio.run(poll(me))

@@ -12,13 +12,14 @@ import pytest
 from tests.conftest import at
 from tests.test_criterion import CFG, M
 from tests.test_pipeline import context, received, serve_fixtures, write_config
+from watcher.deliver.outbox import message_id
 from watcher.judge.criterion import evaluate
 from watcher.judge.events import cluster, host_of
 from watcher.judge.score import score_events
 from watcher.models import MatchedItem
 from watcher.report.digest import build_digest
 from watcher.report.render import fit_subject, render_digest, safe_url
-from watcher.service import message_id, run_once
+from watcher.service import run_once
 
 NOW = at("2026-03-10T06:00")
 RLO = "\u202e"

@@ -14,7 +14,10 @@ import yaml
 
 from tests.conftest import ROOT, at
 from watcher.config import load_config
-from watcher.service import Context, deliver_pending, judge, poll, prepare_digest, run_once
+from watcher.context import Context
+from watcher.deliver.outbox import deliver_pending
+from watcher.ingest.poll import poll
+from watcher.service import judge, prepare_digest, run_once
 from watcher.settings import load_settings
 
 E2E = ROOT / "tests" / "fixtures" / "e2e"

@@ -11,8 +11,8 @@ import pytest
 
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.cli import main
+from watcher.ingest.poll import poll
 from watcher.scheduler import Service
-from watcher.service import poll
 
 
 def drop_rally_terms(config: Path) -> None:

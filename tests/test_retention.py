@@ -11,7 +11,8 @@ import pytest
 
 from tests.test_pipeline import NOW, context, serve_fixtures, write_config
 from watcher.errors import ConfigError
-from watcher.service import judge, poll, prune
+from watcher.ingest.poll import poll
+from watcher.service import judge, prune
 from watcher.settings import load_settings
 
 

@@ -26,9 +26,10 @@ from sqlalchemy import event
 
 from tests.feedserver import FeedServer
 from tests.test_pipeline import context, serve_fixtures, write_config
+from watcher.context import Context
 from watcher.errors import StoreError
+from watcher.ingest.poll import poll
 from watcher.scheduler import Service
-from watcher.service import Context, poll
 
 BUSY = "0.3"          # seconds a write waits for the lock before giving up (default 10)
 ITEMS = 9             # what the three fixture feeds hold

@@ -147,7 +147,7 @@ def _config(args: argparse.Namespace) -> tuple[Settings, Config]:
 
 
 def _context(args: argparse.Namespace) -> Any:
-    from watcher.service import Context
+    from watcher.context import Context
     settings, config = _config(args)
     return Context.open(config, settings)
 
@@ -178,7 +178,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    from watcher.service import poll
+    from watcher.ingest.poll import poll
     ctx = _context(args)
     known = {f.id for f in ctx.config.feeds}
     unknown = [f for f in args.feed or [] if f not in known]
@@ -192,8 +192,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
+    from watcher.deliver.outbox import deliver_pending
+    from watcher.report.periods import period_of
     from watcher.report.render import render_digest
-    from watcher.service import deliver_pending, digest_report, period_of, prepare_digest
+    from watcher.service import digest_report, prepare_digest
     ctx = _context(args)
     now = ctx.clock()
     since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
@@ -354,7 +356,7 @@ def _print_instances(ctx: Any) -> None:
 
 def _schedule(ctx: Any, feeds: list[Any]) -> dict[str, Any]:
     """What runs next: the next poll, the next digest, and this period's digest so far."""
-    from watcher.service import next_digest_at, period_of
+    from watcher.report.periods import next_digest_at, period_of
     now = ctx.clock()
     dues = [f.next_due_at for f in feeds if not f.retired and f.next_due_at]
     period = period_of(ctx.config, now)
@@ -401,8 +403,8 @@ def cmd_rematch(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     import tempfile
 
+    from watcher.context import Context
     from watcher.replay import archived_files, as_of, ingest, replay_feeds
-    from watcher.service import Context
     settings, config = _config(args)
     files = archived_files(args.dir)
     config = config.model_copy(update={"feeds": replay_feeds(config, files, keep_configured=args.into_live)})

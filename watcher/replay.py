@@ -13,13 +13,14 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 
 from watcher.config import Config, Feed
+from watcher.context import Context
 from watcher.errors import FeedError, WatcherError
 from watcher.ingest.parse import parse_feed
 from watcher.judge.criterion import evaluate
 from watcher.judge.events import cluster
 from watcher.judge.score import Balance, balance_of, score_events
 from watcher.models import CriterionVerdict
-from watcher.service import Context, coverage
+from watcher.service import coverage
 from watcher.store import FeedFailed, FeedPolled
 
 FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json")

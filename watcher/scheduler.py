@@ -24,14 +24,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__
 from watcher.config import Config, load_config
+from watcher.context import Context
+from watcher.deliver.outbox import deliver_pending
 from watcher.errors import ConfigError, WatcherError
+from watcher.ingest.poll import poll
 from watcher.judge.match import Matcher
 from watcher.service import (
-    Context,
-    deliver_pending,
     judge,
     mark_alive,
-    poll,
     prepare_alerts,
     prepare_digest,
     prune,
