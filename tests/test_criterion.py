@@ -120,7 +120,7 @@ def test_a_widely_reported_denial_still_does_not_count() -> None:
 
 
 def test_balance_puts_denials_on_the_stall_side_with_the_strongest_items() -> None:
-    from watcher.judge.score import balance_of
+    from watcher.report.balance import balance_of
     evs = events(STRONG,
                  item(3, "Indonesia says it will not join the Abraham Accords", "2026-02-12", "https://bbc.co.uk/x", "wire"),
                  item(4, "Protest in Almaty over Abraham Accords", "2026-02-13", "https://rferl.org/p"),
@@ -133,7 +133,7 @@ def test_balance_puts_denials_on_the_stall_side_with_the_strongest_items() -> No
 
 
 def test_balance_counts_one_happening_once_across_indicators() -> None:
-    from watcher.judge.score import balance_of
+    from watcher.report.balance import balance_of
     both = item(1, "Protest in Almaty as Azerbaijan joins the Abraham Accords", "2026-02-10", "https://a.com/1")
     assert {m.match.indicator for m in both} == {"new_signatory", "domestic_backlash"}
     b = balance_of(events(both), CFG, at("2026-03-01"))

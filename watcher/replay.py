@@ -18,8 +18,9 @@ from watcher.errors import FeedError, WatcherError
 from watcher.ingest.parse import parse_feed
 from watcher.judge.criterion import evaluate
 from watcher.judge.events import cluster
-from watcher.judge.score import Balance, balance_of, score_events
+from watcher.judge.score import score_events
 from watcher.models import CriterionVerdict
+from watcher.report.balance import Balance, balance_of
 from watcher.service import coverage
 from watcher.store import FeedFailed, FeedPolled
 

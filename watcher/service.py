@@ -21,11 +21,13 @@ from watcher.ingest.poll import PollReport, poll
 from watcher.judge.criterion import add_months, coverage_of, evaluate
 from watcher.judge.events import cluster
 from watcher.judge.score import score_events
-from watcher.models import Coverage, CriterionVerdict, Event, Match
+from watcher.models import Coverage, CriterionVerdict, Event, FeedStatus, Match
 from watcher.report.alerts import select_alerts
-from watcher.report.digest import DigestReport, History, Undelivered, build_digest
-from watcher.report.periods import period_of
+from watcher.report.balance import balance_of
+from watcher.report.digest import DigestReport, History, Undelivered, build_digest, summarise
+from watcher.report.periods import next_digest_at, period_of
 from watcher.report.render import render_alert, render_digest
+from watcher.report.status import Schedule, StatusView
 
 log = logging.getLogger("watcher")
 
@@ -231,3 +233,27 @@ def run_once(ctx: Context) -> tuple[PollReport, CriterionVerdict, tuple[int, int
     prepare_alerts(ctx, now, judged)
     prepare_digest(ctx, now, judged=judged)
     return report, judged[1], deliver_pending(ctx)
+
+
+def status(ctx: Context) -> StatusView:
+    """What `watcher status` shows: judged now, the store read once."""
+    now = ctx.clock()
+    events, verdict = judge(ctx, now)
+    feeds = ctx.store.feed_health()
+    alive_since = now - timedelta(seconds=ctx.settings.lease_seconds)
+    return StatusView(verdict, summarise(events, ctx.config, None),
+                      balance_of(events, ctx.config, verdict.now), feeds,
+                      ctx.store.messages("pending"), ctx.store.messages("failed"),
+                      ctx.store.count_items(), ctx.store.size_bytes(), schedule(ctx, feeds, now),
+                      ctx.store.instances(now, alive_since, seen_since=now - timedelta(days=1)),
+                      ctx.store.silences(now), now)
+
+
+def schedule(ctx: Context, feeds: list[FeedStatus], now: datetime) -> Schedule:
+    """The next poll and digest, and how far this period's digest got."""
+    dues = [f.next_due_at for f in feeds if not f.retired and f.next_due_at]
+    period = period_of(ctx.config, now)
+    mine = {m.status for m in ctx.store.messages() if m.kind == "digest" and m.period == period}
+    nxt = next_digest_at(ctx.config, now)
+    return Schedule(max(min(dues), now) if dues else now, nxt, period_of(ctx.config, nxt),
+                    period, ", ".join(sorted(mine)) or "not written yet")

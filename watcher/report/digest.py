@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from watcher.config import Config
-from watcher.judge.score import Balance, IndicatorSummary, balance_of, summarise
 from watcher.models import (
+    Certainty,
     CriterionVerdict,
     Event,
     FeedStatus,
@@ -16,6 +16,7 @@ from watcher.models import (
     Silence,
     Transition,
 )
+from watcher.report.balance import Balance, balance_of
 from watcher.report.charts import Spark, Timeline, build_spark, build_timeline
 from watcher.text import truncate
 
@@ -55,6 +56,32 @@ class FeedProblem:
     feed_id: str
     url: str
     problem: str
+
+
+@dataclass(frozen=True)
+class IndicatorSummary:
+    """One row of the digest's indicator table."""
+
+    indicator: str
+    title: str
+    stance: str
+    new_events: int
+    total_events: int
+    strongest: Event | None
+    denied: int = 0               # denial events in the window (shown on the stall side)
+
+
+def summarise(events: list[Event], config: Config, new_since: datetime | None) -> list[IndicatorSummary]:
+    """Per indicator: events new since the last digest, all events in the window, the strongest."""
+    rows = []
+    for ind in config.indicators:
+        mine = [e for e in events if e.indicator == ind.id and e.certainty is not Certainty.DENIED]
+        new = [e for e in mine if new_since is None or max(m.seen_at for m in e.items) > new_since]
+        strongest = max(mine, key=lambda e: e.score, default=None)
+        denied = sum(1 for e in events if e.indicator == ind.id and e.certainty is Certainty.DENIED)
+        rows.append(IndicatorSummary(ind.id, ind.title, ind.stance, len(new), len(mine), strongest,
+                                     denied))
+    return rows
 
 
 @dataclass(frozen=True)
