@@ -91,14 +91,16 @@ class MatchedItem:
     summary: str = ""             # to tell a syndicated copy from an independent report
 
 
-@dataclass
+@dataclass(frozen=True)
 class Event:
-    """Items about one happening for one indicator, with their independent sources."""
+    """Items about one happening for one indicator, with their independent sources.
+
+    Built once by `events.cluster`; `score.score_events` returns scored copies."""
 
     indicator: str
     items: list[MatchedItem] = field(default_factory=list)
     score: float = 0.0
-    independent: int = 0          # independent sources (copies of one text count once); set by events.cluster
+    independent: int = 0          # independent sources (copies of one text count once)
 
     @property
     def lead(self) -> MatchedItem:

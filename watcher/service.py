@@ -139,14 +139,12 @@ def digest_report(ctx: Context, now: datetime, period: str, since: datetime | No
     `judged` is this cycle's `judge()` result when the caller has it: reading and clustering
     every stored match is the costly part, and one cycle needs it once."""
     events, verdict = judged or judge(ctx, now)
-    report = build_digest(ctx.config, events, verdict, ctx.store.feed_health(), period=period,
-                          now=now, since=since, history=history(ctx, since, now), full=full)
     name = report_name(period)
-    if ctx.settings.report_url:
-        report.report_link = f"{ctx.settings.report_url}/{name}"
-    else:
-        report.report_path = str(ctx.settings.reports_dir / name)
-    return report
+    link = f"{ctx.settings.report_url}/{name}" if ctx.settings.report_url else None
+    path = None if link else str(ctx.settings.reports_dir / name)
+    return build_digest(ctx.config, events, verdict, ctx.store.feed_health(), period=period,
+                        now=now, since=since, history=history(ctx, since, now), full=full,
+                        report_link=link, report_path=path)
 
 
 def report_name(period: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from dataclasses import replace
 from datetime import datetime
 
 from watcher.config import Config
@@ -53,13 +54,9 @@ def evaluate(config: Config, events: list[Event], now: datetime,
     verdict = CriterionVerdict(CriterionState.WATCHING, now, baseline, warn_at, expire_at,
                                coverage=coverage)
     if counting:
-        return _replace(verdict, CriterionState.FOLLOW_UP, counting[0])
+        return replace(verdict, state=CriterionState.FOLLOW_UP, counting_event=counting[0])
     if now >= expire_at:
-        return _replace(verdict, CriterionState.HIGH_WATER, None)
+        return replace(verdict, state=CriterionState.HIGH_WATER)
     if now >= warn_at:
-        return _replace(verdict, CriterionState.WARN, None)
+        return replace(verdict, state=CriterionState.WARN)
     return verdict
-
-
-def _replace(v: CriterionVerdict, state: CriterionState, event: Event | None) -> CriterionVerdict:
-    return CriterionVerdict(state, v.now, v.baseline, v.warn_at, v.expire_at, event, v.coverage)

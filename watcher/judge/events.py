@@ -143,46 +143,48 @@ def same_happening(a: MatchedItem, sa: Signature, b: MatchedItem, sb: Signature)
     return score if score >= SIMILAR else 0.0
 
 
+# The reports of one event being built, each with its signature.
+_Group = list[tuple[MatchedItem, Signature]]
+
+
 def cluster(matched: list[MatchedItem], concept: Callable[[str], str] | None = None) -> list[Event]:
     """Group each indicator's items into events: close in time and saying the same thing.
 
     `concept` maps a rule term to what it stands for in any language (its named term set);
     without it each term is its own concept."""
     concept = concept or (lambda term: term)
-    events: list[Event] = []
-    open_: dict[tuple[str, bool], list[tuple[Event, list[Signature]]]] = {}
+    groups: list[_Group] = []
+    open_: dict[tuple[str, bool], list[_Group]] = {}
     for m in sorted(matched, key=lambda m: (m.published, m.item_id)):
         sig = Signature.of(m, concept)
         # A denial ("X will not join") never joins a report that it happened, however alike.
         key = (m.match.indicator, m.match.certainty is Certainty.DENIED)
         best, best_score = None, 0.0
-        for ev, sigs in open_.get(key, []):
-            if _outlet_has_other_story(ev, sigs, m, sig):
+        for group in open_.get(key, []):
+            if _outlet_has_other_story(group, m, sig):
                 continue
-            score = max(same_happening(m, sig, other, s) for other, s in zip(ev.items, sigs))
+            score = max(same_happening(m, sig, other, s) for other, s in group)
             if score > best_score:
-                best, best_score = (ev, sigs), score
+                best, best_score = group, score
         if best is not None:
-            best[0].items.append(m)
-            best[1].append(sig)
+            best.append((m, sig))
             continue
-        ev = Event(indicator=m.match.indicator, items=[m])
-        events.append(ev)
-        open_.setdefault(key, []).append((ev, [sig]))
-    for ev in events:
-        ev.independent = independent_sources(ev)
-    return events
+        groups.append([(m, sig)])
+        open_.setdefault(key, []).append(groups[-1])
+    return [_event([m for m, _ in group]) for group in groups]
 
 
-def _outlet_has_other_story(ev: Event, sigs: list[Signature], m: MatchedItem, sig: Signature) -> bool:
-    return any(other.host == m.host and not near_copy(s.words, sig.words)
-               for other, s in zip(ev.items, sigs))
+def _event(items: list[MatchedItem]) -> Event:
+    return Event(items[0].match.indicator, items, independent=independent_sources(items))
 
 
-def independent_sources(event: Event) -> int:
+def _outlet_has_other_story(group: _Group, m: MatchedItem, sig: Signature) -> bool:
+    return any(other.host == m.host and not near_copy(s.words, sig.words) for other, s in group)
+
+
+def independent_sources(items: list[MatchedItem]) -> int:
     """Publishers that reported independently: items are one source when they share a host or
     carry the same text (a syndicated copy), counted as connected groups."""
-    items = event.items
     parent = list(range(len(items)))
 
     def root(i: int) -> int:

@@ -7,7 +7,7 @@ story count as one source.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from watcher.config import Config, Indicator
 from watcher.models import Certainty, Event, Match
@@ -65,7 +65,6 @@ def score_event(event: Event, config: Config) -> float:
 
 
 def score_events(events: list[Event], config: Config) -> list[Event]:
-    """Set every event's score; strongest first."""
-    for ev in events:
-        ev.score = score_event(ev, config)
-    return sorted(events, key=lambda e: (-e.score, e.first_seen))
+    """The events with their scores, strongest first (new values; the input is left as it was)."""
+    scored = [replace(ev, score=score_event(ev, config)) for ev in events]
+    return sorted(scored, key=lambda e: (-e.score, e.first_seen))

@@ -30,7 +30,7 @@ class AlertLine:
     rule: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class AlertReport:
     """One alert message: everything that crossed a threshold in one cycle, grouped."""
 
@@ -72,18 +72,19 @@ def select_alerts(config: Config, events: list[Event], verdict: CriterionVerdict
         if not qualifies(e, config, now) or alerted.get(e.indicator, set()) & set(refs):
             continue
         rule = config.indicator(e.indicator).alert
+        need = rule.sources if rule else 1
         lines.append(AlertLine(e.indicator, config.indicator(e.indicator).title, refs,
                                view(e, config, counts(e, config)),
-                               f"{e.independent or len(e.sources)} independent source(s) (alert rule: at least {rule.sources if rule else 1})"))
+                               f"{e.independent or len(e.sources)} independent source(s) "
+                               f"(alert rule: at least {need})"))
     if config.alerts.criterion:
         for t in transitions:
             if t.previous is not None and t.id not in alerted.get(CRITERION, set()):
                 lines.append(AlertLine(CRITERION, f"Criterion changed {t.previous} → {t.state} "
                                        f"on {t.at:%d %b %Y}", [t.id], rule=t.detail))
-    report = AlertReport(alert_key(now, lines), now, verdict)
-    for line in lines:
-        (report.silenced if line.subject in silenced else report.lines).append(line)
-    return report
+    return AlertReport(alert_key(now, lines), now, verdict,
+                       [line for line in lines if line.subject not in silenced],
+                       [line for line in lines if line.subject in silenced])
 
 
 def alert_key(now: datetime, lines: list[AlertLine]) -> str:

@@ -128,7 +128,7 @@ class History:
     silences: list[Silence] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DigestReport:
     """Everything one digest says, before it becomes HTML or text."""
 
@@ -186,11 +186,12 @@ def feed_problems(feeds: list[FeedStatus], now: datetime) -> list[FeedProblem]:
 
 def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
                  feeds: list[FeedStatus], *, period: str, now: datetime,
-                 since: datetime | None, history: History | None = None,
-                 full: bool = False) -> DigestReport:
+                 since: datetime | None, history: History | None = None, full: bool = False,
+                 report_link: str | None = None, report_path: str | None = None) -> DigestReport:
     """The digest for one period: `since` is when the last digest went out (None: first).
 
-    `full` keeps every event (the .html report); the email cuts each list at max_events."""
+    `full` keeps every event (the .html report); the email cuts each list at max_events and
+    points at the full report by `report_link` (a URL) or else `report_path`."""
     from watcher.judge.criterion import counts
     history = history or History()
     rows = summarise(events, config, since)
@@ -203,16 +204,15 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
         if views:
             sections.append(IndicatorSection(ind.id, ind.title, ind.stance, views, len(new) - len(views)))
     counting = sorted((e for e in events if counts(e, config)), key=lambda e: e.first_seen)
-    report = DigestReport(period, now, verdict, since, rows, sections,
-                          balance_of(events, config, now),
-                          len(feeds), feed_problems(feeds, now))
-    report.timeline = build_timeline(verdict, counting)
-    report.indicators = indicator_rows(rows, events, verdict, history.silences)
-    report.changes = changes(report.new_total, history.transitions, since)
-    report.uptime = uptime(history.runs, since, now)
-    report.issues, report.undelivered = history.issues, history.undelivered
-    report.silences, report.full = history.silences, full
-    return report
+    new_total = sum(len(s.events) + s.more for s in sections)
+    return DigestReport(
+        period, now, verdict, since, rows, sections, balance_of(events, config, now), len(feeds),
+        feed_problems(feeds, now), timeline=build_timeline(verdict, counting),
+        indicators=indicator_rows(rows, events, verdict, history.silences),
+        changes=changes(new_total, history.transitions, since),
+        uptime=uptime(history.runs, since, now), issues=history.issues,
+        undelivered=history.undelivered, silences=history.silences, full=full,
+        report_link=report_link, report_path=report_path)
 
 
 def _is_new(event: Event, since: datetime | None) -> bool:
