@@ -345,12 +345,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from sqlalchemy.engine import make_url
-
     from watcher.dbcopy import copy_database
+    from watcher.store import redacted_url
     source = args.source or _settings(args).database_url
     counts = copy_database(source, args.target)
-    to = make_url(args.target).render_as_string(hide_password=True)
+    to = redacted_url(args.target)
     print(f"copied {sum(counts.values())} row(s) to {to}: "
           + ", ".join(f"{name} {n}" for name, n in counts.items()))
     return 0
