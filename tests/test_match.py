@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from tests.conftest import ROOT
 from tests.rules import probe
 from watcher.config import parse_config
-from watcher.judge.match import Matcher, compile_term
+from watcher.judge.match import Matcher
+from watcher.judge.terms import compile_term
 from watcher.models import Certainty
 
 CFG = parse_config((ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8"))

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from tests.conftest import ROOT
 from watcher.config import load_config
 from watcher.judge.events import headline, salient, script_of, skeleton
-from watcher.judge.match import Matcher, Text
+from watcher.judge.match import Matcher
+from watcher.judge.terms import Text
 from watcher.text import normalise, tokens, variants, words
 
 CFG = load_config(ROOT / "indicators.yaml")

@@ -6,8 +6,9 @@ Pure: the item, the config, the compiled matcher and the current events in, text
 from __future__ import annotations
 
 from watcher.config import Config, Indicator, Rule, group_terms
-from watcher.judge.match import FIELDS, Analysis, Matcher, RuleTrace
+from watcher.judge.match import Analysis, Matcher, RuleTrace
 from watcher.judge.score import CERTAINTY_FACTOR, score_match, score_parts
+from watcher.judge.terms import FIELDS
 from watcher.models import Certainty, Event, Match, StoredItem
 
 SHOWN_TERMS = 8
