@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -138,12 +139,12 @@ class Service:
     def outbox(self) -> None:
         deliver_pending(self.ctx)
 
-    def _guard(self, job: object) -> object:
+    def _guard(self, job: Callable[[], None]) -> Callable[[], None]:
         """An expected error in one job is logged; the service keeps running."""
         def run() -> None:
             with self.lock:
                 try:
-                    job()  # type: ignore[operator]
+                    job()
                     mark_alive(self.ctx)
                 except WatcherError as exc:
                     log.error("%s failed: %s", getattr(job, "__name__", "job"), exc)

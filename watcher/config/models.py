@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -88,6 +89,10 @@ class Indicator(Strict):
                      Discriminator(lambda v: "tag:alternatives" if isinstance(v, list) else "tag:one")]
     examples: Examples
     alert: AlertRule | None = None
+
+    def field_weight(self, field: str) -> float:
+        """How much a term hit in this field counts (1.0 for a field `fields:` does not name)."""
+        return next((weight for name, weight in self.fields.items() if name == field), 1.0)
 
     @property
     def rules(self) -> list[Rule]:
@@ -240,14 +245,17 @@ class Config(Strict):
     def alert_recipients(self) -> list[str]:
         return self.alerts.recipients or self.digest.recipients
 
+    def tier_factor(self, tier: str) -> float:
+        """A source tier's factor in scores (1.0 for a tier `tiers:` does not name)."""
+        return next((factor for name, factor in self.tiers.items() if name == tier), 1.0)
+
     def counts_as_follow_up(self, indicator_id: str) -> bool:
         ind = self.indicator(indicator_id)
         return ind.id in self.criterion.follow_up or ind.group in self.criterion.follow_up
 
 
 def _unique(what: str, ids: list[str]) -> None:
-    seen: set[str] = set()
-    dups = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    dups = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dups:
         raise ValueError(f"duplicate {what} id: {', '.join(dups)}")
 

@@ -20,7 +20,7 @@ def explain_item(stored: StoredItem, config: Config, matcher: Matcher, events: l
     it = stored.item
     feed = next((f for f in config.feeds if f.id == it.feed_id), None)
     tier_name = feed.tier if feed else "outlet"
-    tier: float = config.tiers.get(tier_name, 1.0)
+    tier = config.tier_factor(tier_name)
     analysis = matcher.analyse(it.title, it.summary)
     when = (f"published {it.published:%Y-%m-%d %H:%M} UTC · " if it.published else "") + \
         f"seen {stored.seen_at:%Y-%m-%d %H:%M} UTC"

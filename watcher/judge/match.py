@@ -261,7 +261,7 @@ class Matcher:
         best: dict[Parts, tuple[float, str, str]] = {}
         for h in hits:
             parts = self.terms[h.term].parts
-            weight: float = ind.fields.get(h.field, 1.0)  # type: ignore[call-overload]
+            weight = ind.field_weight(h.field)
             if weight > best.get(parts, (-1.0, "", ""))[0]:
                 best[parts] = (weight, h.field, h.term)
         spots: dict[tuple[str, int], tuple[str, str, float]] = {}

@@ -53,7 +53,7 @@ class ScoreParts:
 
 def score_parts(event: Event, config: Config) -> ScoreParts:
     """weight × strength × source tier × corroboration × certainty, as separate factors."""
-    tier: float = max(config.tiers.get(m.tier, 1.0) for m in event.items)  # type: ignore[call-overload]
+    tier = max(config.tier_factor(m.tier) for m in event.items)
     return ScoreParts(config.indicator(event.indicator).weight,
                       max(m.match.strength for m in event.items), tier,
                       event.independent or len(event.sources), event.certainty)

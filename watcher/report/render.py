@@ -125,8 +125,9 @@ def fit_subject(text: str, state: str) -> str:
 def render_digest(report: DigestReport, config: Config) -> tuple[str, str, str]:
     """(subject, text, html) for one digest."""
     env = environment()
-    ctx = {"r": report, "config": config, "subject": subject(report, config)}
-    return (ctx["subject"], env.get_template("digest.txt").render(ctx),  # type: ignore[return-value]
+    title = subject(report, config)
+    ctx = {"r": report, "config": config, "subject": title}
+    return (title, env.get_template("digest.txt").render(ctx),
             inline_css(env.get_template("digest.html").render(ctx)))
 
 
