@@ -11,48 +11,19 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from watcher import __version__
 from watcher.config import Config, config_lines, load_config
 from watcher.errors import ConfigError, WatcherError
 from watcher.judge.match import Matcher
+from watcher.logs import setup_logging
 from watcher.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from watcher.context import Context
 
 log = logging.getLogger("watcher")
-
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
-                           "level": record.levelname.lower(), "logger": record.name,
-                           "msg": record.getMessage()}, ensure_ascii=False)
-
-
-class _StderrHandler(logging.StreamHandler[TextIO]):
-    """Writes to whatever sys.stderr is at the time (tests and daemons swap it)."""
-
-    @property
-    def stream(self) -> TextIO:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: TextIO) -> None:
-        pass
-
-
-def _setup_logging(level: str, fmt: str) -> None:
-    handler = _StderrHandler()
-    handler.setFormatter(_JsonFormatter() if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "alembic", "apprise"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -123,7 +94,7 @@ def _moment(text: str) -> datetime:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
+    setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
     try:
         return int(COMMANDS[args.command](args) or 0)
     except ConfigError as exc:
