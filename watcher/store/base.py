@@ -124,7 +124,7 @@ class Database:
                 engine.dispose()
 
     @contextmanager
-    def connect(self) -> Iterator[Connection]:
+    def _connect(self) -> Iterator[Connection]:
         """One transaction: committed on success, rolled back on any error.
 
         Inside `transaction()` it is that transaction's connection: the outer block commits."""
@@ -148,7 +148,7 @@ class Database:
         if getattr(self._local, "conn", None) is not None:
             yield                           # already inside one: it decides
             return
-        with self.connect() as conn:
+        with self._connect() as conn:
             self._local.conn = conn
             try:
                 yield
@@ -176,7 +176,7 @@ class Database:
     def size_bytes(self) -> int | None:
         """The database's size on disk, for `watcher status`."""
         if self.dialect == "postgresql":
-            with self.connect() as conn:
+            with self._connect() as conn:
                 size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
                 return int(size or 0)
         if self.dialect != "sqlite" or not self.engine.url.database:

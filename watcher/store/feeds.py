@@ -43,7 +43,7 @@ class FeedsMixin(Database):
         A feed whose URL changed starts afresh (validators, failures, retirement cleared)."""
         wanted = {f.id: f for f in feeds}
         c = FEED_STATE.c
-        with self.connect() as conn:
+        with self._connect() as conn:
             self.serialise(conn, "feeds")     # instances starting together add each feed once
             stored = {r.feed_id: r for r in conn.execute(select(c.feed_id, c.url, c.tier, c.active))}
             new = [{"feed_id": fid, "url": f.url, "tier": f.tier, "next_due_at": now}
@@ -70,7 +70,7 @@ class FeedsMixin(Database):
             q = q.where(c.feed_id.in_(list(feed_ids)))
         else:
             q = q.where(c.retired.is_(False), c.next_due_at.is_(None) | (c.next_due_at <= now))
-        with self.connect() as conn:
+        with self._connect() as conn:
             return [_for_update(r) for r in conn.execute(q)]
 
     def record_polls(self, polls: list[FeedPolled], now: datetime) -> None:
@@ -91,7 +91,7 @@ class FeedsMixin(Database):
         params = [{"fid": p.feed_id, "etag": p.etag or None, "lm": p.last_modified or None,
                    "hash": p.content_hash or None, "status": p.status, "due": p.next_due,
                    "stored": p.stored} for p in polls]
-        with self.connect() as conn:
+        with self._connect() as conn:
             conn.execute(stmt, params)
             self._count_days(conn, [(p.feed_id, True, p.stored) for p in polls], now)
 
@@ -105,7 +105,7 @@ class FeedsMixin(Database):
             values["retired"] = True
         stmt = (update(FEED_STATE).where(c.feed_id == failed.feed_id).values(**values)
                 .returning(c.failures))
-        with self.connect() as conn:
+        with self._connect() as conn:
             failures = conn.execute(stmt).scalar()
             if failures is None:
                 return 0
@@ -128,7 +128,7 @@ class FeedsMixin(Database):
     def feed_health(self) -> list[FeedStatus]:
         """Every active feed's state, worst first."""
         c = FEED_STATE.c
-        with self.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(select(FEED_STATE).where(c.active.is_(True))).all()
         out = [FeedStatus(r.feed_id, r.url, r.tier, r.last_status, r.last_error, r.failures,
                           r.last_success_at, r.last_attempt_at, r.next_due_at, r.items_total,
@@ -141,7 +141,7 @@ class FeedsMixin(Database):
         q = (select(c.feed_id, func.count())
              .where(c.polls_ok > 0, c.day >= since.date(), c.day <= until.date())
              .group_by(c.feed_id))
-        with self.connect() as conn:
+        with self._connect() as conn:
             return {fid: int(n) for fid, n in conn.execute(q)}
 
     # --- several instances: feed leases ------------------------------------------------------
@@ -159,7 +159,7 @@ class FeedsMixin(Database):
                 .order_by(c.next_due_at, c.feed_id).limit(limit).with_for_update(skip_locked=True))
         stmt = (update(FEED_STATE).where(c.feed_id.in_(pick.scalar_subquery()))
                 .values(lease_owner=owner, lease_until=until).returning(c.feed_id))
-        with self.connect() as conn:
+        with self._connect() as conn:
             ids = list(conn.execute(stmt).scalars())
             if not ids:
                 return []
@@ -169,7 +169,7 @@ class FeedsMixin(Database):
 
     def count_leasable(self, now: datetime, expired: datetime) -> int:
         """How many feeds lease_due_feeds could still hand out: sizes a poll's parse workers."""
-        with self.connect() as conn:
+        with self._connect() as conn:
             return int(conn.execute(select(func.count()).where(*_leasable(now, expired)))
                        .scalar() or 0)
 
@@ -179,5 +179,5 @@ class FeedsMixin(Database):
         stmt = update(FEED_STATE).where(c.lease_owner == owner)
         if feed_ids is not None:
             stmt = stmt.where(c.feed_id.in_(list(feed_ids)))
-        with self.connect() as conn:
+        with self._connect() as conn:
             conn.execute(stmt.values(lease_owner=None, lease_until=None))

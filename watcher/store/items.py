@@ -55,7 +55,7 @@ class ItemsMixin(Database):
         # On the Core table: the ORM's bulk path cost ~15 µs a row in bookkeeping (profile).
         c = ITEM.c
         stmt = self.insert_ignore(ITEM, ["feed_id", "key"]).returning(c.id, c.feed_id, c.key)
-        with self.connect() as conn:
+        with self._connect() as conn:
             ids = {(fid, key): rid for rid, fid, key in conn.execute(stmt, rows)}
         return [StoredItem(ids[(i.feed_id, i.key)], i, host, now)
                 for i, host in zip(unique, hosts) if (i.feed_id, i.key) in ids]
@@ -65,7 +65,7 @@ class ItemsMixin(Database):
         rows = [{"item_id": item_id, "indicator": m.indicator, "strength": m.strength,
                  "certainty": m.certainty.value, "evidence": _evidence(m)}
                 for item_id, ms in matches.items() for m in ms]
-        with self.connect() as conn:
+        with self._connect() as conn:
             # One DELETE for the batch, not one an item (rematch of 100k items: 100k statements).
             if matches:
                 conn.execute(MATCH.delete().where(MATCH.c.item_id.in_(list(matches))))
@@ -82,7 +82,7 @@ class ItemsMixin(Database):
                           .join(FEED_STATE, FEED_STATE.c.feed_id == i.feed_id, isouter=True)))
         if since is not None:
             q = q.where(i.seen_at >= since)
-        with self.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(q).all()
         return [MatchedItem(r.id, r.feed_id, r.title, r.url, r.published or r.seen_at, r.seen_at,
                             r.host, r.tier or "outlet",
@@ -96,7 +96,7 @@ class ItemsMixin(Database):
             q = select(ITEM).where(ITEM.c.id > last).order_by(ITEM.c.id).limit(batch)
             if since is not None:
                 q = q.where(ITEM.c.seen_at >= since)
-            with self.connect() as conn:
+            with self._connect() as conn:
                 rows = conn.execute(q).all()
             if not rows:
                 return
@@ -107,7 +107,7 @@ class ItemsMixin(Database):
     def find_item(self, ref: str) -> StoredItem | None:
         """An item by row id or by URL."""
         where = ITEM.c.id == int(ref) if ref.isdigit() else ITEM.c.url == ref
-        with self.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(ITEM).where(where).limit(1)).first()
         return _stored(row) if row else None
 
@@ -117,18 +117,18 @@ class ItemsMixin(Database):
         Matched items are evidence and are kept for ever; per-day poll counts (coverage) live
         in feed_day, so they do not shrink with the items."""
         unmatched = ~select(MATCH.c.item_id).where(MATCH.c.item_id == ITEM.c.id).exists()
-        with self.connect() as conn:
+        with self._connect() as conn:
             done = conn.execute(ITEM.delete().where(ITEM.c.seen_at < before, unmatched))
             return int(done.rowcount or 0)
 
     def count_items(self) -> int:
         """Items stored, for `watcher status`."""
-        with self.connect() as conn:
+        with self._connect() as conn:
             return int(conn.execute(select(func.count()).select_from(ITEM)).scalar() or 0)
 
     def items_seen(self, since: datetime, until: datetime) -> int:
         """Items first stored in [since, until]."""
         c = ITEM.c
         q = select(func.count()).select_from(ITEM).where(c.seen_at >= since, c.seen_at <= until)
-        with self.connect() as conn:
+        with self._connect() as conn:
             return int(conn.execute(q).scalar() or 0)

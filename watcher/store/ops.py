@@ -28,14 +28,14 @@ class OpsMixin(Database):
     def last_state(self) -> CriterionState | None:
         """The criterion's state as last stored (None before the first judgement)."""
         c = CRITERION_TRANSITION.c
-        with self.connect() as conn:
+        with self._connect() as conn:
             state = conn.execute(select(c.state).order_by(c.id.desc()).limit(1)).scalar()
         return CriterionState(state) if state is not None else None
 
     def record_transition(self, state: CriterionState, at: datetime, detail: str) -> bool:
         """Store a change of state; the same state twice in a row is not a transition."""
         c = CRITERION_TRANSITION.c
-        with self.connect() as conn:
+        with self._connect() as conn:
             self.serialise(conn, "criterion")     # two instances judging at once store it once
             last = conn.execute(select(c.state).order_by(c.id.desc()).limit(1)).scalar()
             if last == state.value:
@@ -47,7 +47,7 @@ class OpsMixin(Database):
     def transitions(self) -> list[Transition]:
         """Every criterion transition, oldest first."""
         c = CRITERION_TRANSITION.c
-        with self.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(select(CRITERION_TRANSITION).order_by(c.id)).all()
         return [Transition(r.id, r.state, r.previous, r.at, r.detail) for r in rows]
 
@@ -57,12 +57,12 @@ class OpsMixin(Database):
         """A service start; its id is touched while it runs, so uptime survives a SIGKILL."""
         stmt = (insert(SERVICE_RUN).values(started_at=now, last_seen_at=now, pid=pid, mode=mode)
                 .returning(SERVICE_RUN.c.id))
-        with self.connect() as conn:
+        with self._connect() as conn:
             return int(conn.execute(stmt).scalar() or 0)
 
     def touch_run(self, run_id: int, now: datetime) -> None:
         """The run is alive at `now`."""
-        with self.connect() as conn:
+        with self._connect() as conn:
             conn.execute(update(SERVICE_RUN).where(SERVICE_RUN.c.id == run_id)
                          .values(last_seen_at=now))
 
@@ -72,12 +72,12 @@ class OpsMixin(Database):
         q = select(c.started_at, c.last_seen_at).order_by(c.started_at)
         if since is not None:
             q = q.where(c.last_seen_at >= since)
-        with self.connect() as conn:
+        with self._connect() as conn:
             return [ServiceRun(r.started_at, r.last_seen_at) for r in conn.execute(q)]
 
     def record_issue(self, issue: IngestIssue) -> None:
         """A feed document read with errors (its detail cut to 500 characters)."""
-        with self.connect() as conn:
+        with self._connect() as conn:
             conn.execute(insert(INGEST_ISSUE).values(feed_id=issue.feed_id, at=issue.at,
                                                      detail=issue.detail[:500]))
 
@@ -87,7 +87,7 @@ class OpsMixin(Database):
         q = select(c.feed_id, c.at, c.detail).order_by(c.id)
         if since is not None:
             q = q.where(c.at > since)
-        with self.connect() as conn:
+        with self._connect() as conn:
             return [IngestIssue(r.feed_id, r.at, r.detail) for r in conn.execute(q)]
 
     # --- several instances: heartbeats -------------------------------------------------------
@@ -97,7 +97,7 @@ class OpsMixin(Database):
         """Say this instance is alive and extend what it holds; on a clean stop, let go of it."""
         feeds, outbox, c = FEED_STATE.c, OUTBOX.c, INSTANCE.c
         stopped = now if stopping else None
-        with self.connect() as conn:
+        with self._connect() as conn:
             seen = conn.execute(update(INSTANCE).where(c.id == me.id)
                                 .values(heartbeat_at=now, stopped_at=stopped))
             if not seen.rowcount:
@@ -119,7 +119,7 @@ class OpsMixin(Database):
                   seen_since: datetime) -> list[InstanceStatus]:
         """Instances seen since `seen_since` and every holder of a live lease, with lease counts."""
         c = FEED_STATE.c
-        with self.connect() as conn:
+        with self._connect() as conn:
             leases: dict[str, int] = {
                 owner: int(n) for owner, n in conn.execute(
                     select(c.lease_owner, func.count())

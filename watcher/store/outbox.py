@@ -32,13 +32,13 @@ class OutboxMixin(Database):
         """Write the message before any send; False if this (kind, period, recipient) exists."""
         stmt = self.insert_ignore(OUTBOX, ["kind", "period", "recipient"]).values(
             _new_row(draft, now))
-        with self.connect() as conn:
+        with self._connect() as conn:
             return bool(conn.execute(stmt).rowcount)
 
     def has_message(self, kind: str, period: str) -> bool:
         """Whether this period's message of this kind was written (for any recipient)."""
         c = OUTBOX.c
-        with self.connect() as conn:
+        with self._connect() as conn:
             q = select(c.id).where(c.kind == kind, c.period == period)
             return conn.execute(q).first() is not None
 
@@ -48,7 +48,7 @@ class OutboxMixin(Database):
         q = (select(OUTBOX).where(c.status == "pending",
                                   c.next_attempt_at.is_(None) | (c.next_attempt_at <= now))
              .order_by(c.id))
-        with self.connect() as conn:
+        with self._connect() as conn:
             return [_message(r) for r in conn.execute(q)]
 
     def messages(self, status: str | None = None) -> list[OutboxMessage]:
@@ -56,13 +56,13 @@ class OutboxMixin(Database):
         q = select(OUTBOX).order_by(OUTBOX.c.id)
         if status is not None:
             q = q.where(OUTBOX.c.status == status)
-        with self.connect() as conn:
+        with self._connect() as conn:
             return [_message(r) for r in conn.execute(q)]
 
     def last_digest_at(self) -> datetime | None:
         """When the newest digest was written to the outbox: 'new' in a digest means since then."""
         c = OUTBOX.c
-        with self.connect() as conn:
+        with self._connect() as conn:
             value: datetime | None = conn.execute(
                 select(func.max(c.created_at)).where(c.kind == "digest")).scalar()
         return value
@@ -81,7 +81,7 @@ class OutboxMixin(Database):
                 .order_by(c.id).limit(1).with_for_update(skip_locked=True))
         stmt = (update(OUTBOX).where(c.id.in_(pick.scalar_subquery()))
                 .values(claimed_by=owner, claimed_until=until).returning(c.id))
-        with self.connect() as conn:
+        with self._connect() as conn:
             claimed = conn.execute(stmt).scalar()
             if claimed is None:
                 return None
@@ -102,7 +102,7 @@ class OutboxMixin(Database):
 
     def _update_message(self, message_id: int, **values: Any) -> None:
         values.update(claimed_by=None, claimed_until=None)      # the send is over: claim released
-        with self.connect() as conn:
+        with self._connect() as conn:
             conn.execute(update(OUTBOX).where(OUTBOX.c.id == message_id).values(**values))
 
     # --- alerts and silences ---------------------------------------------------------------
@@ -110,7 +110,7 @@ class OutboxMixin(Database):
     def alerted(self) -> dict[str, set[int]]:
         """What alerts already covered: subject (indicator or "criterion") → refs."""
         out: dict[str, set[int]] = {}
-        with self.connect() as conn:
+        with self._connect() as conn:
             for subject, ref in conn.execute(select(ALERTED.c.subject, ALERTED.c.ref)):
                 out.setdefault(subject, set()).add(ref)
         return out
@@ -124,7 +124,7 @@ class OutboxMixin(Database):
         mark = self.insert_ignore(ALERTED, ["subject", "ref"])
         row = self.insert_ignore(OUTBOX, ["kind", "period", "recipient"])
         written = 0
-        with self.connect() as conn:
+        with self._connect() as conn:
             for m in marks:
                 conn.execute(mark.values(subject=m.subject, ref=m.ref, alert_key=key,
                                          status=m.status, at=now))
@@ -136,7 +136,7 @@ class OutboxMixin(Database):
         """Silence (or re-silence) one indicator's alerts until `silence.until`."""
         c = SILENCE.c
         values = {"until": silence.until, "reason": silence.reason, "created_at": silence.since}
-        with self.connect() as conn:
+        with self._connect() as conn:
             done = conn.execute(update(SILENCE).where(c.indicator == silence.indicator)
                                 .values(**values))
             if not done.rowcount:
@@ -144,7 +144,7 @@ class OutboxMixin(Database):
 
     def remove_silence(self, indicator: str) -> bool:
         """Alerts for `indicator` again; False if it was not silenced."""
-        with self.connect() as conn:
+        with self._connect() as conn:
             done = conn.execute(SILENCE.delete().where(SILENCE.c.indicator == indicator))
             return bool(done.rowcount)
 
@@ -154,5 +154,5 @@ class OutboxMixin(Database):
         q = select(SILENCE).order_by(c.indicator)
         if now is not None:
             q = q.where(c.until > now)
-        with self.connect() as conn:
+        with self._connect() as conn:
             return [Silence(r.indicator, r.until, r.reason, r.created_at) for r in conn.execute(q)]
