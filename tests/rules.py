@@ -19,7 +19,14 @@ def probe_yaml(rule: str, top: str = "", fields: str = "") -> str:
     `top` adds top-level sections; a `certainty:` there replaces the mini file's."""
     head = HEAD
     if "certainty:" in top:
-        head = "\n".join(ln for ln in head.splitlines() if not ln.startswith(("certainty:", "  denied:", "  expected:"))) + "\n"
+        head = (
+            "\n".join(
+                ln
+                for ln in head.splitlines()
+                if not ln.startswith(("certainty:", "  denied:", "  expected:"))
+            )
+            + "\n"
+        )
     body = textwrap.indent(textwrap.dedent(rule).strip(), "      ")
     extra = f"    fields: {fields}\n" if fields else ""
     return (head + textwrap.dedent(top) + "indicators:\n"

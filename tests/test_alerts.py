@@ -29,7 +29,9 @@ ALERT_CFG = parse_config(yaml.safe_dump({**yaml.safe_load(
                    for i in yaml.safe_load((ROOT / "tests" / "fixtures" / "mini.yaml")
                                            .read_text(encoding="utf-8"))["indicators"]]},
     allow_unicode=True))
-WIRE = item(1, "Azerbaijan joins the Abraham Accords", "2026-03-08", "https://reuters.com/a", "wire")
+WIRE = item(
+    1, "Azerbaijan joins the Abraham Accords", "2026-03-08", "https://reuters.com/a", "wire"
+)
 SECOND = item(2, "Azerbaijan formally joins Abraham Accords", "2026-03-08", "https://apnews.com/b")
 THIRD = item(3, "Azerbaijan joins Abraham Accords, officials say", "2026-03-09", "https://bbc.co.uk/c")
 
@@ -61,8 +63,10 @@ def test_rules_follow_certainty_age_and_indicators_without_a_rule_never_alert() 
 
 
 def test_a_criterion_change_alerts_once_and_a_silence_sets_an_alert_aside() -> None:
-    transitions = [Transition(1, "WATCHING", None, at("2025-11-07"), "first"),
-                   Transition(2, "FOLLOW-UP", "WATCHING", NOW, "FOLLOW-UP: measurable follow-up seen")]
+    transitions = [
+        Transition(1, "WATCHING", None, at("2025-11-07"), "first"),
+        Transition(2, "FOLLOW-UP", "WATCHING", NOW, "FOLLOW-UP: measurable follow-up seen"),
+    ]
     report = alerts_for(events(WIRE, SECOND), {}, transitions=transitions)
     assert [line.subject for line in report.lines] == ["new_signatory", "criterion"]
     assert report.lines[1].headline == "Criterion changed WATCHING → FOLLOW-UP on 10 Mar 2026"
@@ -171,5 +175,7 @@ def test_the_running_service_alerts_right_after_a_poll_and_records_its_run(
             code, err = stop(proc)
     assert code == 0, err
     with sqlite3.connect(state / "watcher.db") as db:
-        ((mode, started, seen),) = db.execute("SELECT mode, started_at, last_seen_at FROM service_run")
+        ((mode, started, seen),) = db.execute(
+            "SELECT mode, started_at, last_seen_at FROM service_run"
+        )
     assert mode == "run" and seen >= started

@@ -41,7 +41,9 @@ def test_a_poorly_observed_absence_says_so_instead_of_claiming_it() -> None:
     late = at("2026-12-01")
     hw = evaluate(CFG, [], late, coverage_of(CFG, late, observed_days={"wire": 30}, items=50,
                                              recent_items=0, failing_now=0))
-    assert hw.state is CriterionState.HIGH_WATER and hw.sentence().startswith("HIGH-WATER (coverage poor)")
+    assert hw.state is CriterionState.HIGH_WATER and hw.sentence().startswith(
+        "HIGH-WATER (coverage poor)"
+    )
     assert "high-water mark of the expansion" not in hw.sentence()
 
 

@@ -21,8 +21,10 @@ from watcher.report.render import render_digest
 from watcher.service import prepare_digest
 
 NOW = at("2026-03-10T06:00")
-STRONG = (item(1, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://reuters.com/a", "wire")
-          + item(2, "Azerbaijan formally joins Abraham Accords", "2026-02-11", "https://apnews.com/b"))
+STRONG = (item(1, "Azerbaijan joins the Abraham Accords", "2026-02-10",
+                "https://reuters.com/a", "wire")
+          + item(2, "Azerbaijan formally joins Abraham Accords", "2026-02-11",
+                 "https://apnews.com/b"))
 DENIED = item(3, "Indonesia says it will not join the Abraham Accords", "2026-01-20",
               "https://jakartapost.com/c")
 
@@ -122,4 +124,6 @@ def test_with_a_report_url_the_cut_list_links_to_the_full_report(
     prepare_digest(ctx)
     (msg,) = ctx.store.messages()
     raw = msg.raw.decode().replace("=\r\n", "").replace("=3D", "=")
-    assert 'href="https://intranet.example.org/watcher/digest-2026-W11.html#ind-new_signatory"' in raw
+    assert (
+        'href="https://intranet.example.org/watcher/digest-2026-W11.html#ind-new_signatory"' in raw
+    )

@@ -40,12 +40,48 @@ UPDATE = os.environ.get("WATCHER_UPDATE_GOLDEN") == "1"
 FIXTURES = ROOT / "tests" / "fixtures" / "feeds"
 # (golden name, feed file, content type the server would send, base URL, configured language)
 FEEDS = [
-    ("news_en.rss", FIXTURES / "news_en.rss", "application/rss+xml", "https://news.example.org/", None),
-    ("releases.atom", FIXTURES / "releases.atom", "application/atom+xml", "https://gov.example.kz/", None),
-    ("feed.json", FIXTURES / "feed.json", "application/feed+json", "https://json.example.org/", None),
-    ("news_ru_cp1251.rss", FIXTURES / "news_ru_cp1251.rss", "text/xml", "https://ru.example.org/", "ru"),
-    ("illformed.rss", FIXTURES / "illformed.rss", "application/rss+xml", "https://bad.example.org/", None),
-    ("gnews-en.xml", DEMO_FEEDS / "gnews-en.xml", "application/xml", "https://news.google.com/", "en"),
+    (
+        "news_en.rss",
+        FIXTURES / "news_en.rss",
+        "application/rss+xml",
+        "https://news.example.org/",
+        None,
+    ),
+    (
+        "releases.atom",
+        FIXTURES / "releases.atom",
+        "application/atom+xml",
+        "https://gov.example.kz/",
+        None,
+    ),
+    (
+        "feed.json",
+        FIXTURES / "feed.json",
+        "application/feed+json",
+        "https://json.example.org/",
+        None,
+    ),
+    (
+        "news_ru_cp1251.rss",
+        FIXTURES / "news_ru_cp1251.rss",
+        "text/xml",
+        "https://ru.example.org/",
+        "ru",
+    ),
+    (
+        "illformed.rss",
+        FIXTURES / "illformed.rss",
+        "application/rss+xml",
+        "https://bad.example.org/",
+        None,
+    ),
+    (
+        "gnews-en.xml",
+        DEMO_FEEDS / "gnews-en.xml",
+        "application/xml",
+        "https://news.google.com/",
+        "en",
+    ),
 ]
 # Monday 07:00 in Almaty, ten days after the demo's newest snapshot item: its weekly digest.
 DEMO_NOW = at("2026-11-30T02:00")
@@ -68,9 +104,12 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-@pytest.mark.parametrize(("name", "path", "ctype", "base", "lang"), FEEDS, ids=[f[0] for f in FEEDS])
-def test_feed_parses_to_its_golden_items(name: str, path: Path, ctype: str, base: str,
-                                         lang: str | None) -> None:
+@pytest.mark.parametrize(
+    ("name", "path", "ctype", "base", "lang"), FEEDS, ids=[f[0] for f in FEEDS]
+)
+def test_feed_parses_to_its_golden_items(
+    name: str, path: Path, ctype: str, base: str, lang: str | None
+) -> None:
     parsed = parse_feed("golden", path.read_bytes(), content_type=ctype, base_url=base, lang=lang)
     doc = {"title": parsed.title, "warning": parsed.warning,
            "items": [{k: _jsonable(v) for k, v in vars(item).items()} for item in parsed.items]}

@@ -87,7 +87,9 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     assert _store_inner("watcher.store.schema") and not _store_inner("watcher.store.Store")
     assert "sqlalchemy" in found and "watcher.store.schema" in found
     assert "watcher.ingest.poll" in found
-    assert not within("watcher.ingest.poll", JUDGE_MAY_IMPORT) and within("watcher.judge.x", JUDGE_MAY_IMPORT)
+    assert not within("watcher.ingest.poll", JUDGE_MAY_IMPORT) and within(
+        "watcher.judge.x", JUDGE_MAY_IMPORT
+    )
 
 
 @pytest.mark.parametrize("path", modules(), ids=name)

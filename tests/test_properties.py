@@ -48,7 +48,9 @@ def _unrelated(extra: str) -> bool:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(EXAMPLES_ST, PROSE)
-def test_an_unrelated_sentence_never_removes_or_weakens_a_match(example: tuple[str, str], extra: str) -> None:
+def test_an_unrelated_sentence_never_removes_or_weakens_a_match(
+    example: tuple[str, str], extra: str
+) -> None:
     assume(_unrelated(extra))
     title, summary = example
     before = {m.indicator: m for m in M.match(title, summary)}

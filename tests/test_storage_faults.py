@@ -80,8 +80,11 @@ def locked(state_env: Path, ctx: Context) -> Iterator[sqlite3.Connection]:
 def test_a_locked_database_stops_the_poll_cleanly_and_the_next_one_recovers(
         ctx: Context, locked: sqlite3.Connection, state_env: Path) -> None:
     before = snapshot(state_env / "watcher.db")
-    with pytest.raises(StoreError, match=r"poll (stopped at feed \w+|could not lease due feeds): database is locked: "
-                                         r"another process held it longer than 0\.3 s"):
+    with pytest.raises(
+        StoreError,
+        match=r"poll (stopped at feed \w+|could not lease due feeds): database is locked: "
+        r"another process held it longer than 0\.3 s",
+    ):
         asyncio.run(poll(ctx))
     locked.execute("ROLLBACK")
     assert snapshot(state_env / "watcher.db") == before     # nothing kept, every feed still due
@@ -223,9 +226,12 @@ def downgrade() -> None:
 '''
 
 
-@pytest.mark.sqlite_only("reads sqlite_master; the migration transaction (BEGIN IMMEDIATE) is SQLite's")
+@pytest.mark.sqlite_only(
+    "reads sqlite_master; the migration transaction (BEGIN IMMEDIATE) is SQLite's"
+)
 def test_a_failed_migration_leaves_the_old_schema_and_data_intact(
-        ctx: Context, state_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: Context, state_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
@@ -237,9 +243,11 @@ def test_a_failed_migration_leaves_the_old_schema_and_data_intact(
 
     def schema() -> tuple[list[Any], list[Any], list[Any]]:
         with sqlite3.connect(db) as conn:
-            found = (conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall(),
-                     conn.execute("SELECT version_num FROM alembic_version").fetchall(),
-                     conn.execute("SELECT id, title FROM item ORDER BY id").fetchall())
+            found = (
+                conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall(),
+                conn.execute("SELECT version_num FROM alembic_version").fetchall(),
+                conn.execute("SELECT id, title FROM item ORDER BY id").fetchall(),
+            )
         conn.close()
         return found
 

@@ -20,7 +20,7 @@ class Item:
     """One feed entry, parsed and cleaned: what `store` keeps and `match` reads."""
 
     feed_id: str
-    key: str                      # stable identity inside the feed: guid, else link, else content hash
+    key: str                      # identity in the feed: guid, else link, else content hash
     title: str
     summary: str
     url: str
@@ -214,7 +214,8 @@ class CriterionVerdict:
         if self.state is CriterionState.FOLLOW_UP and self.counting_event is not None:
             ev = self.counting_event
             return (f"FOLLOW-UP: measurable follow-up seen {ev.first_seen:%d %b %Y} "
-                    f"({ev.indicator}: “{ev.lead.title}”, {ev.independent or len(ev.sources)} independent source(s)); "
+                    f"({ev.indicator}: “{ev.lead.title}”, "
+                    f"{ev.independent or len(ev.sources)} independent source(s)); "
                     f"day {d} since the baseline.")
         if self.state is CriterionState.WATCHING:
             return (f"WATCHING: no measurable follow-up yet, day {d} since the baseline; "
@@ -269,7 +270,7 @@ class IngestIssue:
 
 @dataclass(frozen=True)
 class Silence:
-    """Alerts for `indicator` (or "criterion") are off until `until`; the digest still reports it."""
+    """Alerts for `indicator` (or "criterion") are off until `until`; the digest still says it."""
 
     indicator: str
     until: datetime

@@ -58,7 +58,8 @@ def archived_files(folder: Path) -> list[ArchivedFile]:
     if not folder.is_dir():
         raise WatcherError(f"{folder}: not a folder of archived feed files")
     out = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in FEED_FILES):
+    found = (p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in FEED_FILES)
+    for path in sorted(found):
         m = _DATE.search(path.name)
         at = _moment(m) if m else datetime.fromtimestamp(path.stat().st_mtime, UTC)
         stem = _DATE.sub("", path.stem).strip("._- ") if m else path.stem
@@ -84,7 +85,8 @@ def replay_feeds(config: Config, files: list[ArchivedFile], *, keep_configured: 
     unknown feed is an outlet. A temporary replay watches only the archive's feeds."""
     known = {f.id: f for f in config.feeds}
     ids = dict.fromkeys(f.feed_id for f in files)
-    extra = [Feed(id=i, url=f"https://archive.invalid/{i}", tier="outlet") for i in ids if i not in known]
+    extra = [Feed(id=i, url=f"https://archive.invalid/{i}", tier="outlet")
+             for i in ids if i not in known]
     ours = list(config.feeds) if keep_configured else [known[i] for i in ids if i in known]
     return ours + extra
 

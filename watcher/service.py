@@ -68,7 +68,8 @@ def rematch(ctx: Context, since: datetime | None = None, batch: int = 500) -> Re
         found = ctx.matcher.match(stored.item.title, stored.item.summary)
         pending[stored.id] = found
         report.items += 1
-        report.changed += {(m.indicator, m.certainty.value) for m in found} != before.get(stored.id, set())
+        now_found = {(m.indicator, m.certainty.value) for m in found}
+        report.changed += now_found != before.get(stored.id, set())
         if len(pending) >= batch:
             report.matches += ctx.store.add_matches(pending)
             pending = {}
@@ -89,7 +90,8 @@ def coverage(ctx: Context, now: datetime) -> Coverage:
     return coverage_of(ctx.config, now, observed_days=ctx.store.observed_days(start, end),
                        items=ctx.store.items_seen(start, end),
                        recent_items=ctx.store.items_seen(max(start, end - timedelta(days=28)), end),
-                       failing_now=sum(1 for f in ctx.store.feed_health() if f.failures or f.retired))
+                       failing_now=sum(1 for f in ctx.store.feed_health()
+                                       if f.failures or f.retired))
 
 
 def prune(ctx: Context, now: datetime | None = None) -> int:
@@ -185,7 +187,7 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
     rows = [email_row(ctx, kind="digest", period=period, recipient=rcpt, subject=subject,
                       text=text, html=html, now=now) for rcpt in ctx.config.digest.recipients]
     rows += channel_rows(ctx, kind="digest", period=period, subject=subject, text=text)
-    with ctx.store.transaction():        # every recipient's copy or none: has_message() relies on it
+    with ctx.store.transaction():    # every recipient's copy or none: has_message() relies on it
         for row in rows:
             written += ctx.store.enqueue(row, now)
     log.info("digest %s: %s; %d message(s) written to the outbox", period, report.state, written)

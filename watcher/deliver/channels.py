@@ -12,7 +12,8 @@ CHANNEL_PREFIX = "apprise:"
 
 def channel_id(url: str) -> str:
     """The outbox 'recipient' of an Apprise URL: a hash, because the URL holds its token."""
-    return f"{CHANNEL_PREFIX}{url.split('://', 1)[0]}:{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+    scheme, digest = url.split("://", 1)[0], hashlib.sha256(url.encode()).hexdigest()[:12]
+    return f"{CHANNEL_PREFIX}{scheme}:{digest}"
 
 
 def channel_payload(subject: str, text: str) -> bytes:

@@ -15,7 +15,8 @@ _OWN_HEADERS = frozenset({"from", "to", "subject", "date", "message-id", "mime-v
                           "content-type", "content-transfer-encoding"})
 _HEADER_NAME = re.compile(r"[!-9;-~]+")        # RFC 5322 ftext: printable ASCII but ':'
 # Bidi overrides and isolates would let feed text reorder what a subject line shows.
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                           "\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)

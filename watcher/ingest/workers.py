@@ -75,7 +75,8 @@ class ParseWorkers:
             return await asyncio.get_running_loop().run_in_executor(pool, call)
         except BrokenProcessPool as exc:
             if self._pool is pool:
-                log.error("a parser process died (feed %s); parsing in-process from now on", feed_id)
+                log.error("a parser process died (feed %s); parsing in-process from now on",
+                          feed_id)
                 self._pool = None
                 pool.shutdown(wait=False, cancel_futures=True)
             raise FeedError(base_url or feed_id, "the parser process crashed on this feed") from exc

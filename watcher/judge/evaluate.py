@@ -119,7 +119,8 @@ def format_evaluation(ev: Evaluation) -> str:
     lines.append(f"{'micro':<28}{p:6.2f}{r:6.2f}{f:6.2f}{sum(ev.tp.values()):5d}"
                  f"{sum(ev.fp.values()):5d}{sum(ev.fn.values()):5d}")
     rate = ev.none_flagged / ev.none_total if ev.none_total else 0.0
-    lines.append(f"false-positive rate on 'none' items: {rate:.1%} ({ev.none_flagged}/{ev.none_total})")
+    lines.append(f"false-positive rate on 'none' items: {rate:.1%} "
+                 f"({ev.none_flagged}/{ev.none_total})")
     lines.append("\nconfusions (labeled → predicted, 'none' = no indicator):")
     lines += [f"  {a} → {b}: {n}" for (a, b), n in ev.confusion.most_common()] or ["  (none)"]
     if ev.mistakes:

@@ -32,10 +32,15 @@ MIN_SHARED = 2
 DUPLICATE = 0.7                    # title overlap (Jaccard) of a rewrite of the same story
 SAME_TEXT = 0.6                    # summary overlap (Jaccard) of a syndicated copy
 _SHORT_SUFFIXES = {"co", "com", "org", "net", "gov", "ac", "edu"}
-_STOP = frozenset(["the", "a", "an", "of", "to", "in", "on", "for", "and", "with", "at", "by", "from", "as", "is", "are", "was", "be", "will", "its", "it", "that", "this", "after", "over", "says", "said", "new", "и", "в", "во", "на", "с", "по", "к", "о", "от", "для", "из", "за", "что", "как"])
+_STOP = frozenset(["the", "a", "an", "of", "to", "in", "on", "for", "and", "with", "at", "by",
+                   "from", "as", "is", "are", "was", "be", "will", "its", "it", "that", "this",
+                   "after", "over", "says", "said", "new", "и", "в", "во", "на", "с", "по", "к",
+                   "о", "от", "для", "из", "за", "что", "как"])
 _LATIN = str.maketrans({"w": "v", "b": "v", "c": "k", "q": "k", "z": "s", "x": "ks", "j": "ds"})
 _CYRILLIC = dict(zip("абвгдежзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
-                     ["a", "b", "v", "g", "d", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "sh", "_", "y", "_", "e", "yu", "ya", "a", "g", "k", "n", "o", "u", "u", "h", "i"]))
+                     ["a", "b", "v", "g", "d", "e", "zh", "z", "i", "i", "k", "l", "m", "n",
+                      "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "sh", "_", "y",
+                      "_", "e", "yu", "ya", "a", "g", "k", "n", "o", "u", "u", "h", "i"]))
 _VOWELS = frozenset("aeiouyh_")
 
 
@@ -81,7 +86,7 @@ def script_of(title: str) -> str:
 
 
 def _alike(a: str, b: str) -> bool:
-    """Same word up to inflection: a common prefix of ≥ 4 letters covering all but 3 of the shorter."""
+    """Same word up to inflection: a common prefix of ≥ 4 letters, all but 3 of the shorter."""
     n = 0
     for x, y in zip(a, b):
         if x != y:
@@ -138,7 +143,8 @@ def same_happening(a: MatchedItem, sa: Signature, b: MatchedItem, sb: Signature)
     if sa.script != sb.script:
         score = max(score, similarity(sa.names, sb.names))
         shared = len(sa.concepts & sb.concepts)
-        if gap <= CROSS_WINDOW and shared >= 2 and shared / min(len(sa.concepts), len(sb.concepts)) >= CONCEPTS:
+        fewest = min(len(sa.concepts), len(sb.concepts))
+        if gap <= CROSS_WINDOW and shared >= 2 and shared / fewest >= CONCEPTS:
             score = max(score, SIMILAR)
     return score if score >= SIMILAR else 0.0
 
@@ -201,7 +207,11 @@ def independent_sources(items: list[MatchedItem]) -> int:
     return len({root(i) for i in range(len(items))})
 
 
-def _copies(a: tuple[tuple[str, ...], frozenset[str]], b: tuple[tuple[str, ...], frozenset[str]]) -> bool:
+# A report's text as compared for copies: its headline's words, its summary's word set.
+_Text = tuple[tuple[str, ...], frozenset[str]]
+
+
+def _copies(a: _Text, b: _Text) -> bool:
     """Near-exact duplicates: the same title (and, when both have one, much the same summary)."""
     if a[0] != b[0]:
         return False

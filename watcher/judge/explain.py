@@ -11,12 +11,13 @@ from watcher.judge.score import CERTAINTY_FACTOR, score_match, score_parts
 from watcher.judge.terms import FIELDS
 from watcher.models import Certainty, Event, Match, StoredItem
 
+NO_EVENT = "  event: none stored for this indicator (stored matches predate the current rules?)"
 SHOWN_TERMS = 8
 
 
 def explain_item(stored: StoredItem, config: Config, matcher: Matcher, events: list[Event],
                  stored_matches: set[str], *, show_all: bool = False) -> list[str]:
-    """Header, normalised text by clause, then one block per matched (or nearly matched) indicator."""
+    """Header, normalised text by clause, then a block per matched (or nearly matched) indicator."""
     it = stored.item
     feed = next((f for f in config.feeds if f.id == it.feed_id), None)
     tier_name = feed.tier if feed else "outlet"
@@ -24,21 +25,24 @@ def explain_item(stored: StoredItem, config: Config, matcher: Matcher, events: l
     analysis = matcher.analyse(it.title, it.summary)
     when = (f"published {it.published:%Y-%m-%d %H:%M} UTC · " if it.published else "") + \
         f"seen {stored.seen_at:%Y-%m-%d %H:%M} UTC"
-    out = [f"item {stored.id} · feed {it.feed_id} · publisher {stored.host} · tier {tier_name} (×{tier:g})",
-           when, f"url {it.url}", ""]
+    head = (f"item {stored.id} · feed {it.feed_id} · publisher {stored.host} · "
+            f"tier {tier_name} (×{tier:g})")
+    out = [head, when, f"url {it.url}", ""]
     out += _text_lines(analysis)
     matched = {m.indicator: m for m in analysis.matches}
     for ind in config.indicators:
         traces = [t for t in analysis.traces if t.indicator == ind.id]
         if ind.id in matched:
-            out += _match_block(ind, matched[ind.id], traces, analysis, matcher, config, tier, events, stored.id)
+            out += _match_block(ind, matched[ind.id], traces, analysis, matcher, config, tier,
+                                events, stored.id)
         elif show_all or any(t.hits and t.missing == 1 for t in traces):   # a near miss
             out += _miss_block(ind, traces, matcher, config)
     if not matched:
         out += ["", "matches no indicator"]
     if set(matched) != stored_matches:
-        out += ["", (f"note: the stored matches ({', '.join(sorted(stored_matches)) or 'none'}) differ from "
-                     "the current rules; run `watcher rematch` so events and the criterion follow them")]
+        stored_list = ", ".join(sorted(stored_matches)) or "none"
+        out += ["", (f"note: the stored matches ({stored_list}) differ from the current rules; "
+                     "run `watcher rematch` so events and the criterion follow them")]
     return out
 
 
@@ -57,26 +61,31 @@ def _text_lines(a: Analysis) -> list[str]:
 def _match_block(ind: Indicator, m: Match, traces: list[RuleTrace], a: Analysis, matcher: Matcher,
                  config: Config, tier: float, events: list[Event], item_id: int) -> list[str]:
     best = max((t for t in traces if t.passed), key=lambda t: t.strength)
-    counts = "counts as follow-up" if config.counts_as_follow_up(ind.id) else "does not count as follow-up"
+    counts = ("counts as follow-up" if config.counts_as_follow_up(ind.id)
+              else "does not count as follow-up")
     out = ["", f"✔ {ind.id} — {ind.title}", f"  {ind.stance} · weight {ind.weight:g} · {counts}"]
     out += _rule_lines(ind, best.number, matcher, config)
     out.append("  hits: " + " · ".join(f"{h.clause} “{h.term}” in {h.field}" for h in m.hits))
     arithmetic = " + ".join(f"“{t}” {f} {w:g}" for t, f, w in best.parts)
     out.append(f"  strength {m.strength:g} = {arithmetic} (min_score {ind.min_score:g})")
     out.append("  certainty: " + _certainty_line(m, a, matcher))
-    out.append(f"  this report alone: weight {ind.weight:g} × strength/2 {m.strength / 2:g} × tier {tier:g}"
-               f" × {m.certainty.value} {CERTAINTY_FACTOR[m.certainty]:g} = {score_match(m, ind, tier):g}")
+    out.append(f"  this report alone: weight {ind.weight:g} × strength/2 {m.strength / 2:g} "
+               f"× tier {tier:g} × {m.certainty.value} {CERTAINTY_FACTOR[m.certainty]:g} "
+               f"= {score_match(m, ind, tier):g}")
     return out + _event_lines(ind, events, item_id, config)
 
 
 def _event_lines(ind: Indicator, events: list[Event], item_id: int, config: Config) -> list[str]:
     from watcher.judge.criterion import counts
-    ev = next((e for e in events if e.indicator == ind.id and any(i.item_id == item_id for i in e.items)), None)
+    ev = next((e for e in events if e.indicator == ind.id
+               and any(i.item_id == item_id for i in e.items)), None)
     if ev is None:
-        return ["  event: none stored for this indicator (stored matches predate the current rules?)"]
+        return [NO_EVENT]
     others = [i for i in ev.items if i.item_id != item_id]
-    out = [f"  event: {len(ev.items)} report(s) since {ev.first_seen:%Y-%m-%d}, lead “{ev.lead.title}”",
-           f"    publishers: {', '.join(ev.sources)} ({ev.independent or len(ev.sources)} independent)"]
+    independent = ev.independent or len(ev.sources)
+    reports = f"{len(ev.items)} report(s) since {ev.first_seen:%Y-%m-%d}"
+    out = [f"  event: {reports}, lead “{ev.lead.title}”",
+           f"    publishers: {', '.join(ev.sources)} ({independent} independent)"]
     out += [f"    with: [{i.item_id}] {i.host}: {i.title}" for i in others[:5]]
     if len(others) > 5:
         out.append(f"    … and {len(others) - 5} more")
@@ -100,7 +109,8 @@ def _certainty_line(m: Match, a: Analysis, matcher: Matcher) -> str:
     return f"{m.certainty.value} — cue {'; '.join(places) or ', '.join(m.cues)}"
 
 
-def _miss_block(ind: Indicator, traces: list[RuleTrace], matcher: Matcher, config: Config) -> list[str]:
+def _miss_block(ind: Indicator, traces: list[RuleTrace], matcher: Matcher,
+                config: Config) -> list[str]:
     out = ["", f"✘ {ind.id} — {ind.title} (near miss)"]
     for t in traces:
         hits = ", ".join(f"“{h.term}” in {h.field}" for h in t.hits) or "no terms"
@@ -126,7 +136,8 @@ def _clauses(rule: Rule, config: Config) -> list[str]:
         out.append(f"any {_terms(list(rule.any), config)}")
     for near in rule.near:
         where = f"@{near.field}" if near.field else ""
-        out.append(f"near{where}({near.within}) {_terms(near.a, config)} ~ {_terms(near.b, config)}")
+        out.append(f"near{where}({near.within}) "
+                   f"{_terms(near.a, config)} ~ {_terms(near.b, config)}")
     anywhere = [t for v in rule.none for t in group_terms(v)[0] if group_terms(v)[1] is None]
     if anywhere:
         out.append(f"none {_terms(anywhere, config)}")
@@ -140,7 +151,8 @@ def _clauses(rule: Rule, config: Config) -> list[str]:
 def _terms(terms: list[str], config: Config) -> str:
     """A term list, with named sets shown by name and long lists cut."""
     names = [k for k, v in config.terms.items() if v and set(v) <= set(terms)]
-    names = [k for k in names if not any(set(config.terms[k]) < set(config.terms[j]) for j in names)]
+    names = [k for k in names
+             if not any(set(config.terms[k]) < set(config.terms[j]) for j in names)]
     rest = [t for t in terms if not any(t in config.terms[k] for k in names)]
     shown = [f"${k}" for k in names] + [f"“{t}”" for t in rest[:SHOWN_TERMS]]
     more = f" …(+{len(rest) - SHOWN_TERMS})" if len(rest) > SHOWN_TERMS else ""

@@ -62,7 +62,8 @@ class _Clause:
 
     def hits(self, hit: Hits, clause: str) -> list[Hit]:
         only = self.only
-        return [Hit(t, f, clause) for t in self.hit_terms(hit) for f in hit[t] if only is None or f == only]
+        return [Hit(t, f, clause) for t in self.hit_terms(hit) for f in hit[t]
+                if only is None or f == only]
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,8 @@ class Matcher:
         for t in traces:                       # the first strongest passing rule of each
             if t.passed and (t.indicator not in best or t.strength > best[t.indicator].strength):
                 best[t.indicator] = t
-        out = [self._as_match(ind, best[ind.id], found, text) for ind in self.indicators if ind.id in best]
+        out = [self._as_match(ind, best[ind.id], found, text)
+               for ind in self.indicators if ind.id in best]
         return sorted(out, key=lambda m: -m.strength)
 
     def where(self, term: str, found: Found) -> dict[str, list[int]]:
@@ -221,7 +223,8 @@ class Matcher:
             trace.hits += got
             trace.groups.update((h.term, f"all{n}") for h in got)
             if not got:
-                trace.fail(f"all: group {n} has no hit" + (f" in the {group.only}" if group.only else ""))
+                where = f" in the {group.only}" if group.only else ""
+                trace.fail(f"all: group {n} has no hit{where}")
         if rule.any is not None:
             got = rule.any.hits(hit, "any")
             trace.hits += got
@@ -254,7 +257,8 @@ class Matcher:
                         return [Hit(ta, name, "near"), Hit(tb, name, "near")]
         return []
 
-    def _strength_parts(self, ind: Indicator, hits: list[Hit], found: Found) -> list[tuple[str, str, float]]:
+    def _strength_parts(self, ind: Indicator, hits: list[Hit],
+                        found: Found) -> list[tuple[str, str, float]]:
         """The field weight each distinct piece of evidence adds: one word sequence counts once
         however it is spelled ("Jackson-Vanik", "Jackson–Vanik"), and terms hitting the same
         spot count once ("kazakh*" and "kazakhstan" on the same word)."""
@@ -289,7 +293,8 @@ class Matcher:
             for p in found.get(self.terms[h.term].parts, {}).get(h.field, []):
                 clause = text.clauses[h.field][p]
                 spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
-        claims = {name: {c for c, parts in cl.items() if len(parts) >= 2} for name, cl in spots.items()}
+        claims = {name: {c for c, parts in cl.items() if len(parts) >= 2}
+                  for name, cl in spots.items()}
         if not any(claims.values()):
             claims = {name: set(cl) for name, cl in spots.items()}
         for name in FIELDS:
@@ -303,7 +308,8 @@ class Matcher:
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
         for level, cues in ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected)):
             near = tuple(c.text for c in cues
-                         if any(text.clauses[name][p] in clauses for p in found.get(c.parts, {}).get(name, [])))
+                         if any(text.clauses[name][p] in clauses
+                                for p in found.get(c.parts, {}).get(name, [])))
             if near:
                 return level, near
         return None

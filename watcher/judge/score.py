@@ -45,7 +45,8 @@ class ScoreParts:
                      * CERTAINTY_FACTOR[self.certainty], 2)
 
     def arithmetic(self) -> str:
-        """'weight 5 × strength/2 4 × tier 1.3 × corroboration 1.5 (2 sources) × confirmed 1 = 39.0'."""
+        """'weight 5 × strength/2 4 × tier 1.3 × corroboration 1.5 (2 sources) × confirmed 1
+        = 39.0'."""
         return (f"weight {self.weight:g} × strength/2 {self.strength / 2:g} × tier {self.tier:g} × "
                 f"corroboration {self.corroboration:.2f} ({self.sources} independent source(s)) × "
                 f"{self.certainty.value} {CERTAINTY_FACTOR[self.certainty]:g} = {self.value:g}")

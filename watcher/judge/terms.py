@@ -45,7 +45,8 @@ class Text:
 
     def __init__(self, title: str, summary: str) -> None:
         self.normalised = {"title": normalise(title), "summary": normalise(summary)}
-        self.words: dict[str, list[str]] = {f: normalised_words(n) for f, n in self.normalised.items()}
+        self.words: dict[str, list[str]] = {f: normalised_words(n)
+                                            for f, n in self.normalised.items()}
 
     @classmethod
     def of(cls, title: str, summary: str) -> Text:
@@ -150,7 +151,8 @@ class TermIndex:
             return False
         return all(parts[k] in self._satisfies(ws[i + k], satisfies) for k in range(2, len(parts)))
 
-    def _satisfies(self, word: str, satisfies: dict[str, frozenset[tuple[str, bool]]]) -> frozenset[tuple[str, bool]]:
+    def _satisfies(self, word: str, satisfies: dict[str, frozenset[tuple[str, bool]]]
+                   ) -> frozenset[tuple[str, bool]]:
         """The (word, is_prefix) patterns of later words in sequences that this word satisfies."""
         sat = satisfies.get(word)
         if sat is None:
@@ -185,7 +187,8 @@ class _Starts:
         for parts in cands:
             if len(parts) > 1:
                 by_second[parts[1]].append(parts)
-        return cls(tuple(p for p in cands if len(p) == 1), {k: tuple(v) for k, v in by_second.items()},
+        return cls(tuple(p for p in cands if len(p) == 1),
+                   {k: tuple(v) for k, v in by_second.items()},
                    frozenset(t for parts in cands for t in named.get(parts, ())))
 
 

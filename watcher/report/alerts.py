@@ -57,7 +57,8 @@ def qualifies(event: Event, config: Config, now: datetime) -> bool:
     if rule is None:
         return False
     newest = max(m.published for m in event.items)
-    return ((event.independent or len(event.sources)) >= rule.sources and event.certainty.value in rule.certainty
+    return ((event.independent or len(event.sources)) >= rule.sources
+            and event.certainty.value in rule.certainty
             and event.score >= rule.min_score and now - newest <= rule.max_age_delta)
 
 

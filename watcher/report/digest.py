@@ -71,7 +71,8 @@ class IndicatorSummary:
     denied: int = 0               # denial events in the window (shown on the stall side)
 
 
-def summarise(events: list[Event], config: Config, new_since: datetime | None) -> list[IndicatorSummary]:
+def summarise(events: list[Event], config: Config,
+              new_since: datetime | None) -> list[IndicatorSummary]:
     """Per indicator: events new since the last digest, all events in the window, the strongest."""
     rows = []
     for ind in config.indicators:
@@ -178,9 +179,11 @@ def feed_problems(feeds: list[FeedStatus], now: datetime) -> list[FeedProblem]:
             out.append(FeedProblem(f.feed_id, f.url, f"retired, no longer polled: {f.last_error}; "
                                    "fix or remove its URL in indicators.yaml"))
         elif f.failures:
-            out.append(FeedProblem(f.feed_id, f.url, f"{f.last_error} ({f.failures} failures in a row)"))
+            out.append(FeedProblem(f.feed_id, f.url,
+                                   f"{f.last_error} ({f.failures} failures in a row)"))
         elif f.last_success_at and now - f.last_success_at > SILENT_AFTER:
-            out.append(FeedProblem(f.feed_id, f.url, f"no successful poll since {f.last_success_at:%Y-%m-%d %H:%M} UTC"))
+            out.append(FeedProblem(f.feed_id, f.url, "no successful poll since "
+                                   f"{f.last_success_at:%Y-%m-%d %H:%M} UTC"))
     return out
 
 
@@ -202,7 +205,8 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
         new.sort(key=lambda e: (-e.score, e.first_seen))
         views = [view(e, config, counts(e, config)) for e in new[:limit]]
         if views:
-            sections.append(IndicatorSection(ind.id, ind.title, ind.stance, views, len(new) - len(views)))
+            sections.append(IndicatorSection(ind.id, ind.title, ind.stance, views,
+                                             len(new) - len(views)))
     counting = sorted((e for e in events if counts(e, config)), key=lambda e: e.first_seen)
     new_total = sum(len(s.events) + s.more for s in sections)
     return DigestReport(

@@ -71,7 +71,8 @@ def span(seconds: float) -> str:
 
 def spark_chars(spark: Spark) -> str:
     """The weekly bars as block characters for the plain-text part (' ' for no evidence)."""
-    return "".join(_BLOCKS[min(len(_BLOCKS) - 1, (h * len(_BLOCKS) - 1) // BAR_HEIGHT)] if h else " "
+    top = len(_BLOCKS) - 1
+    return "".join(_BLOCKS[min(top, (h * len(_BLOCKS) - 1) // BAR_HEIGHT)] if h else " "
                    for h in spark.heights)
 
 

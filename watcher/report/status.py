@@ -125,7 +125,8 @@ class StatusView:
 
     def _instances(self) -> list[str]:
         """Who shares the database: alive or not, feeds leased now, last heartbeat."""
-        alive, leases = sum(1 for i in self.instances if i.alive), sum(i.leases for i in self.instances)
+        alive = sum(1 for i in self.instances if i.alive)
+        leases = sum(i.leases for i in self.instances)
         out = [f"\ninstances: {alive} alive, {leases} feed lease(s) held"]
         for i in self.instances:
             state = "alive" if i.alive else "stopped" if i.stopped_at else "silent"
@@ -147,7 +148,8 @@ def _feed_json(f: FeedStatus) -> dict[str, Any]:
 
 
 def _schedule_json(s: Schedule) -> dict[str, str]:
-    return {"next_poll_at": s.next_poll_at.isoformat(), "next_digest_at": s.next_digest_at.isoformat(),
+    return {"next_poll_at": s.next_poll_at.isoformat(),
+            "next_digest_at": s.next_digest_at.isoformat(),
             "next_digest_period": s.next_digest_period, "period": s.period,
             "period_digest": s.period_digest}
 
