@@ -7,10 +7,11 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from watcher.config import Feed
 from watcher.context import Context
@@ -79,16 +80,7 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None,
                             return
                         leases.done(batch)
 
-                tasks = [asyncio.ensure_future(runner()) for _ in range(min(PIPELINE, expected))]
-                try:
-                    await _until_done(tasks, stop)
-                finally:
-                    for task in tasks:
-                        task.cancel()
-                    await asyncio.gather(*tasks, return_exceptions=True)
-                for task in tasks:      # a database failure (or a bug) stops the cycle
-                    if not task.cancelled() and (error := task.exception()) is not None:
-                        raise error
+                await _run_all([runner() for _ in range(min(PIPELINE, expected))], stop)
         leases.close_all()              # stopped: what was found unchanged is written, the rest
     except BaseException:               # given back (it stays due)
         leases.abandon()
@@ -213,6 +205,22 @@ class _Leases:
                 self.ctx.store.release_leases(self.me, leased)
             except StoreError as exc:
                 log.warning("poll: %d lease(s) left to expire: %s", len(leased), exc)
+
+
+async def _run_all(runners: list[Coroutine[Any, Any, None]],
+                   stop: threading.Event | None) -> None:
+    """Run the runners until all are done, the service is stopping, or one fails; the first
+    failure (a database write, or a bug) is raised: it stops the cycle."""
+    tasks = [asyncio.ensure_future(r) for r in runners]
+    try:
+        await _until_done(tasks, stop)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            raise error
 
 
 async def _until_done(tasks: Sequence[asyncio.Future[None]],
