@@ -7,14 +7,21 @@
 - The judge is the pure core: it imports only models, config, text, errors and itself, so
   matching, events, scores and the criterion never reach a database, a feed or a mailbox.
 - No module grows past 500 lines (a module past ~400 is two modules).
+- What crosses the store's boundary is a frozen record or a plain value, never a row or a
+  bare tuple.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
+from datetime import datetime, timedelta
+from enum import Enum
 from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
 
 import pytest
+from pydantic import BaseModel
 
 from tests.conftest import ROOT
 
@@ -96,3 +103,47 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
 def test_no_module_is_longer_than_500_lines(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{name(path)} has {lines} lines: split it into two modules"
+
+
+# What may cross the store's boundary: plain values, frozen records, enums, the config's
+# frozen models; never a row, a Connection or a bare tuple.
+_PLAIN = (int, float, str, bool, bytes, type(None), datetime, timedelta)
+
+
+def _allowed(tp: Any) -> bool:
+    origin = get_origin(tp)
+    if origin is tuple:
+        return False
+    if origin is not None:          # list[X], dict[K, V], X | None, Iterator[X], Iterable[X]
+        return all(_allowed(arg) for arg in get_args(tp))
+    if tp in _PLAIN or (isinstance(tp, type) and issubclass(tp, Enum)):
+        return True
+    if dataclasses.is_dataclass(tp):
+        return bool(tp.__dataclass_params__.frozen)
+    return isinstance(tp, type) and issubclass(tp, BaseModel) and tp.model_config.get("frozen")
+
+
+def store_methods() -> list[str]:
+    from watcher.store import Store
+    from watcher.store.base import Database
+    return sorted(n for n in dir(Store) if not n.startswith("_") and callable(getattr(Store, n))
+                  and not hasattr(Database, n))
+
+
+@pytest.mark.parametrize("method", store_methods())
+def test_the_store_takes_and_returns_records_never_rows_or_tuples(method: str) -> None:
+    from watcher.store import Store
+    hints = get_type_hints(getattr(Store, method))
+    bad = {name: tp for name, tp in hints.items() if not _allowed(tp)}
+    assert bad == {}, f"Store.{method} passes {bad}: use a frozen record (store/records.py)"
+
+
+def test_the_record_check_refuses_rows_and_tuples() -> None:
+    from sqlalchemy import Row
+
+    @dataclasses.dataclass
+    class Loose:
+        x: int
+
+    assert not _allowed(tuple[str, int]) and not _allowed(list[tuple[int, str]])
+    assert not _allowed(Row) and not _allowed(Loose) and _allowed(list[int] | None)
