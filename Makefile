@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench screenshot
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench screenshot golden
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,11 +45,17 @@ BENCH_ARGS ?= --feeds 1000 5000 --reps 3
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
+## Rewrite tests/golden/ (feed files → Items, the demo digest's text and HTML) after a change
+## meant to alter what analysts read; review `git diff tests/golden/` before committing.
+golden: $(STAMP)
+	WATCHER_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check watcher tests demo
 
+## mypy --strict on the package (migrations included): 0 errors; .ci/run runs it.
 typecheck: $(STAMP)
-	$(BIN)/mypy
+	$(BIN)/mypy --strict -p watcher
 
 clean:
 	rm -rf .demo var .pytest_cache .mypy_cache

@@ -21,7 +21,8 @@ from datetime import datetime
 from pathlib import Path
 
 from watcher.config import load_config
-from watcher.service import Context, run_once
+from watcher.context import Context
+from watcher.service import run_once
 from watcher.settings import load_settings
 
 

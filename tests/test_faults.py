@@ -1,4 +1,4 @@
-"""Broken feeds on a real 127.0.0.1 server, polled through `service.poll` as the service does.
+"""Broken feeds on a real 127.0.0.1 server, polled through `ingest.poll` as the service does.
 
 One server holds every fault the issue lists (500, 404, 410, 429 with Retry-After, a redirect
 loop, a hung connection, 1 byte at a time, 50 MB, a gzip bomb, HTML, an empty body) next to
@@ -26,10 +26,12 @@ from tests.conftest import ROOT, SHARED, at
 from tests.feedserver import FeedServer
 from tests.test_pipeline import E2E, serve_fixtures
 from watcher.config import load_config
-from watcher.fetch import MiB
+from watcher.context import Context
+from watcher.ingest.fetch import MiB
+from watcher.ingest.parse import parse_feed
+from watcher.ingest.poll import PollReport, poll
 from watcher.models import FeedStatus
-from watcher.parse import parse_feed
-from watcher.service import Context, PollReport, poll, prepare_digest
+from watcher.service import prepare_digest
 from watcher.settings import load_settings
 
 T0 = at("2026-03-10T06:00")

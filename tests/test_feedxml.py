@@ -1,6 +1,6 @@
 """The lxml fast path reads every document it accepts exactly as feedparser does.
 
-parse_feed tries watcher.feedxml first and falls back to feedparser; users must not see a
+parse_feed tries watcher.ingest.feedxml first and falls back to feedparser; users must not see a
 difference. Each test here parses documents both ways and compares the ParsedFeeds (title,
 every Item field, warning), over the fixtures, the shared real-world corpus, the benchmark
 corpus and generated documents; and checks that the fast path really is taken for plain
@@ -19,9 +19,9 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT, SHARED
-from watcher import feedxml, parse
 from watcher.errors import FeedError
-from watcher.parse import ParsedFeed
+from watcher.ingest import feedxml, parse
+from watcher.ingest.parse import ParsedFeed
 
 BASE = "https://example.org/feed"
 CORPUS = SHARED / "feeds-realworld"

@@ -20,7 +20,7 @@ import pytest
 from tests.feedserver import LAST_MODIFIED, FeedServer  # fixture feed_server: conftest
 from watcher import USER_AGENT
 from watcher.errors import FeedError
-from watcher.fetch import (
+from watcher.ingest.fetch import (
     Fetcher,
     FetchRequest,
     FetchResult,

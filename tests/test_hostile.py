@@ -38,9 +38,9 @@ from tests.test_parse import HEADER, corpus_files
 from tests.test_pipeline import context
 from watcher.config import parse_config
 from watcher.errors import ConfigError, FeedError
-from watcher.fetch import MiB
-from watcher.match import Matcher
-from watcher.parse import MAX_SUMMARY, MAX_TITLE, parse_feed
+from watcher.ingest.fetch import MiB
+from watcher.ingest.parse import MAX_SUMMARY, MAX_TITLE, parse_feed
+from watcher.judge.match import Matcher
 from watcher.service import run_once
 
 CORPUS = SHARED / "feeds-realworld"
@@ -71,7 +71,10 @@ def serve_corpus(server: FeedServer) -> dict[str, tuple[Path, bytes, str | None]
 # it would hide the poll's own growth.
 POLL_AND_MEASURE = """
 import re, sys
-from watcher import cli, service, store, fetch, parse, match, render, report
+from watcher import cli, service, store
+from watcher.ingest import fetch, parse
+from watcher.judge import match
+from watcher.report import digest, render
 def peak():
     with open("/proc/self/status") as status:
         return int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))

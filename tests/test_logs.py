@@ -22,7 +22,9 @@ from tests.feedserver import FeedServer
 from tests.smtpserver import SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.cli import main
-from watcher.service import Context, poll, prepare_digest
+from watcher.context import Context
+from watcher.ingest.poll import poll
+from watcher.service import prepare_digest
 
 URL_SECRET = "url-pw:Q7/z@x"          # characters that need quoting in a URL
 ENV_SECRET = "env-pw-K9f3!"
@@ -116,7 +118,7 @@ def test_status_shows_the_next_poll_and_digest(
 
 def test_next_digest_is_the_coming_monday_slot(state_env: Path, feed_server: FeedServer,
                                                tmp_path: Path) -> None:
-    from watcher.service import next_digest_at
+    from watcher.report.periods import next_digest_at
     ctx: Context = context(write_config(tmp_path, feed_server))
     # Tuesday 10 Mar 2026 06:00 UTC → Monday 16 Mar 07:00 Almaty (UTC+5) = 02:00 UTC
     assert next_digest_at(ctx.config, at("2026-03-10T06:00")) == at("2026-03-16T02:00")

@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from tests.feedserver import FeedServer  # fixture feed_server: conftest
 from watcher.errors import FeedError
-from watcher.fetch import Fetcher, FetchRequest, FetchResult, Validators
-from watcher.models import Item
-from watcher.parse import (
+from watcher.ingest.fetch import Fetcher, FetchRequest, FetchResult, Validators
+from watcher.ingest.parse import (
     MAX_KEY,
     MAX_SUMMARY,
     MAX_TITLE,
@@ -25,6 +24,7 @@ from watcher.parse import (
     canonical_url,
     parse_feed,
 )
+from watcher.models import Item
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "feeds-realworld"

@@ -7,8 +7,8 @@ import pytest
 
 from tests.conftest import ROOT
 from watcher.config import load_config
-from watcher.evaluate import hits
-from watcher.match import Matcher
+from watcher.judge.evaluate import hits
+from watcher.judge.match import Matcher
 from watcher.models import Certainty
 
 CFG = load_config(ROOT / "indicators.yaml")

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from tests.conftest import ROOT, at
 from watcher.config import load_config
-from watcher.criterion import counts, evaluate
-from watcher.events import cluster, host_of
 from watcher.judge.counting import event_id, judge_event
-from watcher.match import Matcher
+from watcher.judge.criterion import counts, evaluate
+from watcher.judge.events import cluster, host_of
+from watcher.judge.match import Matcher
+from watcher.judge.score import score_events
 from watcher.models import CriterionState, Decision, Event, MatchedItem, Reason
-from watcher.score import score_events
 
 CFG = load_config(ROOT / "indicators.yaml")
 M = Matcher(CFG)

@@ -10,10 +10,10 @@ import pytest
 
 from tests.conftest import ROOT, at
 from tests.test_tracks import CFG, DEAL, JOINS, decision, events, report
-from watcher.criterion import evaluate
+from watcher.judge.criterion import evaluate
 from watcher.models import Coverage
-from watcher.score import balance_of
-from watcher.verdict import verdict_object
+from watcher.report.balance import balance_of
+from watcher.report.verdict import verdict_object
 
 SCHEMA = json.loads((ROOT / "docs" / "verdict.schema.json").read_text(encoding="utf-8"))
 

@@ -11,45 +11,19 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from watcher import __version__
 from watcher.config import Config, config_lines, load_config
 from watcher.errors import ConfigError, WatcherError
-from watcher.match import Matcher
+from watcher.judge.match import Matcher
+from watcher.logs import setup_logging
 from watcher.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from watcher.context import Context
+
 log = logging.getLogger("watcher")
-
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
-                           "level": record.levelname.lower(), "logger": record.name,
-                           "msg": record.getMessage()}, ensure_ascii=False)
-
-
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stderr is at the time (tests and daemons swap it)."""
-
-    @property  # type: ignore[override]
-    def stream(self) -> object:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: object) -> None:
-        pass
-
-
-def _setup_logging(level: str, fmt: str) -> None:
-    handler = _StderrHandler()
-    handler.setFormatter(_JsonFormatter() if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "alembic", "apprise"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,7 +94,7 @@ def _moment(text: str) -> datetime:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
+    setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
     try:
         return int(COMMANDS[args.command](args) or 0)
     except ConfigError as exc:
@@ -146,8 +120,8 @@ def _config(args: argparse.Namespace) -> tuple[Settings, Config]:
     return settings, load_config(settings.config_path)
 
 
-def _context(args: argparse.Namespace) -> Any:
-    from watcher.service import Context
+def _context(args: argparse.Namespace) -> Context:
+    from watcher.context import Context
     settings, config = _config(args)
     return Context.open(config, settings)
 
@@ -178,7 +152,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    from watcher.service import poll
+    from watcher.ingest.poll import poll
     ctx = _context(args)
     known = {f.id for f in ctx.config.feeds}
     unknown = [f for f in args.feed or [] if f not in known]
@@ -192,8 +166,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from watcher.render import render_digest
-    from watcher.service import deliver_pending, digest_report, period_of, prepare_digest
+    from watcher.deliver.outbox import deliver_pending
+    from watcher.report.periods import period_of
+    from watcher.report.render import render_digest
+    from watcher.service import digest_report, prepare_digest
     ctx = _context(args)
     now = ctx.clock()
     since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
@@ -246,136 +222,15 @@ def example_failures(config: Config, path: Path) -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from watcher.score import balance_of, summarise
-    from watcher.service import judge
+    from watcher.service import status
     ctx = _context(args)
-    events, verdict = judge(ctx)
-    rows = summarise(events, ctx.config, None)
-    balance = balance_of(events, ctx.config, verdict.now)
-    feeds = ctx.store.feed_health()
-    queue = ctx.store.messages("pending")
-    failed = ctx.store.messages("failed")
-    if args.json:
-        print(json.dumps({
-            "state": verdict.state.value, "sentence": verdict.sentence(),
-            "coverage": None if verdict.coverage is None else {
-                "share_observed": round(verdict.coverage.share, 3), "feeds": verdict.coverage.feeds,
-                "failing_now": verdict.coverage.failing_now,
-                "items_per_week": round(verdict.coverage.per_week, 1),
-                "recent_items_per_week": round(verdict.coverage.recent_per_week, 1),
-                "poor": verdict.coverage.poor},
-            "days_since_baseline": verdict.days_since_baseline,
-            "indicators": {r.indicator: {"total": r.total_events, "stance": r.stance,
-                                         "denied": r.denied,
-                                         "strongest": r.strongest.score if r.strongest else None}
-                           for r in rows},
-            "feeds": [{"id": f.feed_id, "last_status": f.last_status, "last_error": f.last_error,
-                       "failures": f.failures, "retired": f.retired,
-                       "last_success_at": f.last_success_at.isoformat() if f.last_success_at else None,
-                       "next_due_at": f.next_due_at.isoformat() if f.next_due_at else None}
-                      for f in feeds],
-            "balance": {side.stance: {"events": side.events, "score": side.score, "denials": side.denials,
-                                      "strongest": [{"indicator": b.indicator, "title": b.title,
-                                                     "score": b.score, "certainty": b.certainty,
-                                                     "url": b.url} for b in side.strongest]}
-                        for side in (balance.momentum, balance.stall)},
-            "outbox": {"pending": len(queue), "failed": len(failed),
-                       "failed_messages": [{"kind": m.kind, "period": m.period,
-                                            "recipient": m.recipient, "error": m.last_error,
-                                            "attempts": m.attempts} for m in failed]},
-            "items": ctx.store.count_items(), "database_bytes": ctx.store.size_bytes(),
-            "schedule": _schedule(ctx, feeds),
-            "instances": [{"id": i.id, "host": i.host, "pid": i.pid, "alive": i.alive,
-                           "leases": i.leases, "started_at": _iso(i.started_at),
-                           "heartbeat_at": _iso(i.heartbeat_at), "stopped_at": _iso(i.stopped_at)}
-                          for i in _instances(ctx)],
-        }, indent=2))
-        return 0
-    print(verdict.sentence())
-    if verdict.coverage is not None:
-        print(f"coverage: {verdict.coverage.sentence()}" + (" — POOR" if verdict.coverage.poor else ""))
-    print(f"\nbalance of evidence since the baseline: {balance.sentence()}")
-    for side in (balance.momentum, balance.stall):
-        for b in side.strongest:
-            print(f"  {side.stance:<9}{b.score:>7g}  {b.certainty:<9} {b.indicator}: {b.title[:90]}")
-    print("\nindicator                     stance     events  denials  strongest")
-    for r in rows:
-        print(f"{r.indicator:<30}{r.stance:<11}{r.total_events:>6}  {r.denied:>7}  "
-              f"{r.strongest.score if r.strongest else '—'}")
-    print(f"\nfeeds: {len(feeds)}, failing: {sum(1 for f in feeds if f.failures)}")
-    for f in feeds:
-        last = f"{f.last_success_at:%Y-%m-%d %H:%M}" if f.last_success_at else "never"
-        err = f"  ! {f.last_error} ({f.failures}x)" if f.failures else ""
-        due = "retired" if f.retired else f"{f.next_due_at:%Y-%m-%d %H:%M}" if f.next_due_at else "now"
-        print(f"  {f.feed_id:<30} last ok {last:<17} next {due:<17}{err}")
-    print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
-          f"; database: {ctx.store.size_bytes() or 0} bytes")
-    _print_schedule(ctx, feeds)
-    for indicator, until, reason, _since in ctx.store.silences(ctx.clock()):
-        print(f"  alerts for {indicator} silenced until {until:%Y-%m-%d %H:%M} UTC: {reason}")
-    for m in failed:
-        print(f"  ! {m.kind} {m.period} to {m.recipient} not delivered, given up after "
-              f"{m.attempts} attempt(s): {m.last_error}")
-    for m in queue:
-        if m.attempts:
-            print(f"  … {m.kind} {m.period} to {m.recipient}: {m.attempts} failed attempt(s), "
-                  f"retrying: {m.last_error}")
-    _print_instances(ctx)
+    view = status(ctx)
+    print(json.dumps(view.as_json(), indent=2) if args.json else "\n".join(view.lines(ctx.config)))
     return 0
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _instances(ctx: Any) -> list[Any]:
-    """Instances seen in the last day; alive = a heartbeat within the lease time."""
-    from datetime import timedelta
-    now = ctx.clock()
-    found: list[Any] = ctx.store.instances(
-        now, alive_since=now - timedelta(seconds=ctx.settings.lease_seconds),
-        seen_since=now - timedelta(days=1))
-    return found
-
-
-def _print_instances(ctx: Any) -> None:
-    """Who shares the database: alive or not, feeds leased now, last heartbeat."""
-    instances = _instances(ctx)
-    now = ctx.clock()
-    print(f"\ninstances: {sum(1 for i in instances if i.alive)} alive, "
-          f"{sum(i.leases for i in instances)} feed lease(s) held")
-    for i in instances:
-        state = "alive" if i.alive else "stopped" if i.stopped_at else "silent"
-        beat = (f"last heartbeat {i.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC "
-                f"({(now - i.heartbeat_at).total_seconds():.0f} s ago)"
-                if i.heartbeat_at else "no heartbeat (a CLI command)")
-        print(f"  {i.id:<30} {state:<8} leases {i.leases:<5} {beat}")
-
-
-def _schedule(ctx: Any, feeds: list[Any]) -> dict[str, Any]:
-    """What runs next: the next poll, the next digest, and this period's digest so far."""
-    from watcher.service import next_digest_at, period_of
-    now = ctx.clock()
-    dues = [f.next_due_at for f in feeds if not f.retired and f.next_due_at]
-    period = period_of(ctx.config, now)
-    mine = [m.status for m in ctx.store.messages() if m.kind == "digest" and m.period == period]
-    nxt = next_digest_at(ctx.config, now)
-    return {"next_poll_at": (max(min(dues), now) if dues else now).isoformat(),
-            "next_digest_at": nxt.isoformat(), "next_digest_period": period_of(ctx.config, nxt),
-            "period": period, "period_digest": ", ".join(sorted(set(mine))) or "not written yet"}
-
-
-def _print_schedule(ctx: Any, feeds: list[Any]) -> None:
-    s = _schedule(ctx, feeds)
-    tz = ctx.config.digest.tz
-    nxt = datetime.fromisoformat(s["next_digest_at"]).astimezone(tz)
-    print(f"\nnext poll: {datetime.fromisoformat(s['next_poll_at']):%Y-%m-%d %H:%M} UTC; "
-          f"next digest: {nxt:%a %d %b %Y %H:%M} {ctx.config.digest.timezone} "
-          f"({s['next_digest_period']}); this period ({s['period']}): {s['period_digest']}")
-
-
 def cmd_explain(args: argparse.Namespace) -> int:
-    from watcher.explain import explain_item
+    from watcher.judge.explain import explain_item
     from watcher.service import current_events
     ctx = _context(args)
     stored = ctx.store.find_item(args.item)
@@ -401,8 +256,8 @@ def cmd_rematch(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     import tempfile
 
+    from watcher.context import Context
     from watcher.replay import archived_files, as_of, ingest, replay_feeds
-    from watcher.service import Context
     settings, config = _config(args)
     files = archived_files(args.dir)
     config = config.model_copy(update={"feeds": replay_feeds(config, files, keep_configured=args.into_live)})
@@ -425,7 +280,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from watcher.score import score_match
+    from watcher.judge.score import score_match
     _, config = _config(args)
     matcher = Matcher(config)
     bad = 0
@@ -452,7 +307,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from watcher.evaluate import evaluate_matcher, format_evaluation, load_labeled
+    from watcher.judge.evaluate import evaluate_matcher, format_evaluation, load_labeled
     _, config = _config(args)
     items = load_labeled(args.path)
     contract = [i.id for i in config.indicators if i.contract] or [i.id for i in config.indicators]
@@ -461,25 +316,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from sqlalchemy.engine import make_url
-
     from watcher.dbcopy import copy_database
+    from watcher.store import redacted_url
     source = args.source or _settings(args).database_url
     counts = copy_database(source, args.target)
-    to = make_url(args.target).render_as_string(hide_password=True)
+    to = redacted_url(args.target)
     print(f"copied {sum(counts.values())} row(s) to {to}: "
           + ", ".join(f"{name} {n}" for name, n in counts.items()))
     return 0
 
 
 def cmd_silence(args: argparse.Namespace) -> int:
+    from watcher.models import Silence
     ctx = _context(args)
     now = ctx.clock()
     if args.list or args.indicator is None:
         rows = ctx.store.silences()
-        for indicator, until, reason, since in rows:
-            state = "active" if until > now else "expired"
-            print(f"{indicator:<28} until {until:%Y-%m-%d %H:%M} UTC ({state}; set {since:%Y-%m-%d}): {reason}")
+        for s in rows:
+            state = "active" if s.until > now else "expired"
+            print(f"{s.indicator:<28} until {s.until:%Y-%m-%d %H:%M} UTC ({state}; "
+                  f"set {s.since:%Y-%m-%d}): {s.reason}")
         if not rows:
             print("no silences")
         return 0
@@ -488,7 +344,7 @@ def cmd_silence(args: argparse.Namespace) -> int:
         raise WatcherError("silence needs --until DATE and --reason TEXT")
     if args.until <= now:
         raise WatcherError(f"--until {args.until:%Y-%m-%d %H:%M} UTC is not in the future")
-    ctx.store.set_silence(args.indicator, args.until, args.reason.strip(), now)
+    ctx.store.set_silence(Silence(args.indicator, args.until, args.reason.strip(), since=now))
     print(f"alerts for {args.indicator} silenced until {args.until:%Y-%m-%d %H:%M} UTC "
           "(the digest still reports it)")
     return 0
@@ -502,7 +358,7 @@ def cmd_unsilence(args: argparse.Namespace) -> int:
     return 0
 
 
-def _known_subject(ctx: Any, name: str) -> None:
+def _known_subject(ctx: Context, name: str) -> None:
     known = [i.id for i in ctx.config.indicators] + ["criterion"]
     if name not in known:
         raise WatcherError(f"no indicator {name!r} in {ctx.settings.config_path} "

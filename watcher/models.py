@@ -21,13 +21,23 @@ class Item:
     """One feed entry, parsed and cleaned: what `store` keeps and `match` reads."""
 
     feed_id: str
-    key: str                      # stable identity inside the feed: guid, else link, else content hash
+    key: str                      # identity in the feed: guid, else link, else content hash
     title: str
     summary: str
     url: str
     published: datetime | None    # UTC, aware
     lang: str | None = None
     source: str | None = None     # publisher host or name when the feed names the original source
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as stored, with its row id (what `match` and `explain` work on)."""
+
+    id: int
+    item: Item
+    host: str
+    seen_at: datetime
 
 
 @dataclass(frozen=True)
@@ -82,14 +92,16 @@ class MatchedItem:
     summary: str = ""             # to tell a syndicated copy from an independent report
 
 
-@dataclass
+@dataclass(frozen=True)
 class Event:
-    """Items about one happening for one indicator, with their independent sources."""
+    """Items about one happening for one indicator, with their independent sources.
+
+    Built once by `events.cluster`; `score.score_events` returns scored copies."""
 
     indicator: str
     items: list[MatchedItem] = field(default_factory=list)
     score: float = 0.0
-    independent: int = 0          # independent sources (copies of one text count once); set by events.cluster
+    independent: int = 0          # independent sources (copies of one text count once)
 
     @property
     def lead(self) -> MatchedItem:
@@ -339,83 +351,58 @@ class CriterionVerdict:
         return (self.expire_at - self.now).days
 
     def sentence(self) -> str:
-        """The headline an analyst reads first: with tracks, one clause per track."""
-        if len(self.tracks) > 1 or self.formalization is not None:
-            return self._tracks_sentence()
-        d = self.days_since_baseline
-        if self.state is CriterionState.FOLLOW_UP and self.counting_event is not None:
-            ev = self.counting_event
-            return (f"FOLLOW-UP: measurable follow-up seen {ev.first_seen:%d %b %Y} "
-                    f"({ev.indicator}: “{ev.lead.title}”, {ev.independent or len(ev.sources)} independent source(s)); "
-                    f"day {d} since the baseline.")
-        if self.state is CriterionState.WATCHING:
-            return (f"WATCHING: no measurable follow-up yet, day {d} since the baseline; "
-                    f"{self.days_to_warn} days to the 6-month warning, "
-                    f"{self.days_to_expire} to the 12-month high-water mark.")
-        cov = self.coverage
-        if cov is not None and cov.poor:
-            return self._unestablished(d, cov)
-        seen = f" Coverage: {cov.sentence()}." if cov is not None else ""
-        if self.state is CriterionState.WARN:
-            return (f"WARN: no measurable follow-up {d} days after the baseline; "
-                    f"{self.days_to_expire} days left before this is the high-water mark.{seen}")
-        return (f"HIGH-WATER: no measurable follow-up in the {d} days since the baseline: "
-                f"the accession looks like the high-water mark of the expansion.{seen}")
-
-    def _tracks_sentence(self) -> str:
-        """'FOLLOW-UP: Follow-up on deals since 12 Nov 2025 (3 corroborated events); none on
-        additional signatories, 393 days after the baseline (past the 12-month mark); accession
-        announced, not yet signed.'"""
-        followed = [t for t in self.tracks if t.state is CriterionState.FOLLOW_UP]
-        rest = [t for t in self.tracks if t.state is not CriterionState.FOLLOW_UP]
-        parts = []
-        if followed:
-            parts.append("follow-up " + " and ".join(
-                f"on {t.title} since {t.since:%d %b %Y} ({_backing(t)})" for t in followed))
-        if rest:
-            names = _join([t.title for t in rest], "or")
-            lead = "none on" if followed else "no measurable follow-up on"
-            parts.append(f"{lead} {names}, {self.days_since_baseline} days after the baseline "
-                         f"({self._where()})")
-            cov = self.coverage
-            absent = any(t.state is not CriterionState.WATCHING for t in rest)
-            if cov is not None and cov.poor and absent:
-                parts.append(f"coverage poor: only {cov.sentence()}, so an absence may be a gap "
-                             "in the watch")
-        if self.formalization is not None:
-            parts.append(self.formalization.phrase())
-        waiting = len(self.candidates)
-        if waiting:
-            parts.append(f"{waiting} candidate(s) await review")
-        text = "; ".join(parts)
-        return f"{self.state.value}: {text[:1].upper()}{text[1:]}."
-
-    def _where(self) -> str:
-        if self.now >= self.expire_at:
-            return "past the 12-month mark"
-        if self.now >= self.warn_at:
-            return f"past the 6-month mark, {self.days_to_expire} days to the 12-month mark"
-        return f"{self.days_to_warn} days to the 6-month mark"
-
-    def _unestablished(self, d: int, cov: Coverage) -> str:
-        """An absence claimed only as far as the watch saw: poor coverage is said first."""
-        return (f"{self.state.value} (coverage poor): no measurable follow-up seen in the {d} days "
-                f"since the baseline, but only {cov.sentence()}; this may be a gap in the watch "
-                f"rather than an absence of follow-up.")
+        """The headline an analyst reads first (watcher.judge.sentence): with tracks, one
+        clause per track."""
+        from watcher.judge.sentence import verdict_sentence
+        return verdict_sentence(self)
 
 
-def _backing(track: TrackVerdict) -> str:
-    """'3 corroborated events', '1 event on an analyst's confirmation', or both."""
-    analyst = sum(1 for j in track.counting if j.backing == "analyst")
-    sourced = len(track.counting) - analyst
-    parts = []
-    if sourced:
-        parts.append(f"{sourced} corroborated event{'s' if sourced != 1 else ''}")
-    if analyst:
-        parts.append(f"{analyst} event{'s' if analyst != 1 else ''} on an analyst's confirmation")
-    return " and ".join(parts)
+# --- what the store remembers beyond items, as the digest, alerts and status read it ------
+
+@dataclass(frozen=True)
+class Transition:
+    """One change of the criterion's state, as stored (the first has no `previous`)."""
+
+    id: int
+    state: str
+    previous: str | None
+    at: datetime
+    detail: str
+    track: str | None = None      # a track's id, "formalization", or None for the whole criterion
 
 
-def _join(names: list[str], word: str) -> str:
-    """'a', 'a or b', 'a, b or c'."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {word} {names[-1]}"
+@dataclass(frozen=True)
+class ServiceRun:
+    """One start of the service and the last moment it was seen alive (uptime)."""
+
+    started_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class IngestIssue:
+    """A feed document read with errors: items after the error may be lost."""
+
+    feed_id: str
+    at: datetime
+    detail: str
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Alerts for `indicator` (or "criterion") are off until `until`; the digest still says it."""
+
+    indicator: str
+    until: datetime
+    reason: str
+    since: datetime | None = None     # when it was set
+
+
+@dataclass(frozen=True)
+class AlertMark:
+    """What an alert covered (an item of an indicator, or a criterion transition), so it never
+    alerts twice; `status` says whether it was queued or silenced."""
+
+    subject: str                  # indicator id, or "criterion"
+    ref: int                      # item id, or criterion_transition id
+    status: str                   # queued | silenced

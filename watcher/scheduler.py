@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -24,20 +25,21 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__
 from watcher.config import Config, load_config
+from watcher.context import Context
+from watcher.deliver.outbox import deliver_pending
 from watcher.errors import ConfigError, WatcherError
-from watcher.match import Matcher
+from watcher.ingest.poll import poll
+from watcher.judge.match import Matcher
 from watcher.service import (
-    Context,
-    deliver_pending,
     judge,
     mark_alive,
-    poll,
     prepare_alerts,
     prepare_digest,
     prune,
     rematch,
     start_run,
 )
+from watcher.store import Instance
 from watcher.systemd import notify, watchdog_interval
 
 log = logging.getLogger("watcher")
@@ -111,10 +113,9 @@ class Service:
         does not stop it, a dead process does."""
         settings, now = self.ctx.settings, self.ctx.clock()
         try:
-            self.ctx.store.heartbeat(settings.instance_id, now,
-                                     now + timedelta(seconds=settings.lease_seconds),
-                                     host=socket.gethostname(), pid=os.getpid(),
-                                     version=__version__, stopping=stopping)
+            me = Instance(settings.instance_id, socket.gethostname(), os.getpid(), __version__)
+            self.ctx.store.heartbeat(me, now, now + timedelta(seconds=settings.lease_seconds),
+                                     stopping=stopping)
         except WatcherError as exc:
             log.warning("heartbeat not recorded: %s", exc)
 
@@ -138,12 +139,12 @@ class Service:
     def outbox(self) -> None:
         deliver_pending(self.ctx)
 
-    def _guard(self, job: object) -> object:
+    def _guard(self, job: Callable[[], None]) -> Callable[[], None]:
         """An expected error in one job is logged; the service keeps running."""
         def run() -> None:
             with self.lock:
                 try:
-                    job()  # type: ignore[operator]
+                    job()
                     mark_alive(self.ctx)
                 except WatcherError as exc:
                     log.error("%s failed: %s", getattr(job, "__name__", "job"), exc)

@@ -38,7 +38,7 @@ _HE_FIRST, _HE_SECOND = "וש", "הבלמכ"
 
 
 def strip_html(text: str) -> str:
-    """HTML fragment → plain text: scripts dropped, tags removed, entities decoded, spaces folded."""
+    """HTML fragment → plain text: scripts dropped, tags gone, entities decoded, spaces folded."""
     text = _SCRIPT.sub(" ", text)
     text = _INLINE.sub("", text)
     text = _TAG.sub(" ", text)
@@ -86,7 +86,8 @@ def normalise(text: str) -> str:
 
 
 _FOLD_RE = re.compile("[" + re.escape("".join(map(chr, _FOLD))) + "]")
-_FOLDED = {chr(k): "" if v is None else v if isinstance(v, str) else chr(v) for k, v in _FOLD.items()}
+_FOLDED = {chr(k): "" if v is None else v if isinstance(v, str) else chr(v)
+           for k, v in _FOLD.items()}
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 

@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from watcher.config import Config
-from watcher.criterion import add_months
-from watcher.events import independent_sources
+from watcher.judge.criterion import add_months
+from watcher.judge.events import independent_sources
 from watcher.judge.genre import genre_of
 from watcher.judge.happening import happened_on
 from watcher.models import Certainty, Decision, Event, Judgement, MatchedItem, Reason
@@ -76,7 +76,7 @@ def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = ()
     track = config.track_of(event.indicator)
     stage = stage_of(event, witnesses) if stage_of is not None and config.stages_of(event.indicator) else None
     sources = (event.independent or len(event.sources)) if len(witnesses) == len(event.items) else \
-        independent_sources(Event(event.indicator, witnesses)) if witnesses else 0
+        independent_sources(witnesses) if witnesses else 0
     official = any(m.tier == "official" for m in witnesses)
     when = happened(event, witnesses or reports)
     doubt = _doubt(event, config, reports, news, sources, official)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from watcher.config import Config, Examples, Indicator
 from watcher.judge.counting import StageOf
-from watcher.match import Matcher
+from watcher.judge.match import Matcher
 from watcher.models import Event, Formalization, Judgement, MatchedItem, Reason, StageProgress
 
 _COMPILED: dict[int, tuple[Config, Matcher]] = {}       # per config object, kept alive with it

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from watcher.events import headline
+from watcher.judge.events import headline
 from watcher.text import normalise, normalised_words
 
 NEWS, OPINION, ANALYSIS = "news", "opinion", "analysis"

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from watcher.config import Config, Track
-from watcher.criterion import add_months
 from watcher.judge.counting import judge_events
+from watcher.judge.criterion import add_months
 from watcher.judge.formalization import progress, stage_rule
 from watcher.models import (
     Coverage,
