@@ -243,6 +243,10 @@ def test_formalization_is_progress_never_follow_up() -> None:
     assert evaluate(CFG, signed, at("2026-04-01")).formalization.phrase() == "accession announced, not yet signed"
     assert evaluate(CFG, signed, at("2026-04-02")).formalization.phrase() == \
         "accession signed, not yet submitted to parliament"
+    mazhilis = events(report("Мажилис ратифицировал присоединение Казахстана к Соглашениям Авраама",
+                             "2026-08-01", "https://www.akorda.kz/m", "official"))
+    assert evaluate(CFG, evs + mazhilis, at("2026-08-02")).formalization.phrase() == \
+        "accession passed by the Mazhilis, not yet ratified"
     ratified = events(report("Kazakh Senate ratifies accession to Abraham Accords", "2026-09-01",
                              "https://www.akorda.kz/r", "official"))
     assert evaluate(CFG, evs + ratified, at("2026-09-02")).formalization.phrase() == "accession ratified"

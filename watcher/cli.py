@@ -9,12 +9,12 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from watcher import __version__
-from watcher.config import Config, config_lines, load_config
+from watcher.cli_parser import build_parser
+from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError
 from watcher.judge.match import Matcher
 from watcher.logs import setup_logging
@@ -26,74 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("watcher")
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, help="indicators.yaml (default: $WATCHER_CONFIG or ./indicators.yaml)")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
-    common.add_argument("--log-format", choices=["text", "json"], default="text", help="log line format")
-    p = argparse.ArgumentParser(prog="watcher", parents=[common],
-                                description="Polls feeds, matches indicators, tracks the 6–12 month criterion, emails a digest.")
-    p.add_argument("--version", action="version", version=f"watcher {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = sub.add_parser("run", parents=[common], help="the service (foreground)")
-    run.add_argument("--once", action="store_true", help="one full cycle (poll, judge, digest, deliver), then exit")
-    pl = sub.add_parser("poll", parents=[common], help="fetch, store and match now")
-    pl.add_argument("--feed", action="append", metavar="ID", help="only this feed (repeatable); polls it even if not due")
-    dg = sub.add_parser("digest", parents=[common], help="write (and send) the digest for this period")
-    mode = dg.add_mutually_exclusive_group()
-    mode.add_argument("--send", action="store_true", help="write it to the outbox and deliver now")
-    mode.add_argument("--preview", type=Path, metavar="FILE", help="write the HTML a recipient would see; nothing is sent")
-    dg.add_argument("--since", type=date.fromisoformat, metavar="DATE", help="count events new since DATE (YYYY-MM-DD)")
-    dg.add_argument("--full", action="store_true", help="with --preview: the full report (no list cut)")
-    ck = sub.add_parser("check", parents=[common], help="validate indicators.yaml and run its examples")
-    ck.add_argument("path", nargs="?", type=Path)
-    st = sub.add_parser("status", parents=[common], help="criterion, evidence per indicator, feed health")
-    st.add_argument("--json", action="store_true")
-    ex = sub.add_parser("explain", parents=[common], help="why an item matched")
-    ex.add_argument("item", help="item id or URL")
-    ex.add_argument("--all", action="store_true", help="also show indicators none of whose terms hit")
-    rm = sub.add_parser("rematch", parents=[common], help="re-apply the current rules to stored items")
-    rm.add_argument("--since", type=date.fromisoformat, metavar="DATE",
-                    help="only items first seen on or after DATE (YYYY-MM-DD)")
-    rp = sub.add_parser("replay", parents=[common], help="backtest: ingest archived feed files, judge as of dates")
-    rp.add_argument("dir", type=Path, help="folder of archived feed files (dated names or sub-folders per feed)")
-    rp.add_argument("--as-of", action="append", required=True, type=date.fromisoformat, metavar="DATE",
-                    help="evaluate the criterion as it stood at the end of DATE (repeatable)")
-    where = rp.add_mutually_exclusive_group()
-    where.add_argument("--into-live", action="store_true", help="ingest into the live database (default: a temporary one)")
-    where.add_argument("--db", type=Path, metavar="FILE", help="keep the replay database in FILE (SQLite) for explain/status")
-    sub.add_parser("score", parents=[common], help="stateless: JSON-lines items on stdin → matches on stdout")
-    si = sub.add_parser("silence", parents=[common], help="stop alerts for an indicator until a date (not the digest)")
-    si.add_argument("indicator", nargs="?", help="indicator id, or 'criterion' for state-change alerts")
-    si.add_argument("--until", type=_moment, metavar="DATE", help="YYYY-MM-DD (UTC midnight) or YYYY-MM-DDTHH:MM")
-    si.add_argument("--reason", help="why (shown in the digest)")
-    si.add_argument("--list", action="store_true", help="list silences (active and expired)")
-    un = sub.add_parser("unsilence", parents=[common], help="alerts for an indicator again")
-    un.add_argument("indicator")
-    ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
-    ev.add_argument("path", type=Path)
-    db = sub.add_parser("db", parents=[common], help="database tools")
-    dbsub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
-    cp = dbsub.add_parser("copy", parents=[common],
-                          help="copy every row to a new, empty database (e.g. SQLite → PostgreSQL)")
-    cp.add_argument("--from", dest="source", metavar="URL",
-                    help="the database to copy (default: $WATCHER_DATABASE_URL or the state dir's SQLite file)")
-    cp.add_argument("--to", dest="target", metavar="URL", required=True,
-                    help="an empty database, e.g. postgresql+psycopg://watcher@db.example.org/watcher")
-    return p
-
-
-def _moment(text: str) -> datetime:
-    """A --until value: a date means its midnight UTC; a naive time is UTC."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
     try:
         return int(COMMANDS[args.command](args) or 0)
@@ -112,7 +46,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings()
-    return settings if args.config is None else dataclasses.replace(settings, config_path=args.config)
+    if args.config is not None:
+        settings = dataclasses.replace(settings, config_path=args.config)
+    if args.db and args.command != "replay":         # replay keeps its own database there
+        settings = dataclasses.replace(settings, database_url=database_url(args.db))
+    return settings
+
+
+def database_url(value: str) -> str:
+    """--db: a URL as given, a file path as a SQLite URL."""
+    return value if "://" in value else f"sqlite:///{Path(value).resolve()}"
+
+
+def _end_of(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
 
 
 def _config(args: argparse.Namespace) -> tuple[Settings, Config]:
@@ -168,20 +115,16 @@ def cmd_poll(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     from watcher.deliver.outbox import deliver_pending
     from watcher.report.periods import period_of
-    from watcher.report.render import render_digest
-    from watcher.service import digest_report, prepare_digest
+    from watcher.service import prepare_digest
     ctx = _context(args)
     now = ctx.clock()
     since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
     if args.full and not args.preview:
         raise WatcherError("--full goes with --preview FILE")
+    if args.as_of and not args.preview:
+        raise WatcherError("--as-of goes with --preview FILE (a digest is sent for now only)")
     if args.preview:
-        since = since or ctx.store.last_digest_at()
-        report = digest_report(ctx, now, period_of(ctx.config, now), since, full=args.full)
-        _subject, _text, html = render_digest(report, ctx.config)
-        args.preview.write_text(html, encoding="utf-8")
-        print(f"wrote {args.preview}")
-        return 0
+        return _preview(ctx, args, since)
     written = prepare_digest(ctx, now, since=since)
     print(f"digest {period_of(ctx.config, now)}: {written} message(s) written to the outbox"
           + ("" if written else " (already written for this period)"))
@@ -191,10 +134,31 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preview(ctx: Context, args: argparse.Namespace, since: datetime | None) -> int:
+    """The HTML a recipient would see now, or at the end of --as-of DATE (new: its last week)."""
+    from watcher.report.periods import period_of
+    from watcher.report.render import render_digest
+    from watcher.service import digest_report, judge_as_of
+    moment = _end_of(args.as_of)
+    if moment is None:
+        now, judged = ctx.clock(), None
+        since = since or ctx.store.last_digest_at()
+    else:
+        now, judged = moment, judge_as_of(ctx, moment)
+        since = since or moment - timedelta(days=7)
+    report = digest_report(ctx, now, period_of(ctx.config, now), since, full=args.full,
+                           judged=judged)
+    _subject, _text, html = render_digest(report, ctx.config)
+    args.preview.write_text(html, encoding="utf-8")
+    print(f"wrote {args.preview}")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     path = args.path or _settings(args).config_path
     config = load_config(path)
-    problems = example_failures(config, path)
+    from watcher.judge.evaluate import example_failures
+    problems = example_failures(config, path.read_text(encoding="utf-8"), str(path))
     if problems:
         raise ConfigError(problems)
     n = sum(len(i.examples.match) + len(i.examples.no_match) for i in config.indicators)
@@ -202,44 +166,50 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def example_failures(config: Config, path: Path) -> list[str]:
-    """Each indicator's examples as tests: a failure names the example's line."""
-    from watcher.models import Certainty
-    lines = config_lines(path.read_text(encoding="utf-8"))
-    matcher = Matcher(config)
-    problems = []
-    for i, ind in enumerate(config.indicators):
-        for kind in ("match", "no_match"):
-            for j, ex in enumerate(getattr(ind.examples, kind)):
-                # a denial ("X will not join") is no match, as in `watcher eval`
-                got = {m.indicator for m in matcher.match(ex.title, ex.summary)
-                       if m.certainty is not Certainty.DENIED}
-                if (ind.id in got) != (kind == "match"):
-                    line = lines.get(("indicators", i, "examples", kind, j), 1)
-                    verb = "should match but does not" if kind == "match" else "should not match but does"
-                    problems.append(f"{path}:{line}: {ind.id}: example {verb}: {ex.title!r}")
-    return problems
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     from watcher.service import status
     ctx = _context(args)
-    view = status(ctx)
+    view = status(ctx, _end_of(args.as_of))
     print(json.dumps(view.as_json(), indent=2) if args.json else "\n".join(view.lines(ctx.config)))
     return 0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from watcher.judge.explain import explain_item
-    from watcher.service import current_events
+    from watcher.service import judge_as_of
     ctx = _context(args)
     stored = ctx.store.find_item(args.item)
     if stored is None:
         raise WatcherError(f"no stored item with id or URL {args.item!r}")
     matched = ctx.store.matched_items()
     mine = {m.match.indicator for m in matched if m.item_id == stored.id}
-    events = current_events(ctx)
-    print("\n".join(explain_item(stored, ctx.config, ctx.matcher, events, mine, show_all=args.all)))
+    events, verdict = judge_as_of(ctx, ctx.clock())
+    print("\n".join(explain_item(stored, ctx.config, ctx.matcher, events, mine,
+                                 show_all=args.all, verdict=verdict)))
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from watcher.report.verdict import review_lines
+    from watcher.service import judge_as_of
+    ctx = _context(args)
+    _, verdict = judge_as_of(ctx, _end_of(args.as_of) or ctx.clock())
+    print(verdict.sentence())
+    print("\n".join(review_lines(verdict)))
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from watcher import review
+    ctx = _context(args)
+    if args.command == "undo":
+        done = review.undo(ctx, args.event, args.by)
+        print(f"undone: {done.line()}")
+        return 0
+    note = args.note if args.command == "confirm" else args.reason
+    if args.command == "dismiss" and not note.strip():
+        raise WatcherError("dismiss needs --reason TEXT: the record says why")
+    print(review.decide(ctx, args.event, args.command, note, args.by).line())
     return 0
 
 
@@ -254,28 +224,12 @@ def cmd_rematch(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    import tempfile
-
-    from watcher.context import Context
-    from watcher.replay import archived_files, as_of, ingest, replay_feeds
+    from watcher.replay import replay
+    if args.into_live and args.db:
+        raise WatcherError("--into-live and --db name two different databases: give one")
     settings, config = _config(args)
-    files = archived_files(args.dir)
-    config = config.model_copy(update={"feeds": replay_feeds(config, files, keep_configured=args.into_live)})
-    with tempfile.TemporaryDirectory(prefix="watcher-replay-") as tmp:
-        if args.into_live:
-            where = f"the live database {settings.database_url}"
-        else:
-            db = args.db or Path(tmp) / "replay.db"
-            settings = dataclasses.replace(settings, database_url=f"sqlite:///{db.resolve()}")
-            where = f"the replay database {db}" if args.db else "a temporary database (deleted after)"
-        ctx = Context.open(config, settings, clock=lambda: files[0].at)
-        try:
-            print(ingest(ctx, files).line(where))
-            for day in sorted(args.as_of):
-                verdict, balance = as_of(ctx, datetime.combine(day, time(23, 59, 59), tzinfo=UTC))
-                print(f"\nas of {day}: {verdict.sentence()}\n  balance: {balance.sentence()}")
-        finally:
-            ctx.store.close()
+    replay(settings, config, args.dir, sorted(args.as_of), into_live=args.into_live,
+           keep=Path(args.db) if args.db else None, as_json=args.json)
     return 0
 
 
@@ -368,7 +322,8 @@ def _known_subject(ctx: Context, name: str) -> None:
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
             "rematch": cmd_rematch, "replay": cmd_replay, "silence": cmd_silence,
-            "unsilence": cmd_unsilence, "db": cmd_db}
+            "unsilence": cmd_unsilence, "db": cmd_db, "review": cmd_review,
+            "confirm": cmd_decide, "dismiss": cmd_decide, "undo": cmd_decide}
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from watcher.config import Config, config_lines
 from watcher.errors import WatcherError
 from watcher.judge.match import Analysis, Matcher
 from watcher.models import Certainty, Match
@@ -127,3 +128,23 @@ def format_evaluation(ev: Evaluation) -> str:
         lines.append("\nmistakes:")
         lines += ["  " + m for m in ev.mistakes]
     return "\n".join(lines)
+
+
+def example_failures(config: Config, text: str, name: str) -> list[str]:
+    """Each indicator's examples as tests (`watcher check`): a failure names the example's line
+    in `text`, the file `name` holds."""
+    lines = config_lines(text)
+    matcher = Matcher(config)
+    problems = []
+    for i, ind in enumerate(config.indicators):
+        for kind in ("match", "no_match"):
+            for j, ex in enumerate(getattr(ind.examples, kind)):
+                # a denial ("X will not join") is no match, as in `watcher eval`
+                got = {m.indicator for m in matcher.match(ex.title, ex.summary)
+                       if m.certainty is not Certainty.DENIED}
+                if (ind.id in got) != (kind == "match"):
+                    line = lines.get(("indicators", i, "examples", kind, j), 1)
+                    verb = ("should match but does not" if kind == "match"
+                            else "should not match but does")
+                    problems.append(f"{name}:{line}: {ind.id}: example {verb}: {ex.title!r}")
+    return problems

@@ -39,3 +39,14 @@ def judgement_lines(j: Judgement) -> list[str]:
     if j.candidate:
         out.append(f"    review it: `watcher confirm {j.id}` or `watcher dismiss {j.id} --reason TEXT`")
     return out
+
+
+def status_line(j: Judgement) -> str:
+    """The one line the digest and alerts print under an event: 'COUNTS for deals (…)',
+    'CANDIDATE for deals: single source awaiting review (…)', or 'does not count: opinion'."""
+    if j.counts:
+        return counts_line(j).replace("counts for", "COUNTS for", 1)
+    if j.candidate and j.track is not None:
+        return (f"CANDIDATE for {j.track}: single source awaiting review (`watcher confirm {j.id}` "
+                f"or `watcher dismiss {j.id} --reason TEXT`)")
+    return counts_line(j)

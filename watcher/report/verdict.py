@@ -87,7 +87,23 @@ def _stamp(t: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
 
 
-# --- the review list ------------------------------------------------------------------------
+# --- the verdict in lines: status and review -------------------------------------------------
+
+def track_lines(verdict: CriterionVerdict) -> list[str]:
+    """One line per track (state, since, counting events, candidates), the accession's
+    progress, and the analysts' decisions, for `watcher status`."""
+    out = []
+    for t in verdict.tracks:
+        since = f" since {t.since:%d %b %Y}" if t.since else ""
+        out.append(f"  {t.title} [{t.id}]: {t.state.value}{since} · {len(t.counting)} counting, "
+                   f"{len(t.candidates)} candidate(s)")
+    if verdict.formalization is not None:
+        out.append(f"  {verdict.formalization.phrase()}")
+    if verdict.decisions:
+        out.append("decisions (`watcher review` lists them with their events):")
+        out += [f"  #{d.id} {d.line()}" for d in sorted(verdict.decisions, key=lambda d: d.at)]
+    return out
+
 
 def review_lines(verdict: CriterionVerdict) -> list[str]:
     """`watcher review`: per track, the candidates awaiting a call and the events that count;
@@ -114,6 +130,7 @@ def review_lines(verdict: CriterionVerdict) -> list[str]:
 
 def _row(j: Judgement, mark: str) -> str:
     e = j.event
-    decided = f" · {j.decision.line()}" if j.decision is not None else ""
+    decided = f" · {j.decision.line()}" if j.decision is not None and j.backing != "analyst" else ""
     return (f"  {j.id:<8}{mark:<10}{j.happened:%Y-%m-%d}  {e.indicator}: {truncate(e.lead.title, 90)}"
-            f" · {j.corroboration} · score {e.score:g}{decided}")
+            f" · {j.corroboration if j.backing != 'analyst' else j.decision.line() if j.decision else ''}"
+            f" · score {e.score:g}{decided}")
