@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,38 @@ def test_db_and_as_of_work_on_a_replay_database(
     html = preview.read_text(encoding="utf-8")
     assert "Follow-up on deals since 11 Feb 2026" in html and "not yet cleared by" not in html
     assert ON_POSTGRES or not (state_env / "watcher.db").exists()   # the live one untouched
+
+
+def test_each_tracks_change_is_stored_once_and_alerts_once(
+        tmp_path: Path, state_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Winter's archive, judged; then spring's files arrive and the deals track turns: that
+    change (and the accession's signing) is stored once and alerted once."""
+    from tests.conftest import at
+    from tests.test_pipeline import context
+    from watcher.service import judge, prepare_alerts
+    winter = tmp_path / "winter"
+    shutil.copytree(ARCHIVE, winter, ignore=lambda _d, names: [
+        n for n in names if n.endswith(".xml") and n[:7] > "2026-01"])
+    run(capsys, "replay", str(winter), "--as-of", "2026-01-31", "--into-live")
+    ctx = context(Path(SHIPPED), clock=lambda: at("2026-05-10"))
+    try:
+        judge(ctx, at("2026-01-31"))
+        assert {t.track: t.state for t in ctx.store.transitions()} == {
+            None: "WATCHING", "deals": "WATCHING", "signatories": "WATCHING",
+            "diplomacy": "WATCHING", "formalization": "announced"}
+        run(capsys, "replay", str(ARCHIVE), "--as-of", "2026-05-10", "--into-live")
+        for _ in range(2):
+            judge(ctx, at("2026-05-10"))
+        changed = [(t.track, t.previous, t.state) for t in ctx.store.transitions() if t.previous]
+        assert changed == [(None, "WATCHING", "FOLLOW-UP"), ("deals", "WATCHING", "FOLLOW-UP"),
+                           ("signatories", "WATCHING", "WARN"), ("diplomacy", "WATCHING", "WARN"),
+                           ("formalization", "announced", "signed")]
+        assert prepare_alerts(ctx, at("2026-05-10")) == 1
+        assert prepare_alerts(ctx, at("2026-05-10T01:00")) == 0           # once
+        (alert,) = [m for m in ctx.store.messages() if m.kind == "alert"]
+        mail = message_from_bytes(alert.raw, _class=EmailMessage, policy=policy.SMTP)
+        text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "Track deals changed WATCHING → FOLLOW-UP on 10 May 2026" in text
+        assert "Accession changed announced → signed" in text
+    finally:
+        ctx.store.close()
