@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.feedserver import FeedServer  # fixture feed_server: conftest
+from tests.hostile_docs import documents
 from watcher.errors import FeedError
 from watcher.fetch import Fetcher, FetchRequest, FetchResult, Validators
 from watcher.models import Item
@@ -249,6 +250,57 @@ def test_any_text_inside_a_feed_stays_safe(title: str, summary: str, link: str) 
     body = (f'<rss version="2.0"><channel><item><title>{title}</title><link>{link}</link>'
             f'<description>{summary}</description></item></channel></rss>')
     try_parse(body.encode("utf-8", "surrogatepass"))
+
+
+# --- values at the limits (issue 16) -----------------------------------------------------------
+
+JSON_DATED = '{"version":"https://jsonfeed.org/version/1","items":[{"id":"1","date_published":"%s"}]}'
+RSS_DATED = ('<rss version="2.0"><channel><item><title>x</title><guid>g</guid><pubDate>%s</pubDate>'
+             '</item></channel></rss>')
+
+
+@pytest.mark.parametrize("date", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00",
+                                  "9999-12-31T23:59:59", "0001-01-01T00:00:00"])
+def test_json_feed_dates_at_the_limits_of_datetime_are_absent(date: str) -> None:
+    feed = parse_feed("f", (JSON_DATED % date).encode())     # raised OverflowError before
+    assert [i.published for i in feed.items] == [None]
+
+
+@pytest.mark.parametrize("date", ["Fri, 31 Dec 9998 00:00:00 GMT", "Mon, 01 Jan 0001 00:00:00 GMT"])
+def test_rss_dates_no_news_item_can_have_are_absent(date: str) -> None:
+    feed = parse_feed("f", (RSS_DATED % date).encode(), content_type="application/rss+xml")
+    assert [i.published for i in feed.items] == [None]
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    (b'<?xml version="1.0" encoding="ut\xe9-8"?><rss version="2.0"/>', "UnicodeDecodeError"),
+    (b'<rss version="2.0"><channel><image>5</width></image></channel></rss>', "TypeError"),
+    ((b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:gml="http://www.opengis.net/gml">'
+      b"<entry><gml:pos>1 2</gml:pos></gml:Point></entry></feed>"), "KeyError"),
+])
+def test_documents_feedparser_crashes_on_are_refused_with_a_reason(body: bytes, error: str) -> None:
+    with pytest.raises(FeedError, match=f"not a feed: unreadable \\({error}: "):
+        parse_feed("f", body)
+
+
+def test_character_references_to_no_character_read_as_replacement_characters() -> None:
+    body = (b'<rss version="2.0"><channel><item><title>Astana&#0; &#xD800; &#99999999; ok</title>'
+            b"<guid>g</guid></item></channel></rss>")
+    [item] = parse_feed("f", body).items            # feedparser crashed on each before
+    assert item.title == "Astana\ufffd \ufffd \ufffd ok"
+
+
+@pytest.mark.parametrize("guid", ["a\\u0000b", "a\\ud800b"])
+def test_a_guid_the_database_cannot_hold_is_hashed(guid: str) -> None:
+    body = f'{{"version":"https://jsonfeed.org/version/1","items":[{{"id":"{guid}"}}]}}'
+    [item] = parse_feed("f", body.encode()).items
+    assert item.key.startswith("sha256:")
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents())
+def test_generated_hostile_documents_give_items_or_a_feed_error(doc: tuple[bytes, str | None]) -> None:
+    try_parse(*doc)
 
 
 def try_parse(body: bytes, content_type: str | None = None) -> ParsedFeed | None:

@@ -32,6 +32,8 @@ MAX_SUMMARY = 10_000
 MAX_URL = 2_000
 MAX_KEY = 500          # longer guids are hashed: they are identities, not text
 MAX_SOURCE = 200
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)   # item dates outside these are treated as absent
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _RAW_FACTOR = 20       # markup kept before stripping: bounds the work on a 5 MB title
 _JSONFEED = re.compile(r"https?://jsonfeed\.org/version/")
 _DOCTYPE = re.compile(rb"<!DOCTYPE\b")
@@ -47,6 +49,8 @@ _WIDE_STARTS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le")
 _LANG = re.compile(r"[a-z]{2,3}")
 _DECLARED_ENCODING = re.compile(rb"""\A(<\?xml[^>]{0,200}?encoding\s*=\s*)(["'])[^"']{0,40}\2""")
 _CHARSET = re.compile(r";\s*charset\s*=[^;]*", re.IGNORECASE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CHARREF = re.compile(rb"&#([xX][0-9A-Fa-f]{1,16}|[0-9]{1,16});")
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,15 @@ def _with_feedparser(where: str, feed_id: str, body: bytes, content_type: str | 
     headers = {"content-type": content_type} if content_type else {}
     if base_url:
         headers["content-location"] = base_url
-    # A stream, never bytes or str: feedparser treats those as a file name or URL to open.
-    result = feedparser.parse(io.BytesIO(_strip_subset(where, body)), response_headers=headers,
-                              resolve_relative_uris=False)
+    stream = io.BytesIO(_valid_charrefs(_strip_subset(where, body)))
+    try:
+        # A stream, never bytes or str: feedparser treats those as a file name or URL to open.
+        result = feedparser.parse(stream, response_headers=headers, resolve_relative_uris=False)
+    except Exception as exc:   # feedparser's own bugs on hostile bytes (issue 16)
+        # e.g. KeyError in its GML handler, ValueError for &#99999999;, TypeError for an
+        # image without a width: the document is unreadable, which is the feed's fault.
+        raise FeedError(where, f"not a feed: unreadable ({type(exc).__name__}: {_short(str(exc))})"
+                        ) from exc
     if not result.entries and not result.get("version"):
         raise FeedError(where, f"not a feed: {_why_not_a_feed(body, result, content_type)}")
     return _parsed(feed_id, result.feed, result.entries, base_url, lang,
@@ -145,6 +155,23 @@ def _strip_subset(where: str, body: bytes) -> bytes:
     if b"<!ENTITY" not in match.group(0):
         return body
     return body[:match.start()] + b"<!DOCTYPE" + match.group("decl") + b">" + body[match.end():]
+
+
+def _valid_charrefs(body: bytes) -> bytes:
+    """&#0;, &#xD800; or &#99999999; name no character: feedparser crashes on them (issue 16).
+
+    Each becomes U+FFFD, as an HTML parser would read it; the rest of the document stays."""
+    if b"&#" not in body:
+        return body
+    return _CHARREF.sub(_charref_or_replacement, body)
+
+
+def _charref_or_replacement(ref: re.Match[bytes]) -> bytes:
+    digits = ref.group(1)
+    code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return b"&#xFFFD;"
+    return ref.group(0)
 
 
 def _why_not_a_feed(body: bytes, result: Mapping[str, Any], content_type: str | None) -> str:
@@ -205,9 +232,17 @@ def _utc(parsed: object) -> datetime | None:
     if not isinstance(parsed, time.struct_time):
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+        return _plausible(datetime.fromtimestamp(calendar.timegm(parsed), UTC))
     except (OverflowError, ValueError, OSError):
         return None
+
+
+def _plausible(when: datetime) -> datetime | None:
+    """A date no news item can have (year 1 or 9999, issue 16) is treated as absent.
+
+    Dates near datetime's limits overflow in later arithmetic (an event's window, a
+    criterion's grace), so they never get past the parse stage."""
+    return when if EARLIEST <= when < LATEST else None
 
 
 def _entry_language(entry: Mapping[str, Any]) -> str | None:
@@ -232,7 +267,7 @@ def _source(source: object) -> str | None:
         return None
     href = source.get("href")
     host = urlsplit(href).hostname if isinstance(href, str) else None
-    if host:
+    if host and _storable(host):
         return host.removeprefix("www.")[:MAX_SOURCE]
     return _clean(source.get("title"), MAX_SOURCE) or None
 
@@ -289,9 +324,11 @@ def _iso_utc(value: object) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(value.strip())
-    except ValueError:
+        # 9999-12-31T23:59:59-01:00 is a valid string whose UTC moment is past year 9999.
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return _plausible(when)
 
 
 # --- fields -------------------------------------------------------------------------------
@@ -308,7 +345,8 @@ def _key(guid: object, link: object, base_url: str, title: str, summary: str) ->
     """Stable identity: guid/id, else the canonical link, else a hash of the text."""
     if isinstance(guid, str) and guid.strip():
         guid = guid.strip()
-        return guid if len(guid) <= MAX_KEY else "sha256:" + _sha256(guid)
+        # NUL or a lone surrogate would be refused by the database: hashed like a long guid.
+        return guid if len(guid) <= MAX_KEY and _storable(guid) else "sha256:" + _sha256(guid)
     canonical = canonical_url(_safe_url(link, base_url))
     if canonical:
         return canonical if len(canonical) <= MAX_KEY else "sha256:" + _sha256(canonical)
@@ -355,6 +393,11 @@ def _language(value: object) -> str | None:
         return None
     primary = value.strip().lower().replace("_", "-").split("-", 1)[0]
     return primary if _LANG.fullmatch(primary) else None
+
+
+def _storable(text: str) -> bool:
+    """No NUL and no lone surrogate: PostgreSQL refuses NUL, and no codec writes U+D800."""
+    return "\x00" not in text and _SURROGATE.search(text) is None
 
 
 def _sha256(text: str) -> str:
