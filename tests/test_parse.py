@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.feedserver import FeedServer  # fixture feed_server: conftest
+from tests.feedserver import ALLOW_PRIVATE, FeedServer  # fixture feed_server: conftest
 from tests.hostile_docs import documents
+from watcher.addresses import parse_policy
 from watcher.errors import FeedError
 from watcher.fetch import Fetcher, FetchRequest, FetchResult, Validators
 from watcher.models import Item
@@ -128,7 +129,7 @@ def test_windows_1251_feed_read_through_the_http_charset(feed_server: FeedServer
 
 
 async def fetch(url: str) -> FetchResult:
-    async with Fetcher() as fetcher:
+    async with Fetcher(allow_private=parse_policy(ALLOW_PRIVATE)[0]) as fetcher:
         return await fetcher.fetch(FetchRequest("ru", url, Validators()))
 
 

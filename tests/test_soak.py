@@ -38,7 +38,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, at
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, child_env
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher import service
 from watcher.config import load_config
@@ -140,9 +140,8 @@ def worker(tmp_path: Path, feed_server: FeedServer) -> Iterator[tuple[Worker, Pa
     data["digest"]["recipients"] = RECIPIENTS
     config = tmp_path / "indicators.yaml"
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env.update(WATCHER_STATE_DIR=str(tmp_path / "state"), WATCHER_FETCH_TIMEOUT="10",
-               PYTHONPATH=str(ROOT))
+    env = child_env(WATCHER_STATE_DIR=str(tmp_path / "state"), WATCHER_FETCH_TIMEOUT="10",
+                    PYTHONPATH=str(ROOT))
     w = Worker(config, env)
     yield w, config
     w.close()

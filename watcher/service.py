@@ -335,7 +335,7 @@ def fetcher_for(settings: Settings) -> Fetcher:
     """A Fetcher whose deadlines follow WATCHER_FETCH_TIMEOUT: a slow feed costs at most that."""
     total = settings.fetch_timeout
     return Fetcher(connect_timeout=min(10.0, total), read_timeout=min(30.0, total),
-                   total_timeout=total)
+                   total_timeout=total, allow_private=settings.allow_private)
 
 
 def _ingest(ctx: Context, feed: Feed, result: FetchResult, parsed: ParsedFeed, now: datetime,
