@@ -42,7 +42,7 @@ import httpx
 
 from watcher import USER_AGENT
 from watcher.addresses import NO_PRIVATE, AddressPolicy
-from watcher.errors import FeedError
+from watcher.errors import FeedError, redact
 from watcher.response import (
     MiB,
     origin,
@@ -203,7 +203,7 @@ class Fetcher:
         except FeedError as exc:
             return exc
         except Exception as exc:  # a bug in one feed's path must not end the cycle
-            log.exception("unexpected error fetching %s", req.url)
+            log.exception("unexpected error fetching %s", redact(req.url))
             error = FeedError(req.url, f"unexpected error: {type(exc).__name__}: {exc}")
             error.__cause__ = exc
             return error

@@ -295,7 +295,8 @@ async def _poll_feed_steps(ctx: Context, feed: Feed, row: FeedStateRow, fetcher:
                            workers: ParseWorkers, now: datetime, report: PollReport,
                            unchanged: list[UnchangedFeed], stopping: Callable[[], bool]) -> bool:
     """fetch → parse → store → match, expected failures recorded on the feed."""
-    req = FetchRequest(row.feed_id, row.url, Validators(row.etag, row.last_modified, row.content_hash))
+    # The config's URL: the stored one has its credentials redacted.
+    req = FetchRequest(row.feed_id, feed.url, Validators(row.etag, row.last_modified, row.content_hash))
     result = await fetcher.fetch_or_error(req)
     if stopping():
         return False
