@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from tests.feedserver import ALLOW_PRIVATE, FeedServer  # fixture feed_server: conftest
 from tests.hostile_docs import documents
 from watcher.addresses import parse_policy
+from watcher.config import load_config
 from watcher.errors import FeedError
 from watcher.fetch import Fetcher, FetchRequest, FetchResult, Validators
+from watcher.match import Matcher
 from watcher.models import Item
 from watcher.parse import (
     MAX_KEY,
@@ -135,6 +137,32 @@ async def fetch(url: str) -> FetchResult:
 
 def test_same_bytes_without_the_charset_are_misread() -> None:
     assert parse("news_ru_cp1251.rss").title != "Новости Казахстана"
+
+
+UTF8_WITH_ONE_BAD_BYTE = (
+    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Новости</title>'
+    "<item><title>Казахстан и Израиль подписали соглашение</title><guid>1</guid></item>"
+    "<item><title>Second</title><description>a stray byte: @ here</description><guid>2</guid>"
+    "</item></channel></rss>").encode().replace(b"@", b"\xff")
+
+
+@pytest.mark.parametrize("content_type", [None, "application/rss+xml; charset=utf-8", "text/xml"])
+def test_one_invalid_byte_in_a_utf8_document_spoils_that_byte_only(content_type: str | None) -> None:
+    feed = parse_feed("f", UTF8_WITH_ONE_BAD_BYTE, content_type=content_type)
+    first, second = feed.items                   # read as iso-8859-2 before: mojibake
+    assert first.title == "Казахстан и Израиль подписали соглашение"
+    assert second.summary == "a stray byte: \ufffd here"
+    assert feed.warning is not None and feed.warning.startswith(
+        "1 invalid UTF-8 byte sequence(s) read as U+FFFD")
+    matcher = Matcher(load_config(FEEDS.parent / "mini.yaml"))
+    assert [m.indicator for m in matcher.match(first.title)] == ["kz_israel_deal"]
+
+
+def test_a_windows_1251_document_labelled_utf8_is_not_taken_for_damaged_utf8() -> None:
+    feed = parse("news_ru_cp1251.rss", content_type="application/rss+xml; charset=utf-8")
+    assert "\ufffd" not in feed.title + "".join(i.title for i in feed.items)  # feedparser's fallback
+    assert parse("news_ru_cp1251.rss", content_type="application/rss+xml; charset=windows-1251"
+                 ).title == "Новости Казахстана"
 
 
 def test_illformed_feed_still_yields_items_with_a_warning() -> None:

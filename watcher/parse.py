@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
-from watcher import feedxml
+from watcher import feedbytes, feedxml
 from watcher.errors import FeedError
 from watcher.models import Item
 from watcher.text import strip_html, truncate
@@ -36,21 +36,8 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)   # item dates outside these are tre
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _RAW_FACTOR = 20       # markup kept before stripping: bounds the work on a 5 MB title
 _JSONFEED = re.compile(r"https?://jsonfeed\.org/version/")
-_DOCTYPE = re.compile(rb"<!DOCTYPE\b")
-# A DOCTYPE with an internal subset; quoted strings, comments and PIs may hold ']' or '>'.
-# Possessive quantifiers keep the scan linear even when the subset never closes.
-_SUBSET = re.compile(rb"""<!DOCTYPE(?P<decl>[^\[>]*+)\[
-    (?:[^\]"'<]++ | "[^"]*+" | '[^']*+' | <!--(?:[^-]++|-(?!->))*+--> | <\?(?:[^?]++|\?(?!>))*+\?> | <)*+
-    \]\s*+>""", re.VERBOSE)
-_WIDE_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-              (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
-_WIDE_STARTS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-                (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
 _LANG = re.compile(r"[a-z]{2,3}")
-_DECLARED_ENCODING = re.compile(rb"""\A(<\?xml[^>]{0,200}?encoding\s*=\s*)(["'])[^"']{0,40}\2""")
-_CHARSET = re.compile(r";\s*charset\s*=[^;]*", re.IGNORECASE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CHARREF = re.compile(rb"&#([xX][0-9A-Fa-f]{1,16}|[0-9]{1,16});")
 
 
 @dataclass(frozen=True)
@@ -79,21 +66,21 @@ def parse_feed(feed_id: str, body: bytes, *, content_type: str | None = None,
 
 def _parse_xml_feed(where: str, feed_id: str, body: bytes, content_type: str | None,
                     base_url: str, lang: str | None) -> ParsedFeed:
-    body, content_type = _utf8_if_wide(body, content_type)
+    body, content_type, warning = feedbytes.utf8(body, content_type)
     # Plain RSS/Atom: lxml reads it as feedparser would, ~20x faster; anything else: feedparser.
     doc = feedxml.read(body, content_type, base_url)
     if doc is None:
-        return _with_feedparser(where, feed_id, body, content_type, base_url, lang)
-    return _parsed(feed_id, doc.feed, doc.entries, base_url, lang, None)
+        return _with_feedparser(where, feed_id, body, content_type, base_url, lang, warning)
+    return _parsed(feed_id, doc.feed, doc.entries, base_url, lang, warning)
 
 
 def _with_feedparser(where: str, feed_id: str, body: bytes, content_type: str | None,
-                     base_url: str, lang: str | None) -> ParsedFeed:
+                     base_url: str, lang: str | None, warning: str | None = None) -> ParsedFeed:
     """The tolerant path: feedparser reads ill-formed and unusual feeds too."""
     headers = {"content-type": content_type} if content_type else {}
     if base_url:
         headers["content-location"] = base_url
-    stream = io.BytesIO(_valid_charrefs(_strip_subset(where, body)))
+    stream = io.BytesIO(feedbytes.defused(where, body))
     try:
         # A stream, never bytes or str: feedparser treats those as a file name or URL to open.
         result = feedparser.parse(stream, response_headers=headers, resolve_relative_uris=False)
@@ -105,7 +92,7 @@ def _with_feedparser(where: str, feed_id: str, body: bytes, content_type: str | 
     if not result.entries and not result.get("version"):
         raise FeedError(where, f"not a feed: {_why_not_a_feed(body, result, content_type)}")
     return _parsed(feed_id, result.feed, result.entries, base_url, lang,
-                   _warning(result, content_type))
+                   _joined(warning, _warning(result, content_type)))
 
 
 def _parsed(feed_id: str, feed: Mapping[str, Any], entries: list[Any], base_url: str,
@@ -113,65 +100,6 @@ def _parsed(feed_id: str, feed: Mapping[str, Any], entries: list[Any], base_url:
     feed_lang = _language(feed.get("language")) or _detail_language(feed) or lang
     items = [_entry_item(feed_id, e, base_url, feed_lang) for e in entries]
     return ParsedFeed(title=_clean(feed.get("title"), MAX_TITLE), items=items, warning=warning)
-
-
-def _utf8_if_wide(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
-    """UTF-16/32 (by BOM or by '<' pattern) → UTF-8, declaration and charset to match.
-
-    feedparser 6.0.14 misreads UTF-16 without an encoding declaration even with a BOM, and
-    the DOCTYPE scan below only reads ASCII-compatible bytes.
-    """
-    codec, skip = _wide_codec(body)
-    if codec is None:
-        return body, content_type
-    text = body[skip:].decode(codec, "replace").encode("utf-8")
-    text = _DECLARED_ENCODING.sub(rb'\1"utf-8"', text, count=1)
-    if content_type:
-        content_type = _CHARSET.sub("", content_type) + "; charset=utf-8"
-    return text, content_type
-
-
-def _wide_codec(body: bytes) -> tuple[str | None, int]:
-    """The UTF-16/32 variant a document starts with, and the length of its BOM."""
-    for bom, codec in _WIDE_BOMS:
-        if body.startswith(bom):
-            return codec, len(bom)
-    for start, codec in _WIDE_STARTS:
-        if body.startswith(start):
-            return codec, 0
-    return None, 0
-
-
-def _strip_subset(where: str, body: bytes) -> bytes:
-    """Remove a DOCTYPE internal subset that declares entities: nothing gets expanded."""
-    start = _DOCTYPE.search(body, 0, 65_536)
-    if start is None or b"<!ENTITY" not in body:
-        return body
-    match = _SUBSET.match(body, start.start())
-    if match is None:
-        if b"[" in body[start.start():body.find(b">", start.start())]:
-            raise FeedError(where, "not a feed: unterminated DOCTYPE declaring entities")
-        return body
-    if b"<!ENTITY" not in match.group(0):
-        return body
-    return body[:match.start()] + b"<!DOCTYPE" + match.group("decl") + b">" + body[match.end():]
-
-
-def _valid_charrefs(body: bytes) -> bytes:
-    """&#0;, &#xD800; or &#99999999; name no character: feedparser crashes on them (issue 16).
-
-    Each becomes U+FFFD, as an HTML parser would read it; the rest of the document stays."""
-    if b"&#" not in body:
-        return body
-    return _CHARREF.sub(_charref_or_replacement, body)
-
-
-def _charref_or_replacement(ref: re.Match[bytes]) -> bytes:
-    digits = ref.group(1)
-    code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
-    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
-        return b"&#xFFFD;"
-    return ref.group(0)
 
 
 def _why_not_a_feed(body: bytes, result: Mapping[str, Any], content_type: str | None) -> str:
@@ -188,6 +116,11 @@ def _warning(result: Mapping[str, Any], content_type: str | None) -> str | None:
     """What was wrong with a feed that still read."""
     error = _problem(result, content_type)
     return _short(f"{type(error).__name__}: {error}") if error else None
+
+
+def _joined(*warnings: str | None) -> str | None:
+    """Every warning about one document, in one line."""
+    return "; ".join(w for w in warnings if w) or None
 
 
 def _problem(result: Mapping[str, Any], content_type: str | None) -> BaseException | None:
