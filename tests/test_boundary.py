@@ -149,3 +149,27 @@ def test_generated_hostile_documents_never_stop_the_healthy_feeds(
     assert (hostile.last_success_at == now) != (hostile.failures > 0)   # read, or failing
     if hostile.failures:
         assert report.failed["hostile"] == hostile.last_error
+
+
+def test_a_feed_of_5000_items_costs_2000_rows_and_says_so_in_health_and_status(
+        feed_server: FeedServer, state_env: Path, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_parse import many_items
+    from watcher.service import prepare_digest
+    serve_fixtures(feed_server)
+    feed_server.add("/flood.rss", many_items(5000, dated=True))
+    config = write_config(tmp_path, feed_server)
+    add_feed(config, "flood", feed_server.url("/flood.rss"))
+    ctx = context(config, clock=lambda: T0)
+    caplog.set_level(logging.INFO, logger="watcher")
+    report = asyncio.run(poll(ctx))
+    assert report.new_items == 9 + 2000 and not report.failed
+    cut = "5000 items in one document: kept the newest 2000"
+    assert "feed flood: 2000 item(s), 2000 new" in caplog.text and cut in caplog.text
+    assert cli.main(["status", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "failing: 0, read with warnings since the last digest: 1" in out and f"~ {cut}" in out
+    assert prepare_digest(ctx, T0) == 1
+    assert cut in ctx.store.messages()[0].raw.decode("utf-8", "replace")   # the health section
+    assert cli.main(["status", "--config", str(config)]) == 0          # reported: the window moves on
+    assert "read with warnings since the last digest: 0" in capsys.readouterr().out

@@ -326,6 +326,39 @@ def test_a_guid_the_database_cannot_hold_is_hashed(guid: str) -> None:
     assert item.key.startswith("sha256:")
 
 
+def many_items(count: int, dated: bool) -> bytes:
+    """An RSS document whose item n is dated n hours after a start, in shuffled order."""
+    order = sorted(range(count), key=lambda n: (n * 7919) % count)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    items = "".join(
+        f"<item><title>t{n}</title><guid>g{n}</guid>"
+        + (f"<pubDate>{(start + timedelta(hours=n)):%a, %d %b %Y %H:%M:%S} GMT</pubDate>" if dated else "")
+        + "</item>" for n in order)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+            f"{items}</channel></rss>").encode()
+
+
+def test_a_document_of_5000_items_keeps_the_newest_2000_in_document_order() -> None:
+    body = many_items(5000, dated=True)
+    feed = parse_feed("f", body, content_type="application/rss+xml")
+    kept = [int(i.key[1:]) for i in feed.items]
+    assert sorted(kept) == list(range(3000, 5000))                 # the newest by date
+    order = [int(k[1:]) for k in re.findall(rb"<guid>(g\d+)</guid>", body)]
+    assert kept == [n for n in order if n >= 3000]                 # in the document's order
+    assert feed.warning == "5000 items in one document: kept the newest 2000"
+
+
+def test_undated_items_past_the_cap_are_cut_in_document_order() -> None:
+    feed = parse_feed("f", many_items(2500, dated=False), content_type="application/rss+xml")
+    order = [int(k[1:]) for k in re.findall(rb"<guid>(g\d+)</guid>", many_items(2500, dated=False))]
+    assert [int(i.key[1:]) for i in feed.items] == order[:2000]
+    assert feed.warning == "2500 items in one document: kept the first 2000"
+    json_feed = ('{"version":"https://jsonfeed.org/version/1","items":['
+                 + ",".join(f'{{"id":"{n}","date_published":"2026-01-01T00:00:{n % 60:02d}Z"}}'
+                            for n in range(2001)) + "]}").encode()
+    assert len(parse_feed("f", json_feed).items) == 2000
+
+
 @settings(max_examples=300, deadline=None)
 @given(documents())
 def test_generated_hostile_documents_give_items_or_a_feed_error(doc: tuple[bytes, str | None]) -> None:

@@ -14,7 +14,7 @@ import json
 import re
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +32,7 @@ MAX_SUMMARY = 10_000
 MAX_URL = 2_000
 MAX_KEY = 500          # longer guids are hashed: they are identities, not text
 MAX_SOURCE = 200
+MAX_ITEMS = 2_000      # items kept from one document: the newest
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)   # item dates outside these are treated as absent
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _RAW_FACTOR = 20       # markup kept before stripping: bounds the work on a 5 MB title
@@ -98,8 +99,25 @@ def _with_feedparser(where: str, feed_id: str, body: bytes, content_type: str | 
 def _parsed(feed_id: str, feed: Mapping[str, Any], entries: list[Any], base_url: str,
             lang: str | None, warning: str | None) -> ParsedFeed:
     feed_lang = _language(feed.get("language")) or _detail_language(feed) or lang
+    entries, cut = _newest(entries, lambda e: _utc(e.get("published_parsed") or e.get("updated_parsed")))
     items = [_entry_item(feed_id, e, base_url, feed_lang) for e in entries]
-    return ParsedFeed(title=_clean(feed.get("title"), MAX_TITLE), items=items, warning=warning)
+    return ParsedFeed(title=_clean(feed.get("title"), MAX_TITLE), items=items,
+                      warning=_joined(warning, cut))
+
+
+def _newest(entries: list[Any], date_of: Callable[[Any], datetime | None]) -> tuple[list[Any], str | None]:
+    """At most MAX_ITEMS entries, and a warning when some were cut (issue 16: 190,000 items
+    with rotating guids added 190,000 rows a poll). The newest by date are kept, then
+    undated ones in document order (feeds list the newest first); document order stays."""
+    if len(entries) <= MAX_ITEMS:
+        return entries, None
+    dates = [date_of(e) for e in entries]
+    newest = sorted(range(len(entries)), key=lambda n: (dates[n] is None,
+                                                        -(dates[n] or EARLIEST).timestamp(), n))
+    kept = sorted(newest[:MAX_ITEMS])
+    how = "newest" if any(dates) else "first"
+    return ([entries[n] for n in kept],
+            f"{len(entries)} items in one document: kept the {how} {MAX_ITEMS}")
 
 
 def _why_not_a_feed(body: bytes, result: Mapping[str, Any], content_type: str | None) -> str:
@@ -227,8 +245,11 @@ def _parse_json_feed(where: str, feed_id: str, doc: dict[str, Any], base_url: st
     entries = raw_items if isinstance(raw_items, list) else []
     warning = None if isinstance(raw_items, list) else "JSON Feed without an items list"
     feed_lang = _language(doc.get("language")) or lang
-    items = [_json_item(feed_id, e, base_url, feed_lang) for e in entries if isinstance(e, dict)]
-    return ParsedFeed(title=_clean(doc.get("title"), MAX_TITLE), items=items, warning=warning)
+    entries, cut = _newest([e for e in entries if isinstance(e, dict)],
+                           lambda e: _iso_utc(e.get("date_published") or e.get("date_modified")))
+    items = [_json_item(feed_id, e, base_url, feed_lang) for e in entries]
+    return ParsedFeed(title=_clean(doc.get("title"), MAX_TITLE), items=items,
+                      warning=_joined(warning, cut))
 
 
 def _json_item(feed_id: str, entry: dict[str, Any], base_url: str,
