@@ -13,12 +13,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import ssl
 import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple, Self
 
@@ -71,8 +73,10 @@ class Route:
 class FeedServer:
     """ThreadingHTTPServer on an OS-chosen port, serving registered routes from a thread."""
 
-    def __init__(self, host: str = HOST, port: int = 0) -> None:
+    def __init__(self, host: str = HOST, port: int = 0,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.host = host
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, Route] = {}
         self.requests: list[Seen] = []
         self.responses: list[dict[str, str]] = []   # response headers, same order as requests
@@ -82,6 +86,10 @@ class FeedServer:
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _Handler)
         self._httpd.feeds = self
+        if tls is not None:     # (certificate, key): HTTPS, the handshake done on accept
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
                                         kwargs={"poll_interval": 0.05})
 
@@ -102,7 +110,7 @@ class FeedServer:
 
     def url(self, path: str) -> str:
         """The absolute URL of a path on this server."""
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def add(self, path: str, body: bytes = b"", *,
             content_type: str = "application/rss+xml; charset=utf-8", status: int = 200,

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import shutil
 import socket
+import ssl
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -142,6 +146,25 @@ def test_the_connection_goes_to_the_address_checked_not_to_a_second_lookup(
         result = fetch(f"http://feeds.test:{feed_server.port}/feed", policy("127.0.0.1"))
     assert result.body == RSS and rebound.requests == [] and lookups == ["feeds.test"]
     assert feed_server.requests[0].headers["Host"] == f"feeds.test:{feed_server.port}"
+
+
+def test_https_keeps_the_urls_name_for_sni_and_the_certificate_while_pinned(
+        tmp_path: Path) -> None:
+    """https://localhost/: the connection goes to the checked 127.0.0.1, and TLS still
+    names, and verifies, localhost."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    trust = ssl.create_default_context(cafile=str(cert))
+    with FeedServer(tls=(cert, key)) as server:
+        server.add("/feed", RSS)
+        url = f"https://localhost:{server.port}/feed"
+        assert fetch(url, policy("127.0.0.1"), verify=trust).body == RSS
+        assert server.requests[0].headers["Host"] == f"localhost:{server.port}"
+        assert refusal(url, policy("127.0.0.1")) == "TLS error: CERTIFICATE_VERIFY_FAILED"   # untrusted
 
 
 # --- credentials --------------------------------------------------------------------------------

@@ -253,7 +253,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     rows = summarise(events, ctx.config, None)
     balance = balance_of(events, ctx.config, verdict.now)
     feeds = ctx.store.feed_health()
-    warnings = _feed_warnings(ctx)
+    warnings = _feed_warnings(ctx, {f.feed_id for f in feeds})
     queue = ctx.store.messages("pending")
     failed = ctx.store.messages("failed")
     if args.json:
@@ -328,10 +328,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _feed_warnings(ctx: Any) -> dict[str, str]:
-    """Each feed's latest warning (read with errors, items cut) since the last digest: the
-    window the digest's health section reports."""
-    return {fid: detail for fid, _at, detail in ctx.store.issues(ctx.store.last_digest_at())}
+def _feed_warnings(ctx: Any, active: set[str]) -> dict[str, str]:
+    """Each active feed's latest warning (read with errors, items cut) since the last
+    digest: the window the digest's health section reports."""
+    return {fid: detail for fid, _at, detail in ctx.store.issues(ctx.store.last_digest_at())
+            if fid in active}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -77,6 +77,8 @@ class Attempt:
             raise httpcore.ConnectError(str(exc)) from exc
         found = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0])
                                    for info in infos))
+        if not found:
+            raise httpcore.ConnectError(f"no address for {host}")
         allowed = [ip for ip in found if self.policy.refusal(self.feed_host, host, ip) is None]
         if not allowed:
             raise AddressRefused(self.policy.refusal(self.feed_host, host, found[0]) or "refused")
