@@ -16,13 +16,14 @@ import re
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#\s]*)@")
 
 
-def redact(text: str) -> str:
+def redact(text: object) -> str:
     """Credentials in every URL of `text` shown as user:***@ (a bare user, often a token, as
-    ***@): what logs, the database, reports and messages may hold of a feed URL (issue 16)."""
+    ***@): what logs, the database, reports and messages may hold of a feed URL (issue 16).
+    Anything else is shown as str() shows it: this runs in error paths, bugs included."""
     def hide(m: re.Match[str]) -> str:
         user, colon, _password = m.group(2).partition(":")
         return m.group(1) + (f"{user}:***@" if colon else "***@")
-    return _USERINFO.sub(hide, text)
+    return _USERINFO.sub(hide, str(text))
 
 
 class WatcherError(Exception):
