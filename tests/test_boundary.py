@@ -110,6 +110,36 @@ def test_a_bug_on_one_feed_is_recorded_on_it_and_never_stops_the_others(
     assert again.failed.keys() == {"poison"} and ctx.store.feed_health()[0].failures == 2
 
 
+def test_a_feed_whose_failure_cannot_be_written_either_stays_due_and_the_others_go_on(
+        feed_server: FeedServer, state_env: Path, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    serve_fixtures(feed_server)
+    feed_server.add("/poison.rss", POISON)
+    config = write_config(tmp_path, feed_server)
+    add_feed(config, "poison", feed_server.url("/poison.rss"))
+    plain = context(config, clock=lambda: T0)
+    ctx = Context(plain.config, plain.settings, plain.store, PoisonedMatcher(plain.config), plain.clock)
+    real = ctx.store.record_failure
+
+    def refuse_poison(feed_id: str, **kwargs: object) -> int:
+        if feed_id == "poison":          # as PostgreSQL refuses a row it cannot hold
+            raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+        return real(feed_id, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ctx.store, "record_failure", refuse_poison)
+    report = asyncio.run(poll(ctx))                    # raised ValueError before
+    assert report.new_items == 9 and set(report.failed) == {"poison"}
+    assert "feed poison: its failure could not be recorded either" in caplog.text
+    assert {f.feed_id: f.next_due_at for f in ctx.store.feed_health()}["poison"] == T0   # still due
+
+
+def test_what_a_feed_error_quotes_is_storable() -> None:
+    from watcher.errors import FeedError
+    error = FeedError("http://h/\x00", "not a feed: unreadable (ValueError: '\x00\ud800')")
+    assert (error.url, error.reason) == ("http://h/\ufffd",
+                                         "not a feed: unreadable (ValueError: '\ufffd\ufffd')")
+
+
 @pytest.fixture
 def hostile_ctx(feed_server: FeedServer, state_env: Path, tmp_path: Path) -> Iterator[Context]:
     config = write_config(tmp_path, feed_server)

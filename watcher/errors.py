@@ -14,6 +14,7 @@ import re
 
 # scheme://user:password@ or scheme://token@ anywhere in a text, up to the authority's last @
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#\s]*)@")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")     # PostgreSQL refuses NUL; no codec writes U+D800
 
 
 def redact(text: object) -> str:
@@ -24,6 +25,12 @@ def redact(text: object) -> str:
         user, colon, _password = m.group(2).partition(":")
         return m.group(1) + (f"{user}:***@" if colon else "***@")
     return _USERINFO.sub(hide, str(text))
+
+
+def storable(text: str) -> str:
+    """Text any database takes: NUL and lone surrogates (a hostile feed's, quoted in an
+    error) become U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 class WatcherError(Exception):
@@ -52,8 +59,8 @@ class FeedError(WatcherError):
 
     def __init__(self, url: str, reason: str, status: int | None = None,
                  retry_after: float | None = None) -> None:
-        self.url = redact(url)
-        self.reason = redact(reason)
+        self.url = storable(redact(url))
+        self.reason = storable(redact(reason))
         self.status = status
         self.retry_after = retry_after
         super().__init__(f"{self.url}: {self.reason}")

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import feedparser
 
 from watcher import feedbytes, feedxml
-from watcher.errors import FeedError
+from watcher.errors import FeedError, storable
 from watcher.models import Item
 from watcher.text import strip_html, truncate
 
@@ -38,7 +38,6 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _RAW_FACTOR = 20       # markup kept before stripping: bounds the work on a 5 MB title
 _JSONFEED = re.compile(r"https?://jsonfeed\.org/version/")
 _LANG = re.compile(r"[a-z]{2,3}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -218,7 +217,7 @@ def _source(source: object) -> str | None:
         return None
     href = source.get("href")
     host = urlsplit(href).hostname if isinstance(href, str) else None
-    if host and _storable(host):
+    if host and _is_storable(host):
         return host.removeprefix("www.")[:MAX_SOURCE]
     return _clean(source.get("title"), MAX_SOURCE) or None
 
@@ -300,7 +299,7 @@ def _key(guid: object, link: object, base_url: str, title: str, summary: str) ->
     if isinstance(guid, str) and guid.strip():
         guid = guid.strip()
         # NUL or a lone surrogate would be refused by the database: hashed like a long guid.
-        return guid if len(guid) <= MAX_KEY and _storable(guid) else "sha256:" + _sha256(guid)
+        return guid if len(guid) <= MAX_KEY and _is_storable(guid) else "sha256:" + _sha256(guid)
     canonical = canonical_url(_safe_url(link, base_url))
     if canonical:
         return canonical if len(canonical) <= MAX_KEY else "sha256:" + _sha256(canonical)
@@ -349,9 +348,9 @@ def _language(value: object) -> str | None:
     return primary if _LANG.fullmatch(primary) else None
 
 
-def _storable(text: str) -> bool:
+def _is_storable(text: str) -> bool:
     """No NUL and no lone surrogate: PostgreSQL refuses NUL, and no codec writes U+D800."""
-    return "\x00" not in text and _SURROGATE.search(text) is None
+    return storable(text) == text
 
 
 def _sha256(text: str) -> str:
@@ -359,4 +358,5 @@ def _sha256(text: str) -> str:
 
 
 def _short(text: str) -> str:
-    return truncate(" ".join(text.split()), 300)
+    """An error or warning about a document, in one storable line."""
+    return storable(truncate(" ".join(text.split()), 300))

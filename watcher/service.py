@@ -287,7 +287,13 @@ async def _poll_feed(ctx: Context, feed: Feed, row: FeedStateRow, fetcher: Fetch
     except Exception as exc:
         log.exception("feed %s: unexpected error, recorded on the feed (a bug in watcher)", feed.id)
         error = FeedError(feed.url, f"unexpected error (a bug in watcher): {type(exc).__name__}: {exc}")
-        _store(ctx, feed, lambda: _record_failure(ctx, feed, error, now, report, row))
+        try:
+            _store(ctx, feed, lambda: _record_failure(ctx, feed, error, now, report, row))
+        except StoreError:
+            raise
+        except Exception:     # even its failure cannot be written: it stays due, the rest goes on
+            log.exception("feed %s: its failure could not be recorded either", feed.id)
+            report.failed[feed.id] = error.reason
         return True
 
 
