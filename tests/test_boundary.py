@@ -86,15 +86,21 @@ POISON = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><t
           b"</channel></rss>")
 
 
-def test_a_bug_on_one_feed_is_recorded_on_it_and_never_stops_the_others(
-        feed_server: FeedServer, state_env: Path, tmp_path: Path,
-        caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
+def poisoned(feed_server: FeedServer, tmp_path: Path) -> tuple[Context, Path]:
+    """The fixture feeds and the poison feed, polled at T0 through the PoisonedMatcher."""
     serve_fixtures(feed_server)
     feed_server.add("/poison.rss", POISON)
     config = write_config(tmp_path, feed_server)
     add_feed(config, "poison", feed_server.url("/poison.rss"))
     plain = context(config, clock=lambda: T0)
-    ctx = Context(plain.config, plain.settings, plain.store, PoisonedMatcher(plain.config), plain.clock)
+    return (Context(plain.config, plain.settings, plain.store, PoisonedMatcher(plain.config),
+                    plain.clock), config)
+
+
+def test_a_bug_on_one_feed_is_recorded_on_it_and_never_stops_the_others(
+        feed_server: FeedServer, state_env: Path, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
+    ctx, config = poisoned(feed_server, tmp_path)
     caplog.set_level(logging.INFO, logger="watcher")
     report = asyncio.run(poll(ctx))                    # raised RuntimeError before
     assert report.new_items == 9 and set(stored_by_feed(ctx)) == set(HEALTHY)
@@ -113,12 +119,7 @@ def test_a_bug_on_one_feed_is_recorded_on_it_and_never_stops_the_others(
 def test_a_feed_whose_failure_cannot_be_written_either_stays_due_and_the_others_go_on(
         feed_server: FeedServer, state_env: Path, tmp_path: Path,
         caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    serve_fixtures(feed_server)
-    feed_server.add("/poison.rss", POISON)
-    config = write_config(tmp_path, feed_server)
-    add_feed(config, "poison", feed_server.url("/poison.rss"))
-    plain = context(config, clock=lambda: T0)
-    ctx = Context(plain.config, plain.settings, plain.store, PoisonedMatcher(plain.config), plain.clock)
+    ctx, _config = poisoned(feed_server, tmp_path)
     real = ctx.store.record_failure
 
     def refuse_poison(feed_id: str, **kwargs: object) -> int:
