@@ -52,12 +52,23 @@ def _setup_logging(level: str, fmt: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _global_options(top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name: `watcher --config X check`
+    and `watcher check --config X` mean the same. Only the top-level parser has defaults;
+    a subcommand's own default would overwrite the value given before the command."""
+    common = argparse.ArgumentParser(add_help=False,
+                                     argument_default=None if top else argparse.SUPPRESS)
     common.add_argument("--config", type=Path, help="indicators.yaml (default: $WATCHER_CONFIG or ./indicators.yaml)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
-    common.add_argument("--log-format", choices=["text", "json"], default="text", help="log line format")
-    p = argparse.ArgumentParser(prog="watcher", parents=[common],
+    common.add_argument("--log-format", choices=["text", "json"], help="log line format (default: text)")
+    if top:
+        common.set_defaults(verbose=False, log_format="text")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _global_options(top=False)
+    p = argparse.ArgumentParser(prog="watcher", parents=[_global_options(top=True)],
                                 description="Polls feeds, matches indicators, tracks the 6–12 month criterion, emails a digest.")
     p.add_argument("--version", action="version", version=f"watcher {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
