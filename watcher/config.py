@@ -498,10 +498,10 @@ class _Shape:
             if ev.anchor is not None:
                 self.sizes[ev.anchor] = 1
 
-    def _alias(self, anchor: str, line: int) -> None:
+    def _alias(self, anchor: str | None, line: int) -> None:
         if any(anchor == name for name, _ in self.open):
             self._refuse(line, f"the YAML alias *{anchor} refers to the list or mapping that contains it")
-        self.added += self.sizes.get(anchor, 0)     # an unknown anchor: the composer says so
+        self.added += self.sizes.get(anchor or "", 0)   # an unknown anchor: the composer says so
         if self.added > MAX_ALIAS_VALUES and self.first_over is None:
             self.first_over = line
         if self.added > max(MAX_ALIAS_VALUES, self.length):     # over the limit whatever follows

@@ -139,15 +139,23 @@ class Service:
         deliver_pending(self.ctx)
 
     def _guard(self, job: object) -> object:
-        """An expected error in one job is logged; the service keeps running."""
+        """A failing job is logged and the service keeps running: an expected error in one
+        line (its traceback under -v), anything else as the bug it is, with its traceback.
+        Either way the log record names the job and the exception's type (JSON logs keep both)."""
+        name = getattr(job, "__name__", "job")
+
         def run() -> None:
             with self.lock:
                 try:
                     job()  # type: ignore[operator]
                     mark_alive(self.ctx)
                 except WatcherError as exc:
-                    log.error("%s failed: %s", getattr(job, "__name__", "job"), exc)
-        run.__name__ = getattr(job, "__name__", "job")
+                    log.error("%s failed: %s", name, exc, exc_info=exc if log.isEnabledFor(logging.DEBUG) else None,
+                              extra={"job": name, "exc_type": type(exc).__name__})
+                except Exception:
+                    log.exception("%s failed with an unexpected error (a bug)", name,
+                                  extra={"job": name})
+        run.__name__ = name
         return run
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
