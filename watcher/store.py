@@ -109,10 +109,10 @@ def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
     """The per-connection settings: WAL, foreign keys, and how long to wait for a lock."""
     def connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")   # first: WAL may wait
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.close()
     return connect
 
@@ -625,10 +625,16 @@ class Store:
         return sorted(out, key=lambda i: (not i.alive, i.id))
 
     def _serialise(self, s: Session, name: str) -> None:
-        """On PostgreSQL, one transaction at a time past this point (until commit)."""
+        """One transaction at a time past this point (until commit), for a read-then-write
+        that processes starting together must not both do (two `run --once` on a new state
+        dir both inserted every feed: IntegrityError). PostgreSQL: an advisory lock per name.
+        SQLite: the database's write lock, taken now by a write that changes nothing, so the
+        reads that follow already see what the other process committed."""
         if self.engine.dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
                       {"name": f"watcher:{name}"})
+        elif self.engine.dialect.name == "sqlite":
+            s.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 0"))
 
     def size_bytes(self) -> int | None:
         """The database's size on disk, for `watcher status`."""
