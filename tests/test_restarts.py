@@ -6,6 +6,7 @@ sync; a service killed with SIGKILL leaves leases behind that its restart takes 
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import subprocess
@@ -67,4 +68,4 @@ def test_two_run_once_on_a_brand_new_state_dir_both_succeed(
     assert feeds == 3 + EXTRA_FEEDS
     assert items == (9, 9)                          # every item of the three feeds, once
     assert digests == 1 and len(list((state / "outbox").glob("*.eml"))) == 1
-    assert all(a != b for a, b in zip(states, states[1:]))    # no state stored twice in a row
+    assert all(a != b for a, b in itertools.pairwise(states))    # no state stored twice in a row
