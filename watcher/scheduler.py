@@ -48,6 +48,19 @@ def _rules_changed(old: Config, new: Config) -> bool:
     return (old.indicators, old.certainty, old.terms) != (new.indicators, new.certainty, new.terms)
 
 
+def _another_live_process(host: str | None, pid: int | None) -> bool:
+    """Whether host:pid is a running process on this host other than this one."""
+    if host != socket.gethostname() or pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)             # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:         # it exists, under another user
+        return True
+    return True
+
+
 class Service:
     """Owns the scheduler and the current context; SIGHUP swaps the config, SIGTERM stops."""
 
@@ -70,6 +83,7 @@ class Service:
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, self._reload)
         start_run(self.ctx, "run")
+        self.take_back_leases()
         self._schedule()
         log.info("watcher started: %d feed(s), %d indicator(s), digest %s %s",
                  len(self.ctx.config.feeds), len(self.ctx.config.indicators),
@@ -117,6 +131,27 @@ class Service:
                                      version=__version__, stopping=stopping)
         except WatcherError as exc:
             log.warning("heartbeat not recorded: %s", exc)
+
+    def take_back_leases(self) -> int:
+        """At start I hold no lease yet, so leases under my id were left by my previous run
+        (kill -9, power loss): take them back now instead of waiting WATCHER_LEASE_SECONDS
+        (the first heartbeat would even have renewed them). Not when my id's heartbeat comes
+        from another live process on this host: two services sharing one id."""
+        settings, now = self.ctx.settings, self.ctx.clock()
+        alive_since = now - timedelta(seconds=settings.lease_seconds)
+        twin = next((i for i in self.ctx.store.instances(now, alive_since, alive_since)
+                     if i.id == settings.instance_id and i.alive
+                     and _another_live_process(i.host, i.pid)), None)
+        if twin is not None:
+            log.warning("instance id %s is in use by pid %s on this host: its leases are left "
+                        "alone (give each instance its own WATCHER_INSTANCE_ID)",
+                        settings.instance_id, twin.pid)
+            return 0
+        taken = self.ctx.store.release_leases(settings.instance_id)
+        if taken:
+            log.info("took back %d feed lease(s) left by the previous run of %s",
+                     taken, settings.instance_id)
+        return taken
 
     def poll(self) -> None:
         """Poll due feeds; what crossed an alert rule goes out at once, not at the next tick."""

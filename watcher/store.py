@@ -577,14 +577,15 @@ class Store:
         with self.session() as s:
             return int(s.execute(select(func.count()).where(*_leasable(c, now, expired))).scalar() or 0)
 
-    def release_leases(self, owner: str, feed_ids: Iterable[str] | None = None) -> None:
-        """Give leases back (done, or stopping): the feeds' due times decide what comes next."""
+    def release_leases(self, owner: str, feed_ids: Iterable[str] | None = None) -> int:
+        """Give leases back (done, or stopping): the feeds' due times decide what comes next.
+        Returns how many were held."""
         c = FeedStateRow.__table__.c  # type: ignore[attr-defined]
         stmt = update(FeedStateRow.__table__).where(c.lease_owner == owner)  # type: ignore[attr-defined]
         if feed_ids is not None:
             stmt = stmt.where(c.feed_id.in_(list(feed_ids)))
         with self.session() as s:
-            s.execute(stmt.values(lease_owner=None, lease_until=None))
+            return int(s.execute(stmt.values(lease_owner=None, lease_until=None)).rowcount or 0)  # type: ignore[attr-defined]
 
     def heartbeat(self, instance: str, now: datetime, until: datetime, *, host: str, pid: int,
                   version: str, stopping: bool = False) -> None:
@@ -596,6 +597,8 @@ class Store:
                 row = InstanceRow(id=instance, host=host, pid=pid, version=version,
                                   started_at=now, heartbeat_at=now)
                 s.add(row)
+            if (row.host, row.pid) != (host, pid):          # a restart: this run, not the last
+                row.host, row.pid, row.version, row.started_at = host, pid, version, now
             row.heartbeat_at, row.stopped_at = now, now if stopping else None
             if stopping:
                 s.execute(update(feeds).where(feeds.c.lease_owner == instance)
