@@ -15,6 +15,7 @@ from typing import Any
 
 from watcher import __version__
 from watcher.config import Config, config_lines, load_config
+from watcher.dbcheck import damage_in
 from watcher.errors import ConfigError, WatcherError
 from watcher.match import Matcher
 from watcher.settings import Settings, load_settings
@@ -155,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WatcherError as exc:
         if args.verbose:
             log.exception("failed")
-        print(f"watcher: {exc}", file=sys.stderr)
+        print(f"watcher: {damage_in(exc) or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -271,6 +272,19 @@ def example_failures(config: Config, path: Path) -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """`watcher status` is what ops run when something is wrong, so it never ends in a
+    traceback: an unexpected error is one line (its traceback under -v)."""
+    try:
+        return _status(args)
+    except WatcherError:
+        raise
+    except Exception as exc:
+        cause = getattr(exc, "orig", None) or exc      # SQLAlchemy wraps the driver's error
+        first = (str(cause).strip().splitlines() or [""])[0]
+        raise WatcherError(f"status failed: {type(cause).__name__}: {first}") from exc
+
+
+def _status(args: argparse.Namespace) -> int:
     from watcher.score import balance_of, summarise
     from watcher.service import judge
     ctx = _context(args)
@@ -309,6 +323,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                                             "recipient": m.recipient, "error": m.last_error,
                                             "attempts": m.attempts} for m in failed]},
             "items": ctx.store.count_items(), "database_bytes": ctx.store.size_bytes(),
+            "database_check": ctx.store.integrity,
             "schedule": _schedule(ctx, feeds),
             "instances": [{"id": i.id, "host": i.host, "pid": i.pid, "alive": i.alive,
                            "leases": i.leases, "started_at": _iso(i.started_at),
@@ -334,7 +349,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         due = "retired" if f.retired else f"{f.next_due_at:%Y-%m-%d %H:%M}" if f.next_due_at else "now"
         print(f"  {f.feed_id:<30} last ok {last:<17} next {due:<17}{err}")
     print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
-          f"; database: {ctx.store.size_bytes() or 0} bytes")
+          f"; database: {ctx.store.size_bytes() or 0} bytes, integrity check: {ctx.store.integrity}")
     _print_schedule(ctx, feeds)
     for indicator, until, reason, _since in ctx.store.silences(ctx.clock()):
         print(f"  alerts for {indicator} silenced until {until:%Y-%m-%d %H:%M} UTC: {reason}")

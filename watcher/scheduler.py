@@ -24,7 +24,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__
 from watcher.config import Config, load_config
-from watcher.errors import ConfigError, WatcherError
+from watcher.dbcheck import damage_in
+from watcher.errors import ConfigError, DamagedDatabaseError, WatcherError
 from watcher.match import Matcher
 from watcher.service import (
     Context,
@@ -69,6 +70,7 @@ class Service:
         self.config_path = config_path
         self.lock = threading.Lock()
         self.stopping = threading.Event()   # set by SIGTERM: a poll in progress winds down
+        self.damage: DamagedDatabaseError | None = None    # found while running: stop, exit 1
         # Work runs on one thread; the heartbeat on its own, so a long poll does not starve it
         # but a scheduler that stops dispatching does.
         self.scheduler = BlockingScheduler(
@@ -90,6 +92,9 @@ class Service:
                  self.ctx.config.digest.schedule, self.ctx.config.digest.timezone)
         self.scheduler.start()
         notify("STOPPING=1")
+        if self.damage is not None:         # not one more write to a damaged file
+            self.ctx.store.close()
+            raise self.damage
         self.heartbeat(stopping=True)
         self.ctx.store.close()
         log.info("watcher stopped")
@@ -129,6 +134,8 @@ class Service:
                                      now + timedelta(seconds=settings.lease_seconds),
                                      host=socket.gethostname(), pid=os.getpid(),
                                      version=__version__, stopping=stopping)
+        except DamagedDatabaseError as exc:
+            self._give_up(exc)
         except WatcherError as exc:
             log.warning("heartbeat not recorded: %s", exc)
 
@@ -185,6 +192,9 @@ class Service:
                     job()  # type: ignore[operator]
                     mark_alive(self.ctx)
                 except WatcherError as exc:
+                    if (damage := damage_in(exc)) is not None:
+                        self._give_up(damage)
+                        return
                     log.error("%s failed: %s", name, exc, exc_info=exc if log.isEnabledFor(logging.DEBUG) else None,
                               extra={"job": name, "exc_type": type(exc).__name__})
                 except Exception:
@@ -195,9 +205,21 @@ class Service:
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: finishing the job in progress, then stopping", signum)
+        self._shutdown()
+
+    def _give_up(self, exc: DamagedDatabaseError) -> None:
+        """The database turned out damaged while running: stop rather than write on; `run`
+        then exits 1 with the error (systemd's restart meets the check on open and stops)."""
+        log.critical("stopping: %s", exc, extra={"exc_type": type(exc).__name__})
+        self.damage = exc
+        self._shutdown()
+
+    def _shutdown(self) -> None:
         self.stopping.set()
         notify("STOPPING=1")
-        threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        if self.scheduler.running:
+            threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True},
+                             daemon=True).start()
 
     def _reload(self, _signum: int, _frame: FrameType | None) -> None:
         threading.Thread(target=self.reload, daemon=True).start()

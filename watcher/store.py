@@ -20,7 +20,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, bindparam, event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
@@ -38,6 +38,7 @@ from watcher.db.tables import (
     ServiceRunRow,
     SilenceRow,
 )
+from watcher.dbcheck import check_database, damaged, is_damage
 from watcher.errors import StoreError
 from watcher.events import host_of
 from watcher.models import CriterionState, FeedStatus, Item, Match, MatchedItem
@@ -164,8 +165,13 @@ class Store:
         self._local = threading.local()     # the open transaction() of each thread
         try:
             self.engine = make_engine(url, busy_timeout)
+            self.integrity = check_database(self.engine, busy_timeout)   # before any write
             self.migrate()
+        except StoreError:
+            raise
         except SQLAlchemyError as exc:
+            if is_damage(exc):
+                raise damaged(self.engine.url.database or url, [str(getattr(exc, "orig", None) or exc)]) from exc
             raise StoreError(f"cannot open database: {_db_error(exc, busy_timeout)}") from exc
         except ImportError as exc:      # postgresql+psycopg:// without the driver installed
             raise StoreError(f"cannot open database: its driver {exc.name!r} is not installed "
@@ -205,8 +211,13 @@ class Store:
             try:
                 yield s
                 s.commit()
-            except OperationalError as exc:
+            except DatabaseError as exc:
                 s.rollback()
+                if is_damage(exc):          # a page SQLite found malformed: stop writing
+                    raise damaged(self.engine.url.database or self.url,
+                                  [str(exc.orig or exc)]) from exc
+                if not isinstance(exc, OperationalError):
+                    raise
                 raise StoreError(f"{_db_error(exc, self.busy_timeout)}: nothing was written; "
                                  "the next cycle retries") from exc
             except BaseException:
