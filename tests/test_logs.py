@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ import pytest
 
 from tests.conftest import at
 from tests.feedserver import FeedServer
-from tests.smtpserver import SmtpServer
+from tests.smtpserver import RawSmtpServer, SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.cli import main
 from watcher.service import Context, poll, prepare_digest
@@ -47,7 +48,7 @@ def auth_smtp() -> Iterator[SmtpServer]:
     server.stop()
 
 
-def run_cycle(config: Path, state: Path, smtp: SmtpServer, *flags: str) -> str:
+def run_cycle(config: Path, state: Path, smtp: SmtpServer | RawSmtpServer, *flags: str) -> str:
     """`watcher run --once` with both secrets in its environment; its stderr (the log)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
     env.update(WATCHER_STATE_DIR=str(state), WATCHER_SMTP_PASSWORD=ENV_SECRET,
@@ -181,3 +182,27 @@ def test_json_logs_carry_the_traceback_of_a_job_that_fails_by_a_bug(
     assert bug["traceback"].startswith("Traceback (most recent call last):")
     assert 'return {"a": 1}["b"]' in bug["traceback"]
     assert (info["msg"], info["feed"], info["new"]) == ("3 feed(s) polled", "wire", 4)
+
+
+def test_a_server_echoing_the_login_leaks_it_nowhere(feed_server: FeedServer, tmp_path: Path) -> None:
+    """A 535 that quotes the AUTH lines: not in the log, `watcher status` or outbox.last_error."""
+    serve_fixtures(feed_server)
+    config = write_config(tmp_path, feed_server)
+    state = tmp_path / "state"
+    with RawSmtpServer(echo_auth=True) as server:
+        log = run_cycle(config, state, server, "-v")
+    assert "535 5.7.8 authentication failed: " in log and "AUTH PLAIN ***" in log
+    assert "without TLS: the password of alice would be sent in clear" in log
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env["WATCHER_STATE_DIR"] = str(state)
+    status = [subprocess.run([sys.executable, "-m", "watcher", "status", *flags, "--config",
+                              str(config)], env=env, capture_output=True, text=True, timeout=120,
+                             check=True).stdout for flags in ([], ["--json"])]
+    assert "retrying: " in status[0] and "AUTH PLAIN ***" in status[0]
+    with sqlite3.connect(state / "watcher.db") as db:
+        (stored,) = db.execute("SELECT last_error FROM outbox").fetchone()
+    db.close()
+    assert "AUTH PLAIN ***" in stored
+    for text in (log, *status, stored):
+        for secret in (*forms(ENV_SECRET), *forms(URL_SECRET)):
+            assert secret not in text, secret
