@@ -512,9 +512,9 @@ class _Shape:
             self._too_many(self.first_over or 1)
 
     def _too_many(self, line: int) -> None:
-        self._refuse(line, f"YAML aliases add over {self.added:,} values to the {self.written:,} "
-                           f"written out (at most {MAX_ALIAS_VALUES:,}, or as many as are written "
-                           "out): write the lists out")
+        self._refuse(line, f"YAML aliases add over {self.added:,} values (at most "
+                           f"{MAX_ALIAS_VALUES:,}, or as many as the file writes out): "
+                           "write the lists out")
 
     def _refuse(self, line: int, problem: str) -> None:
         raise ConfigError([f"{self.name}:{line}: {problem}"])
