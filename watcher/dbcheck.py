@@ -69,9 +69,15 @@ def _quick_check(path: Path, busy_timeout: float, budget: float) -> str:
 
 
 def is_damage(exc: BaseException) -> bool:
-    """Whether a database error (SQLAlchemy's or the driver's) says the file is damaged."""
-    text = str(getattr(exc, "orig", None) or exc)
-    return any(word in text for word in _DAMAGE_WORDS)
+    """Whether a database error (SQLAlchemy's or the driver's) is SQLite saying the file is
+    damaged: SQLITE_CORRUPT or SQLITE_NOTADB (PostgreSQL's "malformed array literal" is not)."""
+    error = getattr(exc, "orig", None) or exc
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    return any(word in str(error) for word in _DAMAGE_WORDS)
 
 
 def damaged(path: Path | str, problems: list[str]) -> DamagedDatabaseError:

@@ -195,7 +195,8 @@ class Service:
                     if (damage := damage_in(exc)) is not None:
                         self._give_up(damage)
                         return
-                    log.error("%s failed: %s", name, exc, exc_info=exc if log.isEnabledFor(logging.DEBUG) else None,
+                    log.error("%s failed: %s", name, exc,
+                              exc_info=exc if log.isEnabledFor(logging.DEBUG) else None,
                               extra={"job": name, "exc_type": type(exc).__name__})
                 except Exception:
                     log.exception("%s failed with an unexpected error (a bug)", name,

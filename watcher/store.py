@@ -171,7 +171,7 @@ class Store:
             raise
         except SQLAlchemyError as exc:
             if is_damage(exc):
-                raise damaged(self.engine.url.database or url, [str(getattr(exc, "orig", None) or exc)]) from exc
+                raise damaged(self._file(), [str(getattr(exc, "orig", None) or exc)]) from exc
             raise StoreError(f"cannot open database: {_db_error(exc, busy_timeout)}") from exc
         except ImportError as exc:      # postgresql+psycopg:// without the driver installed
             raise StoreError(f"cannot open database: its driver {exc.name!r} is not installed "
@@ -179,6 +179,11 @@ class Store:
         except Exception as exc:   # a broken migration: say so plainly; -v shows the traceback
             raise StoreError(f"database migration failed, the schema is unchanged: "
                              f"{type(exc).__name__}: {exc}") from exc
+
+    def _file(self) -> str:
+        """The database file's name for messages (never the URL: it may hold a password)."""
+        engine = getattr(self, "engine", None)
+        return str(engine.url.database) if engine is not None else "(not opened)"
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision in one transaction: all of it or none.
@@ -214,8 +219,7 @@ class Store:
             except DatabaseError as exc:
                 s.rollback()
                 if is_damage(exc):          # a page SQLite found malformed: stop writing
-                    raise damaged(self.engine.url.database or self.url,
-                                  [str(exc.orig or exc)]) from exc
+                    raise damaged(self._file(), [str(exc.orig or exc)]) from exc
                 if not isinstance(exc, OperationalError):
                     raise
                 raise StoreError(f"{_db_error(exc, self.busy_timeout)}: nothing was written; "
