@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from watcher import __version__
 from watcher.config import Config, config_lines, load_config
-from watcher.errors import ConfigError, WatcherError
+from watcher.errors import ConfigError, WatcherError, damage_in
 from watcher.judge.match import Matcher
 from watcher.logs import setup_logging
 from watcher.settings import Settings, load_settings
@@ -26,12 +26,23 @@ if TYPE_CHECKING:
 log = logging.getLogger("watcher")
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _global_options(top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name: `watcher --config X check`
+    and `watcher check --config X` mean the same. Only the top-level parser has defaults;
+    a subcommand's own default would overwrite the value given before the command."""
+    common = argparse.ArgumentParser(add_help=False,
+                                     argument_default=None if top else argparse.SUPPRESS)
     common.add_argument("--config", type=Path, help="indicators.yaml (default: $WATCHER_CONFIG or ./indicators.yaml)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
-    common.add_argument("--log-format", choices=["text", "json"], default="text", help="log line format")
-    p = argparse.ArgumentParser(prog="watcher", parents=[common],
+    common.add_argument("--log-format", choices=["text", "json"], help="log line format (default: text)")
+    if top:
+        common.set_defaults(verbose=False, log_format="text")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _global_options(top=False)
+    p = argparse.ArgumentParser(prog="watcher", parents=[_global_options(top=True)],
                                 description="Polls feeds, matches indicators, tracks the 6–12 month criterion, emails a digest.")
     p.add_argument("--version", action="version", version=f"watcher {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -104,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WatcherError as exc:
         if args.verbose:
             log.exception("failed")
-        print(f"watcher: {exc}", file=sys.stderr)
+        print(f"watcher: {damage_in(exc) or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -222,9 +233,18 @@ def example_failures(config: Config, path: Path) -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """`watcher status` is what ops run when something is wrong, so it never ends in a
+    traceback: an unexpected error is one line (its traceback under -v)."""
     from watcher.service import status
-    ctx = _context(args)
-    view = status(ctx)
+    try:
+        ctx = _context(args)
+        view = status(ctx)
+    except WatcherError:
+        raise
+    except Exception as exc:
+        cause = getattr(exc, "orig", None) or exc      # SQLAlchemy wraps the driver's error
+        first = (str(cause).strip().splitlines() or [""])[0]
+        raise WatcherError(f"status failed: {type(cause).__name__}: {first}") from exc
     print(json.dumps(view.as_json(), indent=2) if args.json else "\n".join(view.lines(ctx.config)))
     return 0
 

@@ -246,9 +246,17 @@ def status(ctx: Context) -> StatusView:
     return StatusView(verdict, summarise(events, ctx.config, None),
                       balance_of(events, ctx.config, verdict.now), feeds,
                       ctx.store.messages("pending"), ctx.store.messages("failed"),
-                      ctx.store.count_items(), ctx.store.size_bytes(), schedule(ctx, feeds, now),
+                      ctx.store.count_items(), ctx.store.size_bytes(), ctx.store.integrity,
+                      feed_warnings(ctx, {f.feed_id for f in feeds}), schedule(ctx, feeds, now),
                       ctx.store.instances(now, alive_since, seen_since=now - timedelta(days=1)),
                       ctx.store.silences(now), now)
+
+
+def feed_warnings(ctx: Context, active: set[str]) -> dict[str, str]:
+    """Each active feed's latest warning (read with errors, items cut) since the last
+    digest: the window the digest's health section reports."""
+    return {i.feed_id: i.detail for i in ctx.store.issues(ctx.store.last_digest_at())
+            if i.feed_id in active}
 
 
 def schedule(ctx: Context, feeds: list[FeedStatus], now: datetime) -> Schedule:
