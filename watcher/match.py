@@ -19,7 +19,7 @@ from functools import cached_property
 
 from watcher.config import Config, Indicator, Near, Rule, group_terms
 from watcher.models import Certainty, Hit, Match
-from watcher.text import clauses, normalise, normalised_words, variants, words
+from watcher.text import clauses, normalise, normalised_words, spaced, unspaced, variants, words
 
 FIELDS = ("title", "summary")
 Parts = tuple[tuple[str, bool], ...]          # (word, is_prefix) per word of a term
@@ -67,6 +67,22 @@ class Text:
     @cached_property
     def forms(self) -> dict[str, list[tuple[str, ...]]]:
         return {f: [variants(w) for w in ws] for f, ws in self.words.items()}
+
+    @cached_property
+    def units(self) -> dict[str, list[float] | None]:
+        """Per field, each word's position for `near`, or None where it is its offset (no
+        Chinese or Japanese). A character of those scripts is a word but counts half a word of
+        distance: their words are one to three characters long, so a window of 8 stays ~8 words."""
+        out: dict[str, list[float] | None] = dict.fromkeys(self.words)
+        for name, ws in self.words.items():
+            if spaced(self.normalised[name]):
+                continue
+            at, pos = [], 0.0
+            for w in ws:
+                at.append(pos)
+                pos += 0.5 if unspaced(w) else 1.0
+            out[name] = at
+        return out
 
 
 # positions[parts][field] = word offsets where a term with these words starts
@@ -351,7 +367,7 @@ class Matcher:
             return []
         found = self.index.find(text, starters)
         hit = self._hit(found)
-        return self._matches([self._decide(k, hit, found) for k in self._rules_with(hit)
+        return self._matches([self._decide(k, hit, found, text) for k in self._rules_with(hit)
                               if self.rules[k][3].may_pass(hit)], found, text)
 
     def _rules_with(self, terms: Iterable[str]) -> list[int]:
@@ -363,7 +379,7 @@ class Matcher:
         text = Text(title, summary)
         found = self.index.find(text)
         hit = self._hit(found)
-        traces = [self._decide(k, hit, found) for k in range(len(self.rules))]
+        traces = [self._decide(k, hit, found, text) for k in range(len(self.rules))]
         return Analysis(text, found, traces, self._matches(traces, found, text))
 
     def _hit(self, found: Found) -> Hits:
@@ -388,7 +404,7 @@ class Matcher:
 
     # --- deciding one rule ----------------------------------------------------------------
 
-    def _decide(self, k: int, hit: Hits, found: Found) -> RuleTrace:
+    def _decide(self, k: int, hit: Hits, found: Found, text: Text) -> RuleTrace:
         ind, number, _, rule = self.rules[k]
         trace = RuleTrace(ind.id, number)
         for veto in rule.vetoes:
@@ -408,7 +424,7 @@ class Matcher:
             if not got:
                 trace.fail("any: no term hit")
         for n, (near, a, b) in enumerate(rule.near, 1):
-            got = self._near(a, b, near.within, hit, found, near.field)
+            got = self._near(a, b, near.within, hit, found, text, near.field)
             trace.hits += got
             trace.groups.update((h.term, f"near{n}{side}") for h, side in zip(got, "ab"))
             if not got:
@@ -419,7 +435,7 @@ class Matcher:
             trace.fail(f"strength {trace.strength:g} below min_score {ind.min_score:g}")
         return trace
 
-    def _near(self, a: _Clause, b: _Clause, within: int, hit: Hits, found: Found,
+    def _near(self, a: _Clause, b: _Clause, within: int, hit: Hits, found: Found, text: Text,
               only: str | None = None) -> list[Hit]:
         ta_hit, tb_hit = a.hit_terms(hit), b.hit_terms(hit)
         if not ta_hit or not tb_hit:
@@ -427,9 +443,10 @@ class Matcher:
         for name in (only,) if only else FIELDS:
             pa = [(t, p) for t in ta_hit for p in found[self.terms[t].parts].get(name, [])]
             pb = [(t, p) for t in tb_hit for p in found[self.terms[t].parts].get(name, [])]
+            units = text.units[name] if pa and pb else None
             for ta, x in pa:
                 for tb, y in pb:
-                    if abs(x - y) <= within:
+                    if abs(x - y if units is None else units[x] - units[y]) <= within:
                         return [Hit(ta, name, "near"), Hit(tb, name, "near")]
         return []
 
