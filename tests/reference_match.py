@@ -442,9 +442,19 @@ class Matcher:
 
     def _cue_in(self, clauses: set[int], name: str, found: Found,
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
-        for level, cues in ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected)):
-            near = tuple(c.text for c in cues
-                         if any(text.clauses[name][p] in clauses for p in found.get(c.parts, {}).get(name, [])))
+        """Denials first, then expectations. A denial inside a longer expectation ("not ruling
+        out", "не исключает", "不排除") is that expectation, not a denial."""
+        def cues_at(cues: list[Term]) -> list[tuple[Term, int]]:
+            return [(c, p) for c in cues for p in found.get(c.parts, {}).get(name, [])
+                    if text.clauses[name][p] in clauses]
+        expected = cues_at(self.expected)
+        denied = [(c, p) for c, p in cues_at(self.denied) if not any(_covers(e, q, c, p) for e, q in expected)]
+        for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):
             if near:
-                return level, near
+                return level, tuple(dict.fromkeys(c.text for c, _ in near))
         return None
+
+
+def _covers(outer: Term, at: int, inner: Term, p: int) -> bool:
+    """A longer cue at word `at` spans the words of a shorter one at word `p`."""
+    return len(outer.parts) > len(inner.parts) and at <= p and p + len(inner.parts) <= at + len(outer.parts)

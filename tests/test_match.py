@@ -292,3 +292,15 @@ def test_a_chinese_full_stop_and_arabic_question_mark_end_a_clause() -> None:
         """)
     (match,) = ar.match("هل توقع كازاخستان واسرائيل اتفاقية؟ السعودية قد تنضم")
     assert match.certainty is Certainty.CONFIRMED
+
+
+def test_a_denial_inside_a_longer_expectation_is_that_expectation() -> None:
+    m = probe("""
+        all: [[oman], [accords]]
+        """, top="""
+        certainty: {denied: ["ruling out", исключает], expected: ["not ruling out", "не исключает"]}
+        """)
+    assert m.match("Oman not ruling out joining the accords")[0].certainty is Certainty.EXPECTED
+    assert m.match("Oman ruling out joining the accords")[0].certainty is Certainty.DENIED
+    (match,) = m.match("Oman не исключает accords")
+    assert (match.certainty, match.cues) == (Certainty.EXPECTED, ("не исключает",))
