@@ -37,3 +37,27 @@ def test_a_denial_is_denied_and_is_no_hit(title: str) -> None:
     matches = M.match(title)
     assert matches and all(m.certainty is Certainty.DENIED for m in matches)
     assert hits(matches, CONTRACT) == {}
+
+
+# Each of the region's languages (issue 13) has examples of both kinds in the shipped rules, so
+# `watcher check` runs them; told apart by the letters only that language uses among them.
+LANGUAGES = {
+    "zh": lambda t: any("\u4e00" <= ch <= "\u9fff" for ch in t),
+    "fa": lambda t: any(ch in "پچژگی" for ch in t),
+    "tr": lambda t: any(ch in "ışğİ" for ch in t) and "ə" not in t.lower(),
+    "az": lambda t: "ə" in t.lower(),
+    "uz": lambda t: any(s in t for s in ("oʻ", "o‘", "gʻ", "g‘", "ў", "ҳ")),
+    "kk": lambda t: any(ch in "әіңғүұқөһ" for ch in t.lower()) and not any(ch in t for ch in "ўҳ"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_every_new_language_has_examples_that_match_and_that_do_not(lang: str) -> None:
+    is_lang = LANGUAGES[lang]
+    kinds = {"match": 0, "no_match": 0}
+    for ind in CFG.indicators:
+        if not ind.contract:
+            continue
+        for kind in kinds:
+            kinds[kind] += sum(is_lang(ex.title) for ex in getattr(ind.examples, kind))
+    assert kinds["match"] >= 5 and kinds["no_match"] >= 1, kinds
