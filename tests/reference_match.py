@@ -33,7 +33,9 @@ _FOLD = str.maketrans({"ё": "е", "’": "'", "‘": "'", "ʻ": "'", "ʼ": "'",
                        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ک": "ك", "ی": "ي",
                        "ة": "ه", "ە": "ه", "ھ": "ه",
                        "\u0640": None})
-_UZ_APOSTROPHE = re.compile(r"(?<=[og])'(?=\w)(?!s\b)")
+_TURKISH_ENDING = (r"(?:s|[iuüea]|y[iuüea]|n[iuüea]|[dt][ea]n?|[dt][ea]ki|n?[iuü]n|n[dt][ea]n?"
+                   r"|y?l[ea]|l[ea]r\w*|d[iuü]r|s[iuü]|c[ea])\b")
+_UZ_APOSTROPHE = re.compile(r"(?<=[og])'(?=\w)(?!" + _TURKISH_ENDING + r")")
 _UNSPACED = ("\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
              "\U00020000-\U0002ffff")
 _WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")

@@ -237,11 +237,14 @@ def test_uzbek_o_and_g_are_one_letter_however_the_apostrophe_is_written() -> Non
                  "O`zbekiston Ibrohim kelishuvlariga qo`shildi",       # backtick
                  "Ozbekiston Ibrohim kelishuvlariga qoshildi"]:        # none
         assert hit(m, text), text
-    # an English possessive still separates ("Congo's" is "congo s"), other apostrophes too
+    # an English possessive still separates ("Congo's" is "congo s"), other apostrophes too, and
+    # so does a Turkish case ending after a name that ends in o or g ("Boeing'e" is "boeing e")
     en = probe("""
-        all: [[congo], [kazakhstan]]
+        all: [[congo, boeing], [kazakhstan, astana]]
         """)
     assert hit(en, "Congo's envoy meets Kazakhstan's minister")
+    assert hit(en, "Air Astana'dan Boeing'e 15 uçak siparişi")
+    assert hit(en, "Boeing'in Astana'daki ofisi")
 
 
 def test_persian_letters_fold_to_the_arabic_ones_and_zwnj_joins() -> None:

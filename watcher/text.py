@@ -18,6 +18,10 @@ _WORD = re.compile(r"\w+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
                                     "\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"), None)
 _INVISIBLE_RE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
+# Turkish endings written after an apostrophe (vowel harmony folded: ı is i): case, possessive,
+# "with", plural, copula; and the English possessive s.
+_TURKISH_ENDING = (r"(?:s|[iuüea]|y[iuüea]|n[iuüea]|[dt][ea]n?|[dt][ea]ki|n?[iuü]n|n[dt][ea]n?"
+                   r"|y?l[ea]|l[ea]r\w*|d[iuü]r|s[iuü]|c[ea])\b")
 _FOLD = str.maketrans({"ё": "е", "’": "'", "‘": "'",
                        # Uzbek writes oʻ, gʻ and the tutuq with modifier letters (ʻ ʼ), which \w
                        # takes for letters, or with quotes and backticks: one apostrophe for all
@@ -33,9 +37,10 @@ _FOLD = str.maketrans({"ё": "е", "’": "'", "‘": "'",
                        "ة": "ه", "ە": "ه", "ھ": "ه",
                        "\u0640": None})
 # Uzbek oʻ and gʻ are letters: the apostrophe after o or g inside a word is dropped
-# ("Oʻzbekiston", "O'zbekiston", "Ozbekiston" are one word), except an English possessive ("Congo's").
-# Other apostrophes separate words, as before ("Kazakhstan's", Turkish "İsrail'in").
-_UZ_APOSTROPHE = re.compile(r"(?<=[og])'(?=\w)(?!s\b)")
+# ("Oʻzbekiston", "O'zbekiston", "Ozbekiston" are one word), except before an English possessive
+# ("Congo's") or a Turkish case ending after a name ("Boeing'e", "Tokyo'da", "Bloomberg'in"; ı is
+# already i here). Other apostrophes separate words, as before ("Kazakhstan's", "İsrail'in").
+_UZ_APOSTROPHE = re.compile(r"(?<=[og])'(?=\w)(?!" + _TURKISH_ENDING + r")")
 # Scripts written without spaces between words (Chinese, Japanese kana): each character is a word,
 # so a term written in them is a run of one-character words and matches anywhere in a text, as a
 # substring, where other terms match at word boundaries.
