@@ -7,7 +7,9 @@ language changes on purpose, change this copy in the same commit, so the differe
 
 Changed on purpose since (issue 13, the region's languages): the folding of Turkish ı, Uzbek
 apostrophes, Arabic/Persian heh forms; Chinese and Japanese characters as one-character words,
-counting half a word in `near`; ؛ ؟ 。 as clause breaks and the new languages' conjunctions.
+counting half a word in `near`; ؛ ؟ 。 as clause breaks and the new languages' conjunctions; a
+denial cue inside a longer expectation cue yields to it; a headline that makes the claim decides
+its certainty alone (the summary is not consulted).
 """
 # ruff: noqa
 # mypy: ignore-errors
@@ -433,6 +435,7 @@ class Matcher:
                 clause = text.clauses[h.field][p]
                 spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
         claims = {name: {c for c, parts in cl.items() if len(parts) >= 2} for name, cl in spots.items()}
+        headline_claims = bool(claims["title"])
         if not any(claims.values()):
             claims = {name: set(cl) for name, cl in spots.items()}
         for name in FIELDS:
@@ -440,6 +443,8 @@ class Matcher:
                 found_cue = self._cue_in(claims[name], name, found, text)
                 if found_cue is not None:
                     return found_cue
+            if headline_claims:
+                break
         return Certainty.CONFIRMED, ()
 
     def _cue_in(self, clauses: set[int], name: str, found: Found,

@@ -307,3 +307,16 @@ def test_a_denial_inside_a_longer_expectation_is_that_expectation() -> None:
     assert m.match("Oman ruling out joining the accords")[0].certainty is Certainty.DENIED
     (match,) = m.match("Oman не исключает accords")
     assert (match.certainty, match.cues) == (Certainty.EXPECTED, ("не исключает",))
+
+
+def test_a_headline_that_makes_the_claim_decides_its_certainty_alone() -> None:
+    m = probe("""
+        all: [[kazakhstan], [israel]]
+        """, top="""
+        certainty: {denied: ["will not"], expected: ["expected to"]}
+        """)
+    (match,) = m.match("Kazakhstan and Israel sign water deal", "The plant is expected to open in 2027.")
+    assert match.certainty is Certainty.CONFIRMED
+    # a headline that names only one side leaves the claim, and its cues, to the summary
+    (match,) = m.match("Kazakhstan water news", "Kazakhstan and Israel are expected to sign a deal.")
+    assert match.certainty is Certainty.EXPECTED

@@ -472,7 +472,9 @@ class Matcher:
     def certainty_of(self, trace: RuleTrace, found: Found,
                      text: Text) -> tuple[Certainty, tuple[str, ...]]:
         """Cues in the clauses that carry this indicator's claim: the title speaks first, then
-        the summary.
+        the summary; a title that makes the claim itself (two of the rule's parts in one clause)
+        decides alone, so a signed deal's summary saying the plant "is expected to open in 2027"
+        leaves it confirmed.
 
         A clause carries the claim when terms of two of the rule's parts hit in it ("Indonesia …
         will not join … Abraham Accords"); a clause that only names a country ("Kazakhstan ruled
@@ -486,6 +488,7 @@ class Matcher:
                 clause = text.clauses[h.field][p]
                 spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
         claims = {name: {c for c, parts in cl.items() if len(parts) >= 2} for name, cl in spots.items()}
+        headline_claims = bool(claims["title"])
         if not any(claims.values()):
             claims = {name: set(cl) for name, cl in spots.items()}
         for name in FIELDS:
@@ -493,6 +496,8 @@ class Matcher:
                 found_cue = self._cue_in(claims[name], name, found, text)
                 if found_cue is not None:
                     return found_cue
+            if headline_claims:          # the headline makes the claim, and makes it plainly
+                break
         return Certainty.CONFIRMED, ()
 
     def _cue_in(self, clauses: set[int], name: str, found: Found,
