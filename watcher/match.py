@@ -54,7 +54,9 @@ class Text:
 
     def __init__(self, title: str, summary: str) -> None:
         self.normalised = {"title": normalise(title), "summary": normalise(summary)}
-        self.words: dict[str, list[str]] = {f: normalised_words(n) for f, n in self.normalised.items()}
+        self.spaced = {f: spaced(n) for f, n in self.normalised.items()}
+        self.words: dict[str, list[str]] = {f: normalised_words(n, self.spaced[f])
+                                            for f, n in self.normalised.items()}
 
     @classmethod
     def of(cls, title: str, summary: str) -> Text:
@@ -62,7 +64,7 @@ class Text:
 
     @cached_property
     def clauses(self) -> dict[str, list[int]]:
-        return {f: clauses(n) for f, n in self.normalised.items()}
+        return {f: clauses(n, self.spaced[f]) for f, n in self.normalised.items()}
 
     @cached_property
     def forms(self) -> dict[str, list[tuple[str, ...]]]:
@@ -75,7 +77,7 @@ class Text:
         distance: their words are one to three characters long, so a window of 8 stays ~8 words."""
         out: dict[str, list[float] | None] = dict.fromkeys(self.words)
         for name, ws in self.words.items():
-            if spaced(self.normalised[name]):
+            if self.spaced[name]:
                 continue
             at, pos = [], 0.0
             for w in ws:
@@ -327,6 +329,10 @@ class Matcher:
             self._term(text)
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
+        # cue word sequence → (its place in the list, the cue): an item's found terms are few,
+        # the cues (in eleven languages) many, so cues are looked up from what was found
+        self.cue_index = {level: _by_parts(cues) for level, cues in
+                          ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected))}
         self.index = _TermIndex(list(self.terms.values()))
         # Every rule, compiled, in decision order; and for each term the rules it can help pass
         # (a rule with no hit in its all, any or near clauses fails whatever else holds).
@@ -504,15 +510,25 @@ class Matcher:
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
         """Denials first, then expectations. A denial inside a longer expectation ("not ruling
         out", "не исключает", "不排除") is that expectation, not a denial."""
-        def cues_at(cues: list[Term]) -> list[tuple[Term, int]]:
-            return [(c, p) for c in cues for p in found.get(c.parts, {}).get(name, [])
-                    if text.clauses[name][p] in clauses]
-        expected = cues_at(self.expected)
-        denied = [(c, p) for c, p in cues_at(self.denied) if not any(_covers(e, q, c, p) for e, q in expected)]
+        def cues_at(level: Certainty) -> list[tuple[Term, int]]:
+            index = self.cue_index[level]
+            at = [(n, p, c) for parts, by_field in found.items() if parts in index
+                  for p in by_field.get(name, ()) if text.clauses[name][p] in clauses
+                  for n, c in index[parts]]
+            return [(c, p) for _, p, c in sorted(at, key=lambda x: (x[0], x[1]))]
+        expected = cues_at(Certainty.EXPECTED)
+        denied = [(c, p) for c, p in cues_at(Certainty.DENIED) if not any(_covers(e, q, c, p) for e, q in expected)]
         for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):
             if near:
                 return level, tuple(dict.fromkeys(c.text for c, _ in near))
         return None
+
+
+def _by_parts(cues: list[Term]) -> dict[Parts, list[tuple[int, Term]]]:
+    out: dict[Parts, list[tuple[int, Term]]] = defaultdict(list)
+    for n, c in enumerate(cues):
+        out[c.parts].append((n, c))
+    return dict(out)
 
 
 def _covers(outer: Term, at: int, inner: Term, p: int) -> bool:

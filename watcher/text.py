@@ -107,9 +107,10 @@ def normalise(text: str) -> str:
     if _INVISIBLE_RE.search(text):
         text = _INVISIBLE_RE.sub("", text)
     text = text.casefold()
-    for ch, folded in _FOLDED.items():       # a C scan per letter: cheaper than one regex and
-        if ch in text:                        # a Python call per hit (Arabic has many ة)
-            text = text.replace(ch, folded)
+    if _FOLD_RE.search(text):                 # then a C scan per letter: cheaper than a Python
+        for ch, folded in _FOLDED.items():    # call per hit (Arabic has many ة)
+            if ch in text:
+                text = text.replace(ch, folded)
     marks = _bmp_marks()
     if marks.search(text):
         text = marks.sub("", text)
@@ -125,6 +126,7 @@ def _uzbek_letters(text: str) -> str:
 
 # No folded letter is the source of another, so the order of replacing does not matter.
 _FOLDED = {chr(k): "" if v is None else v if isinstance(v, str) else chr(v) for k, v in _FOLD.items()}
+_FOLD_RE = re.compile("[" + re.escape("".join(_FOLDED)) + "]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
@@ -158,9 +160,9 @@ def words(text: str) -> list[str]:
     return normalised_words(normalise(text))
 
 
-def normalised_words(norm: str) -> list[str]:
-    """The words of text already normalised (see normalise)."""
-    return (_WORD if spaced(norm) else _WORD_UNSPACED).findall(norm)
+def normalised_words(norm: str, is_spaced: bool | None = None) -> list[str]:
+    """The words of text already normalised (see normalise); `is_spaced`: spaced(norm), if known."""
+    return (_WORD if (spaced(norm) if is_spaced is None else is_spaced) else _WORD_UNSPACED).findall(norm)
 
 
 def spaced(norm: str) -> bool:
@@ -180,12 +182,14 @@ def tokens(text: str) -> tuple[list[str], list[int]]:
     return normalised_words(norm), clauses(norm)
 
 
-def clauses(norm: str) -> list[int]:
+def clauses(norm: str, is_spaced: bool | None = None) -> list[int]:
     """For each word of normalised text, the number of the clause it belongs to.
 
     A clause ends at a break between two words (see _BREAK) or before a conjunction. The gaps
     between words repeat (" ", ", ", ". "), so each is judged once (_GAPS)."""
-    parts = (_SPLIT if spaced(norm) else _SPLIT_UNSPACED).split(norm)   # gap, word, ..., gap
+    if is_spaced is None:
+        is_spaced = spaced(norm)
+    parts = (_SPLIT if is_spaced else _SPLIT_UNSPACED).split(norm)   # gap, word, ..., gap
     out: list[int] = []
     clause = 0
     previous = ""
