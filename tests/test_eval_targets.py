@@ -49,6 +49,19 @@ def test_every_contract_indicator_has_english_and_russian_terms() -> None:
         assert any("а" <= ch <= "я" for ch in terms.lower()), ind.id
 
 
+def test_every_contract_indicator_has_terms_in_the_regions_languages() -> None:
+    """Issue 13: Chinese (Han), Turkish/Azerbaijani (ı ş ğ ə), Kazakh (ә і ң ғ ү ұ қ ө һ) and
+    Uzbek Cyrillic (ў ҳ) terms in every contract indicator, through its named sets or its own."""
+    scripts = {"zh": lambda t: any("\u4e00" <= ch <= "\u9fff" for ch in t),
+               "tr/az": lambda t: any(ch in "ışğə" for ch in t),
+               "kk": lambda t: any(ch in "әіңғүұқөһ" for ch in t),
+               "uz": lambda t: any(ch in "ўҳ" for ch in t)}
+    for ind in CFG.indicators:
+        if ind.contract:
+            terms = " ".join(t for rule in ind.rules for t in _all_terms(rule)).lower()
+            assert all(has(terms) for has in scripts.values()), ind.id
+
+
 def _all_terms(rule: object) -> list[str]:
     from watcher.match import _rule_terms
     return _rule_terms(rule)  # type: ignore[arg-type]
