@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from watcher.cli_parser import build_parser
 from watcher.config import Config, load_config
-from watcher.errors import ConfigError, WatcherError
+from watcher.errors import ConfigError, WatcherError, damage_in
 from watcher.judge.match import Matcher
 from watcher.logs import setup_logging
 from watcher.settings import Settings, load_settings
@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WatcherError as exc:
         if args.verbose:
             log.exception("failed")
-        print(f"watcher: {exc}", file=sys.stderr)
+        print(f"watcher: {damage_in(exc) or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -167,9 +167,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """`watcher status` is what ops run when something is wrong, so it never ends in a
+    traceback: an unexpected error is one line (its traceback under -v)."""
     from watcher.service import status
-    ctx = _context(args)
-    view = status(ctx, _end_of(args.as_of))
+    try:
+        ctx = _context(args)
+        view = status(ctx, _end_of(args.as_of))
+    except WatcherError:
+        raise
+    except Exception as exc:
+        cause = getattr(exc, "orig", None) or exc      # SQLAlchemy wraps the driver's error
+        first = (str(cause).strip().splitlines() or [""])[0]
+        raise WatcherError(f"status failed: {type(cause).__name__}: {first}") from exc
     print(json.dumps(view.as_json(), indent=2) if args.json else "\n".join(view.lines(ctx.config)))
     return 0
 
@@ -265,7 +274,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _, config = _config(args)
     items = load_labeled(args.path)
     contract = [i.id for i in config.indicators if i.contract] or [i.id for i in config.indicators]
-    print(format_evaluation(evaluate_matcher(Matcher(config), items, contract)))
+    print(format_evaluation(evaluate_matcher(Matcher(config), items, contract, args.titles_only)))
     return 0
 
 

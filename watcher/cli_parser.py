@@ -9,16 +9,27 @@ from pathlib import Path
 from watcher import __version__
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Every command and option (DESIGN §8; the README's command list says the same)."""
-    common = argparse.ArgumentParser(add_help=False)
+def _global_options(top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name: `watcher --config X check`
+    and `watcher check --config X` mean the same. Only the top-level parser has defaults;
+    a subcommand's own default would overwrite the value given before the command."""
+    common = argparse.ArgumentParser(add_help=False,
+                                     argument_default=None if top else argparse.SUPPRESS)
     common.add_argument("--config", type=Path, help="indicators.yaml (default: $WATCHER_CONFIG or ./indicators.yaml)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
-    common.add_argument("--log-format", choices=["text", "json"], default="text", help="log line format")
+    common.add_argument("--log-format", choices=["text", "json"], help="log line format (default: text)")
     common.add_argument("--db", metavar="FILE|URL",
                         help="this database instead of $WATCHER_DATABASE_URL: a SQLite file (e.g. "
                              "one `replay --db` kept) or a URL; for replay, where to keep its database")
-    p = argparse.ArgumentParser(prog="watcher", parents=[common],
+    if top:
+        common.set_defaults(verbose=False, log_format="text")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and option (DESIGN §8; the README's command list says the same)."""
+    common = _global_options(top=False)
+    p = argparse.ArgumentParser(prog="watcher", parents=[_global_options(top=True)],
                                 description="Polls feeds, matches indicators, tracks the 6–12 month criterion, emails a digest.")
     p.add_argument("--version", action="version", version=f"watcher {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -73,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     un.add_argument("indicator")
     ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
+    ev.add_argument("--titles-only", action="store_true",
+                    help="blank every summary (as headline-only feeds such as Google News give)")
     db = sub.add_parser("db", parents=[common], help="database tools")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     cp = dbsub.add_parser("copy", parents=[common],

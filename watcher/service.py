@@ -15,7 +15,7 @@ from pathlib import Path
 
 from watcher.context import Context
 from watcher.deliver import write_atomically
-from watcher.deliver.outbox import channel_rows, deliver_pending, email_row
+from watcher.deliver.outbox import compose_email, compose_posts, deliver_pending
 from watcher.errors import WatcherError
 from watcher.ingest.poll import PollReport, poll
 from watcher.judge.criterion import add_months, coverage_of, evaluate
@@ -28,6 +28,7 @@ from watcher.report.digest import DigestReport, History, Undelivered, build_dige
 from watcher.report.periods import next_digest_at, period_of
 from watcher.report.render import render_alert, render_digest
 from watcher.report.status import Schedule, StatusView
+from watcher.store import OutboxDraft
 
 log = logging.getLogger("watcher")
 
@@ -207,12 +208,13 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
     report = digest_report(ctx, now, period, since, judged=judged)
     subject, text, html = render_digest(report, ctx.config)
     written = 0
-    rows = [email_row(ctx, kind="digest", period=period, recipient=rcpt, subject=subject,
-                      text=text, html=html, now=now) for rcpt in ctx.config.digest.recipients]
-    rows += channel_rows(ctx, kind="digest", period=period, subject=subject, text=text)
+    drafts = [compose_email(ctx, kind="digest", period=period, recipient=rcpt, subject=subject,
+                            text=text, html=html, now=now)
+              for rcpt in ctx.config.digest.recipients]
+    drafts += compose_posts(ctx, kind="digest", period=period, subject=subject, text=text)
     with ctx.store.transaction():    # every recipient's copy or none: has_message() relies on it
-        for row in rows:
-            written += ctx.store.enqueue(row, now)
+        for draft in drafts:
+            written += ctx.store.enqueue(draft, now)
     log.info("digest %s: %s; %d message(s) written to the outbox", period, report.state, written)
     return written
 
@@ -229,13 +231,13 @@ def prepare_alerts(ctx: Context, now: datetime | None = None, judged: Judged | N
                            ctx.store.alerted(), silenced, now)
     if not report.lines and not report.silenced:
         return 0
-    messages = []
+    messages: list[OutboxDraft] = []
     if report.lines:
         subject, text, html = render_alert(report, ctx.config)
-        messages = [email_row(ctx, kind="alert", period=report.key, recipient=rcpt,
-                              subject=subject, text=text, html=html, now=now)
+        messages = [compose_email(ctx, kind="alert", period=report.key, recipient=rcpt,
+                                  subject=subject, text=text, html=html, now=now)
                     for rcpt in ctx.config.alert_recipients]
-        messages += channel_rows(ctx, kind="alert", period=report.key, subject=subject, text=text)
+        messages += compose_posts(ctx, kind="alert", period=report.key, subject=subject, text=text)
     written = ctx.store.enqueue_alert(report.key, messages, report.covered(), now)
     for line in report.silenced:
         log.info("alert for %s silenced: %s", line.subject, line.headline)
@@ -268,9 +270,17 @@ def status(ctx: Context, as_of: datetime | None = None) -> StatusView:
     return StatusView(verdict, summarise(events, ctx.config, None),
                       balance_of(events, ctx.config, verdict.now), feeds,
                       ctx.store.messages("pending"), ctx.store.messages("failed"),
-                      ctx.store.count_items(), ctx.store.size_bytes(), schedule(ctx, feeds, now),
+                      ctx.store.count_items(), ctx.store.size_bytes(), ctx.store.integrity,
+                      feed_warnings(ctx, {f.feed_id for f in feeds}), schedule(ctx, feeds, now),
                       ctx.store.instances(now, alive_since, seen_since=now - timedelta(days=1)),
                       ctx.store.silences(now), now)
+
+
+def feed_warnings(ctx: Context, active: set[str]) -> dict[str, str]:
+    """Each active feed's latest warning (read with errors, items cut) since the last
+    digest: the window the digest's health section reports."""
+    return {i.feed_id: i.detail for i in ctx.store.issues(ctx.store.last_digest_at())
+            if i.feed_id in active}
 
 
 def schedule(ctx: Context, feeds: list[FeedStatus], now: datetime) -> Schedule:

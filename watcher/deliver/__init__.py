@@ -21,6 +21,6 @@ __all__ = ["CHANNEL_PREFIX", "AppriseTransport", "FileTransport", "Message", "Sm
 def transport_for(settings: Settings) -> SmtpTransport | FileTransport:
     """SMTP when WATCHER_SMTP_URL is set, otherwise the file outbox."""
     if settings.smtp_url:
-        return SmtpTransport(settings.smtp_url, settings.smtp_user, settings.smtp_password)
+        return SmtpTransport(settings.smtp_url, settings.smtp_user, settings.smtp_password,
+                             deadline=settings.smtp_timeout)
     return FileTransport(settings.outbox_dir)
-

@@ -36,8 +36,8 @@ def message_id(kind: str, period: str, recipient: str, sender: str) -> str:
     return f"<{kind}.{period}.{digest}@{domain}>"
 
 
-def email_row(ctx: Context, *, kind: str, period: str, recipient: str, subject: str, text: str,
-              html: str, now: datetime) -> OutboxDraft:
+def compose_email(ctx: Context, *, kind: str, period: str, recipient: str, subject: str,
+                  text: str, html: str, now: datetime) -> OutboxDraft:
     """The outbox row of one email: full RFC 822 bytes, so a retry sends the same message."""
     sender = ctx.settings.sender or ctx.config.digest.sender
     domain = sender.rsplit("@", 1)[-1].strip(">")
@@ -49,8 +49,8 @@ def email_row(ctx: Context, *, kind: str, period: str, recipient: str, subject: 
     return OutboxDraft(kind, period, recipient, mid, subject, bytes(build_email(msg)))
 
 
-def channel_rows(ctx: Context, *, kind: str, period: str, subject: str,
-                 text: str) -> list[OutboxDraft]:
+def compose_posts(ctx: Context, *, kind: str, period: str, subject: str,
+                  text: str) -> list[OutboxDraft]:
     """One outbox row per Apprise channel, so each is retried and deduplicated on its own."""
     sender = ctx.settings.sender or ctx.config.digest.sender
     return [OutboxDraft(kind, period, cid, message_id(kind, period, cid, sender), subject,

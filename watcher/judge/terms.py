@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
-from watcher.text import clauses, normalise, normalised_words, variants, words
+from watcher.text import clauses, normalise, normalised_words, spaced, unspaced, variants, words
 
 FIELDS = ("title", "summary")
 Parts = tuple[tuple[str, bool], ...]          # (word, is_prefix) per word of a term
@@ -45,7 +45,8 @@ class Text:
 
     def __init__(self, title: str, summary: str) -> None:
         self.normalised = {"title": normalise(title), "summary": normalise(summary)}
-        self.words: dict[str, list[str]] = {f: normalised_words(n)
+        self.spaced = {f: spaced(n) for f, n in self.normalised.items()}
+        self.words: dict[str, list[str]] = {f: normalised_words(n, self.spaced[f])
                                             for f, n in self.normalised.items()}
 
     @classmethod
@@ -54,11 +55,28 @@ class Text:
 
     @cached_property
     def clauses(self) -> dict[str, list[int]]:
-        return {f: clauses(n) for f, n in self.normalised.items()}
+        return {f: clauses(n, self.spaced[f]) for f, n in self.normalised.items()}
 
     @cached_property
     def forms(self) -> dict[str, list[tuple[str, ...]]]:
         return {f: [variants(w) for w in ws] for f, ws in self.words.items()}
+
+    @cached_property
+    def units(self) -> dict[str, list[float] | None]:
+        """Per field, each word's position for `near`, or None where it is its offset (no
+        Chinese or Japanese). A character of those scripts is a word but counts half a word of
+        distance: their words are one to three characters long, so a window of 8 stays ~8
+        words."""
+        out: dict[str, list[float] | None] = dict.fromkeys(self.words)
+        for name, ws in self.words.items():
+            if self.spaced[name]:
+                continue
+            at, pos = [], 0.0
+            for w in ws:
+                at.append(pos)
+                pos += 0.5 if unspaced(w) else 1.0
+            out[name] = at
+        return out
 
 
 # positions[parts][field] = word offsets where a term with these words starts

@@ -38,6 +38,8 @@ class StatusView:
     failed: list[OutboxMessage]
     items: int
     database_bytes: int | None
+    database_check: str              # the integrity check on open ("ok", or why it was skipped)
+    warnings: dict[str, str]         # feed → its latest warning since the last digest
     schedule: Schedule
     instances: list[InstanceStatus]
     silences: list[Silence]          # active now
@@ -52,12 +54,13 @@ class StatusView:
                                          "denied": r.denied,
                                          "strongest": r.strongest.score if r.strongest else None}
                            for r in self.rows},
-            "feeds": [_feed_json(f) for f in self.feeds],
+            "feeds": [_feed_json(f, self.warnings.get(f.feed_id)) for f in self.feeds],
             "outbox": {"pending": len(self.pending), "failed": len(self.failed),
                        "failed_messages": [{"kind": m.kind, "period": m.period,
                                             "recipient": m.recipient, "error": m.last_error,
                                             "attempts": m.attempts} for m in self.failed]},
             "items": self.items, "database_bytes": self.database_bytes,
+            "database_check": self.database_check,
             "schedule": _schedule_json(self.schedule),
             "instances": [_instance_json(i) for i in self.instances],
         }
@@ -87,10 +90,14 @@ class StatusView:
         return out
 
     def _feeds(self) -> list[str]:
-        out = [f"\nfeeds: {len(self.feeds)}, failing: {sum(1 for f in self.feeds if f.failures)}"]
+        failing = sum(1 for f in self.feeds if f.failures)
+        head = (f"\nfeeds: {len(self.feeds)}, failing: {failing}, "
+                f"read with warnings since the last digest: {len(self.warnings)}")
+        out = [head]
         for f in self.feeds:
             last = f"{f.last_success_at:%Y-%m-%d %H:%M}" if f.last_success_at else "never"
-            err = f"  ! {f.last_error} ({f.failures}x)" if f.failures else ""
+            err = (f"  ! {f.last_error} ({f.failures}x)" if f.failures else
+                   f"  ~ {self.warnings[f.feed_id]}" if f.feed_id in self.warnings else "")
             due = ("retired" if f.retired else
                    f"{f.next_due_at:%Y-%m-%d %H:%M}" if f.next_due_at else "now")
             out.append(f"  {f.feed_id:<30} last ok {last:<17} next {due:<17}{err}")
@@ -100,7 +107,8 @@ class StatusView:
         s = self.schedule
         nxt = s.next_digest_at.astimezone(config.digest.tz)
         queue = (f"\noutbox: {len(self.pending)} pending, {len(self.failed)} failed; "
-                 f"items stored: {self.items}; database: {self.database_bytes or 0} bytes")
+                 f"items stored: {self.items}; database: {self.database_bytes or 0} bytes, "
+                 f"integrity check: {self.database_check}")
         when = (f"\nnext poll: {s.next_poll_at:%Y-%m-%d %H:%M} UTC; "
                 f"next digest: {nxt:%a %d %b %Y %H:%M} {config.digest.timezone} "
                 f"({s.next_digest_period}); this period ({s.period}): {s.period_digest}")
@@ -131,9 +139,9 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _feed_json(f: FeedStatus) -> dict[str, Any]:
+def _feed_json(f: FeedStatus, warning: str | None) -> dict[str, Any]:
     return {"id": f.feed_id, "last_status": f.last_status, "last_error": f.last_error,
-            "failures": f.failures, "retired": f.retired,
+            "failures": f.failures, "retired": f.retired, "warning": warning,
             "last_success_at": _iso(f.last_success_at), "next_due_at": _iso(f.next_due_at)}
 
 

@@ -17,10 +17,11 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from watcher.errors import StoreError
+from watcher.store.dbcheck import check_database, damaged, is_damage
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,10 +30,10 @@ def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
     """The per-connection settings: WAL, foreign keys, and how long to wait for a lock."""
     def connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")   # first: WAL may wait
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.close()
     return connect
 
@@ -90,8 +91,13 @@ class Database:
         self._local = threading.local()     # the open transaction() of each thread
         try:
             self.engine = make_engine(url, busy_timeout)
+            self.integrity = check_database(self.engine, busy_timeout)   # before any write
             self.migrate()
+        except StoreError:
+            raise
         except SQLAlchemyError as exc:
+            if is_damage(exc):
+                raise damaged(self._file(), [str(getattr(exc, "orig", None) or exc)]) from exc
             raise StoreError(f"cannot open database: {db_error(exc, busy_timeout)}") from exc
         except ImportError as exc:      # postgresql+psycopg:// without the driver installed
             raise StoreError(f"cannot open database: its driver {exc.name!r} is not installed "
@@ -99,6 +105,11 @@ class Database:
         except Exception as exc:   # a broken migration: say so plainly; -v shows the traceback
             raise StoreError(f"database migration failed, the schema is unchanged: "
                              f"{type(exc).__name__}: {exc}") from exc
+
+    def _file(self) -> str:
+        """The database file's name for messages (never the URL: it may hold a password)."""
+        engine = getattr(self, "engine", None)
+        return str(engine.url.database) if engine is not None else "(not opened)"
 
     @property
     def dialect(self) -> str:
@@ -135,7 +146,11 @@ class Database:
         try:
             with self.engine.begin() as conn:
                 yield conn
-        except OperationalError as exc:
+        except DatabaseError as exc:
+            if is_damage(exc):          # a page SQLite found malformed: stop writing
+                raise damaged(self._file(), [str(exc.orig or exc)]) from exc
+            if not isinstance(exc, OperationalError):
+                raise
             raise StoreError(f"{db_error(exc, self.busy_timeout)}: nothing was written; "
                              "the next cycle retries") from exc
 
@@ -168,10 +183,16 @@ class Database:
         return insert(table)
 
     def serialise(self, conn: Connection, name: str) -> None:
-        """On PostgreSQL, one transaction at a time past this point (until commit)."""
+        """One transaction at a time past this point (until commit), for a read-then-write
+        that processes starting together must not both do (two `run --once` on a new state
+        dir both inserted every feed: IntegrityError). PostgreSQL: an advisory lock per name.
+        SQLite: the database's write lock, taken now by a write that changes nothing, so the
+        reads that follow already see what the other process committed."""
         if self.dialect == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
                          {"name": f"watcher:{name}"})
+        elif self.dialect == "sqlite":
+            conn.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 0"))
 
     def size_bytes(self) -> int | None:
         """The database's size on disk, for `watcher status`."""

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from watcher.config import Feed
+from watcher.errors import redact
 from watcher.models import FeedStatus
 from watcher.store.base import Database
 from watcher.store.records import FeedFailed, FeedForUpdate, FeedPolled
@@ -42,22 +43,24 @@ class FeedsMixin(Database):
 
         A feed whose URL changed starts afresh (validators, failures, retirement cleared)."""
         wanted = {f.id: f for f in feeds}
+        urls = {f.id: redact(f.url) for f in feeds}     # the URL's password stays in the config
         c = FEED_STATE.c
         with self._connect() as conn:
             self.serialise(conn, "feeds")     # instances starting together add each feed once
             stored = {r.feed_id: r for r in conn.execute(select(c.feed_id, c.url, c.tier, c.active))}
-            new = [{"feed_id": fid, "url": f.url, "tier": f.tier, "next_due_at": now}
+            new = [{"feed_id": fid, "url": urls[fid], "tier": f.tier, "next_due_at": now}
                    for fid, f in wanted.items() if fid not in stored]
             if new:
                 conn.execute(insert(FEED_STATE), new)
             for fid, f in wanted.items():
                 row = stored.get(fid)
-                if row is not None and (row.url, row.tier, row.active) != (f.url, f.tier, True):
-                    moved = {} if row.url == f.url else {
+                url = urls[fid]
+                if row is not None and (row.url, row.tier, row.active) != (url, f.tier, True):
+                    moved = {} if row.url == url else {
                         "etag": None, "last_modified": None, "content_hash": None,
                         "retired": False, "failures": 0, "next_due_at": now}
                     conn.execute(update(FEED_STATE).where(c.feed_id == fid)
-                                 .values(url=f.url, tier=f.tier, active=True, **moved))
+                                 .values(url=url, tier=f.tier, active=True, **moved))
             gone = [fid for fid, r in stored.items() if fid not in wanted and r.active]
             if gone:
                 conn.execute(update(FEED_STATE).where(c.feed_id.in_(gone)).values(active=False))
@@ -173,11 +176,12 @@ class FeedsMixin(Database):
             return int(conn.execute(select(func.count()).where(*_leasable(now, expired)))
                        .scalar() or 0)
 
-    def release_leases(self, owner: str, feed_ids: Iterable[str] | None = None) -> None:
-        """Give leases back (done, or stopping): the feeds' due times decide what comes next."""
+    def release_leases(self, owner: str, feed_ids: Iterable[str] | None = None) -> int:
+        """Give leases back (done, or stopping): the feeds' due times decide what comes next.
+        Returns how many were held."""
         c = FEED_STATE.c
         stmt = update(FEED_STATE).where(c.lease_owner == owner)
         if feed_ids is not None:
             stmt = stmt.where(c.feed_id.in_(list(feed_ids)))
         with self._connect() as conn:
-            conn.execute(stmt.values(lease_owner=None, lease_until=None))
+            return int(conn.execute(stmt.values(lease_owner=None, lease_until=None)).rowcount or 0)

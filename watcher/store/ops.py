@@ -69,12 +69,16 @@ class OpsMixin(Database):
         feeds, outbox, c = FEED_STATE.c, OUTBOX.c, INSTANCE.c
         stopped = now if stopping else None
         with self._connect() as conn:
-            seen = conn.execute(update(INSTANCE).where(c.id == me.id)
-                                .values(heartbeat_at=now, stopped_at=stopped))
-            if not seen.rowcount:
+            row = conn.execute(select(c.host, c.pid).where(c.id == me.id)).first()
+            if row is None:
                 conn.execute(insert(INSTANCE).values(
                     id=me.id, host=me.host, pid=me.pid, version=me.version, started_at=now,
                     heartbeat_at=now, stopped_at=stopped))
+            else:
+                restarted = {} if (row.host, row.pid) == (me.host, me.pid) else {
+                    "host": me.host, "pid": me.pid, "version": me.version, "started_at": now}
+                conn.execute(update(INSTANCE).where(c.id == me.id)
+                             .values(heartbeat_at=now, stopped_at=stopped, **restarted))
             if stopping:
                 conn.execute(update(FEED_STATE).where(feeds.lease_owner == me.id)
                              .values(lease_owner=None, lease_until=None))
