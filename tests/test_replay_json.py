@@ -46,12 +46,17 @@ def test_replay_json_gives_each_tracks_state_at_each_date(
     later = verdicts["2026-11-30"]
     assert [c["title"] for c in later["candidates"]] == [
         "Казахстан и Израиль подписали меморандум о кибербезопасности"]
-    assert later["formalization"]["stage"] == "submitted"
+    # the court's ruling is a step; a way "cleared" for the vote and a promise that ratification
+    # "will come in due time" are not the ratification (class 1 of the blind replay)
+    assert later["formalization"]["stage"] == "constitutional_council"
+    court = next(s for s in later["formalization"]["stages"] if s["id"] == "constitutional_council")
+    assert court["reached"] == "2026-08-12" and len(court["evidence"]) == 1
+    assert verdicts["2026-06-30"]["formalization"]["stage"] == "signed"
     assert verdicts["2026-05-31"]["formalization"]["stage"] == "signed"
     assert verdicts["2025-11-30"]["formalization"]["stage"] == "announced"
     # what was seen but does not count says why, in the documented order
     assert "regional-blog" in err and "2026-12-31 lies past the archive's last file" in err
-    assert "replayed 27 file(s)" in err          # the summary is not mixed into the JSON
+    assert "replayed 31 file(s)" in err          # the summary is not mixed into the JSON
 
 
 def test_nothing_but_real_follow_up_counts_in_the_archive(

@@ -161,7 +161,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems = example_failures(config, path.read_text(encoding="utf-8"), str(path))
     if problems:
         raise ConfigError(problems)
-    n = sum(len(i.examples.match) + len(i.examples.no_match) for i in config.indicators)
+    n = sum(len(e.match) + len(e.no_match) for e in [i.examples for i in config.indicators]
+            + [s.examples for s in config.criterion.formalization if s.examples is not None])
     print(f"{path}: ok: {len(config.indicators)} indicators, {len(config.feeds)} feeds, {n} examples pass")
     return 0
 

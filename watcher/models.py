@@ -218,6 +218,8 @@ class Reason(str, Enum):
     OPINION = "opinion"
     BELOW = "below the threshold"
     SINGLE_SOURCE = "single source awaiting review"
+    # a formalization step reported before the step it follows, on ordinary evidence
+    OUT_OF_ORDER = "a step out of order awaiting review"
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,7 @@ class Judgement:
     @property
     def candidate(self) -> bool:
         """Passes everything but corroboration: shown, listed for review, never flips a state."""
-        return self.reason is Reason.SINGLE_SOURCE
+        return self.reason in (Reason.SINGLE_SOURCE, Reason.OUT_OF_ORDER)
 
     @property
     def why_not(self) -> str | None:
@@ -300,6 +302,15 @@ class Formalization:
     def stage(self) -> StageProgress | None:
         """The furthest step reached (an earlier step not reported is taken as passed)."""
         return next((s for s in reversed(self.stages) if s.reached is not None), None)
+
+    def reached_by(self) -> str:
+        """What stands behind the furthest step: 'signed on 02 Apr 2026 (E12: an official
+        source)'; '' when it is the announcement or nothing is reached."""
+        now = self.stage
+        if now is None or not now.evidence or now.reached is None:
+            return ""
+        j = now.evidence[0]
+        return f"{now.title} on {now.reached:%d %b %Y} ({j.id}: {j.corroboration})"
 
     def phrase(self) -> str:
         """'accession announced, not yet signed' or 'accession ratified'."""

@@ -71,6 +71,17 @@ class Alerts(Strict):
     subject: str = "[watcher] ALERT {state}: {what}"
 
 
+# One rule, or a list of alternative rules (any of them passing is a match).
+Rules = Annotated[Annotated[Rule, Tag("tag:one")]
+                  | Annotated[list[Rule], Tag("tag:alternatives"), Field(min_length=1)],
+                  Discriminator(lambda v: "tag:alternatives" if isinstance(v, list) else "tag:one")]
+
+
+def as_rules(match: Rule | list[Rule] | None) -> list[Rule]:
+    """The alternatives of a `match`, in file order (a single rule is a list of one)."""
+    return [] if match is None else match if isinstance(match, list) else [match]
+
+
 class Indicator(Strict):
     """One follow-up signal named by a seed paper."""
 
@@ -84,9 +95,7 @@ class Indicator(Strict):
     min_score: float = Field(default=1.0, ge=0)
     fields: dict[Literal["title", "summary"], float] = {"title": 2.0, "summary": 1.0}
     # One rule, or a list of alternative rules: the indicator matches if any of them does.
-    match: Annotated[Annotated[Rule, Tag("tag:one")]
-                     | Annotated[list[Rule], Tag("tag:alternatives"), Field(min_length=1)],
-                     Discriminator(lambda v: "tag:alternatives" if isinstance(v, list) else "tag:one")]
+    match: Rules
     examples: Examples
     alert: AlertRule | None = None
 
@@ -97,7 +106,7 @@ class Indicator(Strict):
     @property
     def rules(self) -> list[Rule]:
         """The alternatives, in file order (a single rule is a list of one)."""
-        return self.match if isinstance(self.match, list) else [self.match]
+        return as_rules(self.match)
 
 
 class Baseline(Strict):
@@ -121,19 +130,28 @@ class Stage(Strict):
     """One step of the accession's own formalization (announced → signed → … → ratified).
 
     Reached by a corroborated event of its indicators; where one indicator covers several
-    steps (ratification: bill, Constitutional Council, parliament, law), by one whose report
-    also passes `match`. A stage with no indicators is the baseline itself (announced)."""
+    steps (ratification: bill, Constitutional Council, parliament, law), by one whose reports
+    also pass `match` (one rule or alternatives), confirmed: a report of the act done, not of
+    its prospect. `examples`, if given, are run by `watcher check` as confirmed reports of the
+    step (match) or not (no_match). A stage with no indicators is the baseline (announced)."""
 
     id: TrackId
     title: Annotated[str, Field(min_length=1)]    # "signed", "submitted to parliament"
     indicators: list[str] = []
-    match: Rule | None = None
+    match: Rules | None = None
+    examples: Examples | None = None
 
     @model_validator(mode="after")
     def _rule_needs_indicators(self) -> Stage:
         if self.match is not None and not self.indicators:
             raise ValueError("a stage's match refines its indicators' events: list them")
+        if self.examples is not None and self.match is None:
+            raise ValueError("a stage's examples test its match: give one")
         return self
+
+    @property
+    def rules(self) -> list[Rule]:
+        return as_rules(self.match)
 
 
 class Criterion(Strict):
@@ -184,10 +202,13 @@ class Criterion(Strict):
 
 
 class CertaintyCues(Strict):
-    """Phrases that make a report a denial or an expectation rather than a confirmation."""
+    """Phrases that make a report a denial or an expectation rather than a confirmation; and
+    phrases of an act done that an expectation cue shares a word with ("votes to" in "votes to
+    ratify", "agrees to" in "agrees to join"), which then says nothing."""
 
     denied: list[Term] = []
     expected: list[Term] = []
+    confirmed: list[Term] = []
 
 
 class Digest(Strict):

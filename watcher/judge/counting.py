@@ -28,8 +28,9 @@ from watcher.judge.genre import genre_of
 from watcher.judge.happening import happened_on
 from watcher.models import Certainty, Decision, Event, Judgement, MatchedItem, Reason
 
-# Which formalization stage an event reaches (from its news reports), given the event.
-StageOf = Callable[[Event, list[MatchedItem]], str | None]
+# Which formalization stage an event's confirmed news reports reach, and the reports that
+# reach it (they alone corroborate the step).
+StageOf = Callable[[Event, list[MatchedItem]], tuple[str | None, list[MatchedItem]]]
 
 
 def event_id(event: Event) -> str:
@@ -74,15 +75,20 @@ def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = ()
     genre = genre_of(event.lead.title, event.lead.url, event.lead.tier)
     decision = decision_for(event, decisions)
     track = config.track_of(event.indicator)
-    stage = stage_of(event, witnesses) if stage_of is not None and config.stages_of(event.indicator) else None
+    stage, stageless = None, False
+    if stage_of is not None and config.stages_of(event.indicator):
+        stage, backers = stage_of(event, witnesses)
+        witnesses, stageless = backers or witnesses, not backers
     sources = (event.independent or len(event.sources)) if len(witnesses) == len(event.items) else \
         independent_sources(witnesses) if witnesses else 0
     official = any(m.tier == "official" for m in witnesses)
     when = happened(event, witnesses or reports)
     doubt = _doubt(event, config, reports, news, sources, official)
+    if stageless and doubt not in (Reason.UNCONFIRMED, Reason.OPINION):
+        doubt = None                # a step's mention that reports no step: nothing to review
     confirmed = decision is not None and decision.action == "confirm"
     reason = _reason(event, config, decision, when, doubt if not confirmed else None)
-    backing = "" if reason not in (None, Reason.FORMALIZATION) else \
+    backing = "" if reason not in (None, Reason.FORMALIZATION) or stageless else \
         ("analyst" if doubt is not None else "sources" if sources >= config.criterion.corroboration
          else "official")
     return Judgement(event, event_id(event), track, when, sources, official,

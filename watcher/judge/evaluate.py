@@ -193,4 +193,20 @@ def example_failures(config: Config, text: str, name: str) -> list[str]:
                     verb = ("should match but does not" if kind == "match"
                             else "should not match but does")
                     problems.append(f"{name}:{line}: {ind.id}: example {verb}: {ex.title!r}")
+    return problems + _stage_failures(config, lines, name)
+
+
+def _stage_failures(config: Config, lines: dict[tuple[str | int, ...], int], name: str) -> list[str]:
+    """A formalization stage's examples: a confirmed report of the act (match) or not."""
+    from watcher.judge.formalization import acts_reported, stage_matcher
+    matcher = stage_matcher(config)
+    problems = []
+    for k, stage in enumerate(config.criterion.formalization):
+        for kind in ("match", "no_match"):
+            for j, ex in enumerate(getattr(stage.examples, kind, [])):
+                if (stage.id in acts_reported(matcher, ex.title, ex.summary)) != (kind == "match"):
+                    line = lines.get(("criterion", "formalization", k, "examples", kind, j), 1)
+                    verb = ("should reach it but does not" if kind == "match"
+                            else "should not reach it but does")
+                    problems.append(f"{name}:{line}: stage {stage.id}: example {verb}: {ex.title!r}")
     return problems

@@ -133,10 +133,12 @@ class Matcher:
             self._term(text)
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
+        self.done = [self._term(t) for t in config.certainty.confirmed]
         # cue word sequence → (its place in the list, the cue): an item's found terms are few,
         # the cues (in eleven languages) many, so cues are looked up from what was found
         self.cue_index = {level: _by_parts(cues) for level, cues in
-                          ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected))}
+                          ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected),
+                           (Certainty.CONFIRMED, self.done))}
         self.index = TermIndex(list(self.terms.values()))
         # Every rule, compiled, in decision order; and for each term the rules it can help pass
         # (a rule with no hit in its all, any or near clauses fails whatever else holds).
@@ -317,14 +319,17 @@ class Matcher:
     def _cue_in(self, clauses: set[int], name: str, found: Found,
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
         """Denials first, then expectations. A denial inside a longer expectation ("not ruling
-        out", "не исключает", "不排除") is that expectation, not a denial."""
+        out", "не исключает", "不排除") is that expectation, not a denial; an expectation sharing
+        a word with a phrase of an act done ("to ratify" in "votes to ratify") is none."""
         def cues_at(level: Certainty) -> list[tuple[Term, int]]:
             index = self.cue_index[level]
             at = [(n, p, c) for parts, by_field in found.items() if parts in index
                   for p in by_field.get(name, ()) if text.clauses[name][p] in clauses
                   for n, c in index[parts]]
             return [(c, p) for _, p, c in sorted(at, key=lambda x: (x[0], x[1]))]
-        expected = cues_at(Certainty.EXPECTED)
+        done = cues_at(Certainty.CONFIRMED)
+        expected = [(c, p) for c, p in cues_at(Certainty.EXPECTED)
+                    if not any(_overlap(d, q, c, p) for d, q in done)]
         denied = [(c, p) for c, p in cues_at(Certainty.DENIED)
                   if not any(_covers(e, q, c, p) for e, q in expected)]
         for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):
@@ -338,6 +343,11 @@ def _by_parts(cues: list[Term]) -> dict[Parts, list[tuple[int, Term]]]:
     for n, c in enumerate(cues):
         out[c.parts].append((n, c))
     return dict(out)
+
+
+def _overlap(a: Term, at: int, b: Term, p: int) -> bool:
+    """Two cues share a word ("votes to" and "to ratify" in "votes to ratify")."""
+    return at < p + len(b.parts) and p < at + len(a.parts)
 
 
 def _covers(outer: Term, at: int, inner: Term, p: int) -> bool:

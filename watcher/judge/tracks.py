@@ -15,7 +15,7 @@ from datetime import datetime
 from watcher.config import Config, Track
 from watcher.judge.counting import judge_events
 from watcher.judge.criterion import add_months
-from watcher.judge.formalization import progress, stage_rule
+from watcher.judge.formalization import in_order, progress, stage_rule
 from watcher.models import (
     Coverage,
     CriterionState,
@@ -35,7 +35,7 @@ def evaluate_tracks(config: Config, events: list[Event], now: datetime,
     baseline = config.baseline_at
     warn_at = add_months(baseline, config.criterion.warn_months)
     expire_at = add_months(baseline, config.criterion.expire_months)
-    judged = judge_events(events, config, decisions, stage_rule(config))
+    judged = in_order(config, judge_events(events, config, decisions, stage_rule(config)))
     window = _window_state(now, warn_at, expire_at)
     tracks = tuple(_track(t, config, judged, now, window) for t in config.tracks)
     counting = sorted((j for t in tracks for j in t.counting),

@@ -39,7 +39,8 @@ def verdict_object(verdict: CriterionVerdict, balance: Balance | None = None) ->
         "formalization": None if f is None else {
             "stage": f.stage.id if f.stage else None,
             "progress": f.phrase(),
-            "stages": [{"id": s.id, "title": s.title, "reached": _day(s.reached)} for s in f.stages],
+            "stages": [{"id": s.id, "title": s.title, "reached": _day(s.reached),
+                        "evidence": [j.id for j in s.evidence]} for s in f.stages],
             "evidence": [event_object(j) for s in f.stages for j in s.evidence],
             "pending": [event_object(j) for j in f.pending]},
         "coverage": None if v.coverage is None else {
@@ -97,8 +98,9 @@ def track_lines(verdict: CriterionVerdict) -> list[str]:
         since = f" since {t.since:%d %b %Y}" if t.since else ""
         out.append(f"  {t.title} [{t.id}]: {t.state.value}{since} · {len(t.counting)} counting, "
                    f"{len(t.candidates)} candidate(s)")
-    if verdict.formalization is not None:
-        out.append(f"  {verdict.formalization.phrase()}")
+    f = verdict.formalization
+    if f is not None:
+        out.append(f"  {f.phrase()}" + (f" · {f.reached_by()}" if f.reached_by() else ""))
     if verdict.decisions:
         out.append("decisions (`watcher review` lists them with their events):")
         out += [f"  #{d.id} {d.line()}" for d in sorted(verdict.decisions, key=lambda d: d.at)]
@@ -118,7 +120,7 @@ def review_lines(verdict: CriterionVerdict) -> list[str]:
             out.append("  (no candidate, nothing counts)")
     f = verdict.formalization
     if f is not None:
-        out.append(f"formalization: {f.phrase()}")
+        out.append(f"formalization: {f.phrase()}" + (f" · {f.reached_by()}" if f.reached_by() else ""))
         out += [_row(j, "pending") for j in f.pending]
         out += [_row(j, s.id) for s in f.stages for j in s.evidence]
     if verdict.decisions:
