@@ -35,6 +35,7 @@ def stage_of(evs: list[Event]) -> str | None:
     ("Конституциялық сот: Авраам келісімдеріне қосылу Ата Заңға сәйкес келеді", "constitutional_council"),
     ("Мажилис ратифицировал присоединение Казахстана к Соглашениям Авраама", "mazhilis"),
     ("哈萨克斯坦议会下院批准加入《亚伯拉罕协议》", "mazhilis"),
+    ("Mazhilis votes to ratify Kazakhstan's accession to the Abraham Accords", "mazhilis"),
     ("Kazak Senatosu İbrahim Anlaşmaları'na katılımı onayladı", "ratified"),
     ("Tokayev signs law on Kazakhstan's accession to Abraham Accords", "ratified"),
     # mentions: a prospect, a petition, a promise, a declaration's draft
