@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ON_POSTGRES, ROOT
+from tests.test_replay_json import ITEMS
 from watcher.cli import main
 
 ARCHIVE = ROOT / "tests" / "fixtures" / "replay-archive"
@@ -92,7 +93,7 @@ def test_db_and_as_of_work_on_a_replay_database(
     run(capsys, "replay", str(ARCHIVE), "--as-of", "2026-06-30", "--db", str(db))
     status = json.loads(run(capsys, "status", "--json", "--db", str(db), "--as-of", "2026-06-30"))
     assert [t["state"] for t in status["tracks"]] == ["FOLLOW-UP", "WARN", "FOLLOW-UP"]
-    assert status["as_of"] == "2026-06-30" and status["items"] == 31
+    assert status["as_of"] == "2026-06-30" and status["items"] == ITEMS
     earlier = json.loads(run(capsys, "status", "--json", "--db", str(db), "--as-of", "2026-01-31"))
     assert [t["state"] for t in earlier["tracks"]] == ["WATCHING"] * 3
     review = run(capsys, "review", "--db", str(db), "--as-of", "2026-06-30")

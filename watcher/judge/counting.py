@@ -14,6 +14,9 @@ what a track holds) do not. An event failing only corroboration is a candidate.
 
 Events of the formalization indicators (signing, ratification) never count; they reach a
 stage of the accession's progress when they pass the same reading and corroboration tests.
+Nor does an event of a counting indicator whose reports are, for the most part, about the
+accession itself (they also matched a formalization indicator: "Kazakhstan, Israel and the US
+sign the accession declaration" hits a deal rule too): it completes the baseline.
 """
 
 from __future__ import annotations
@@ -66,9 +69,17 @@ def happened(event: Event, reports: list[MatchedItem]) -> date:
     return min([first, *found])
 
 
+def accession_reports(events: Sequence[Event], config: Config) -> frozenset[int]:
+    """The reports (item ids) that are about the accession itself: those a formalization
+    indicator matched, unless as a denial."""
+    return frozenset(m.item_id for e in events if config.stages_of(e.indicator)
+                     for m in e.items if m.match.certainty is not Certainty.DENIED)
+
+
 def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = (),
-                stage_of: StageOf | None = None) -> Judgement:
-    """One event against the counting rule; see the module's docstring."""
+                stage_of: StageOf | None = None, accession: frozenset[int] = frozenset()) -> Judgement:
+    """One event against the counting rule; see the module's docstring. `accession`: the
+    reports about the accession itself (accession_reports)."""
     news = news_of(event)
     reports = news or event.items
     witnesses = witnesses_of(news)
@@ -87,8 +98,10 @@ def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = ()
     if stageless and doubt not in (Reason.UNCONFIRMED, Reason.OPINION):
         doubt = None                # a step's mention that reports no step: nothing to review
     confirmed = decision is not None and decision.action == "confirm"
-    reason = _reason(event, config, decision, when, doubt if not confirmed else None)
-    backing = "" if reason not in (None, Reason.FORMALIZATION) or stageless else \
+    about_accession = bool(reports) and 2 * sum(m.item_id in accession for m in reports) >= len(reports)
+    reason = _reason(event, config, decision, when, doubt if not confirmed else None, about_accession)
+    qualifies = reason is None or (reason is Reason.FORMALIZATION and stage is not None)
+    backing = "" if not qualifies else \
         ("analyst" if doubt is not None else "sources" if sources >= config.criterion.corroboration
          else "official")
     return Judgement(event, event_id(event), track, when, sources, official,
@@ -111,7 +124,7 @@ def _doubt(event: Event, config: Config, reports: list[MatchedItem], news: list[
 
 
 def _reason(event: Event, config: Config, decision: Decision | None, when: date,
-            doubt: Reason | None) -> Reason | None:
+            doubt: Reason | None, about_accession: bool = False) -> Reason | None:
     """The first reason it does not count, in the documented order; None if it counts."""
     if decision is not None and decision.action == "dismiss":
         return Reason.DISMISSED
@@ -124,6 +137,8 @@ def _reason(event: Event, config: Config, decision: Decision | None, when: date,
         return Reason.GRACE
     if config.track_of(event.indicator) is None:
         return Reason.NOT_FOLLOW_UP
+    if about_accession:
+        return Reason.FORMALIZATION                 # the accession's own step, matched as a deal too
     return doubt
 
 
@@ -147,4 +162,5 @@ def _qualified(event: Event, config: Config, witnesses: list[MatchedItem], backi
 def judge_events(events: list[Event], config: Config, decisions: Sequence[Decision] = (),
                  stage_of: StageOf | None = None) -> list[Judgement]:
     """Every event judged, in the order given."""
-    return [judge_event(e, config, decisions, stage_of) for e in events]
+    accession = accession_reports(events, config)
+    return [judge_event(e, config, decisions, stage_of, accession) for e in events]
