@@ -47,3 +47,45 @@ def test_the_accessions_papers_are_no_deal_in_any_language() -> None:
                   "קזחסטן וישראל חתמו על הצהרת ההצטרפות להסכמי אברהם"):
         found = indicators(title)
         assert not {"kz_israel_deal", "kz_us_deal", "agreement_content"} & set(found), title
+
+
+# --- class 3: meetings, talks and dialogues are not deals ----------------------------------------
+
+MEETINGS = [
+    ("Kazakh and Israeli foreign ministers hold talks in Astana",
+     "The ministers discussed the roadmap of cooperation within the Abraham Accords."),
+    ("US, Kazakhstan hold Enhanced Strategic Partnership Dialogue on trade and investment",
+     "The sides discussed investment in critical minerals and a $1bn financing package."),
+    ("Kazakhstan, US discuss cooperation in critical minerals and investment", ""),
+    ("Kazakh, Israeli officials meet in Astana to discuss cooperation roadmap", ""),
+    ("Kazakh-Israeli intergovernmental commission meets for ninth time in Astana", ""),
+    ("Kazakhstan and US hold talks on $5 billion investment package", ""),
+    ("Казахстан и США провели стратегический диалог по инвестициям", ""),
+    ("Казахстан и Израиль обсудили дорожную карту сотрудничества", ""),
+    ("Қазақстан мен Израиль сыртқы істер министрлері Астанада келіссөз жүргізді",
+     "Тараптар ынтымақтастықтың жол картасын талқылады."),
+    ("Kazakistan ve ABD stratejik ortaklık diyaloğu toplantısı Washington'da yapıldı",
+     "Taraflar yatırım ve kritik mineralleri görüştü."),
+    ("哈萨克斯坦与美国举行战略伙伴关系对话，讨论投资合作", ""),
+    ("كازاخستان والولايات المتحدة تعقدان حوار الشراكة الاستراتيجية حول الاستثمار", ""),
+    ("Kazakhstan and Israel launch free trade talks", ""),
+]
+
+
+def test_meetings_talks_and_dialogues_are_no_deals_in_any_language() -> None:
+    deals = {"kz_israel_deal", "kz_us_deal", "agreement_content", "gulf_trilateral_investment"}
+    for title, summary in MEETINGS:
+        found = {k: c for k, c in indicators(title, summary).items() if k in deals}
+        assert all(c is Certainty.EXPECTED for c in found.values()), (title, found)
+    evs = events(*[twice(t, "2026-03-02", s) for t, s in MEETINGS])
+    v = evaluate(CFG, evs, JULY)
+    assert v.tracks[0].state is CriterionState.WARN and not v.tracks[0].candidates
+
+
+def test_a_meeting_that_signs_or_agrees_a_text_has_its_deal() -> None:
+    for title in ("Kazakhstan and Israel hold talks, sign water memorandum",
+                  "Kazakhstan, US agree roadmap for critical minerals cooperation",
+                  "Kazakhstan and Israel set up working groups on water and agritech under Abraham Accords",
+                  "Trump hosts Tokayev, touts '$10 billion' in new Kazakhstan deals",
+                  "Казахстан и Израиль по итогам переговоров подписали меморандум о водных ресурсах"):
+        assert Certainty.CONFIRMED in indicators(title).values(), title
