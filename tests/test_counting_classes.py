@@ -89,3 +89,44 @@ def test_a_meeting_that_signs_or_agrees_a_text_has_its_deal() -> None:
                   "Trump hosts Tokayev, touts '$10 billion' in new Kazakhstan deals",
                   "Казахстан и Израиль по итогам переговоров подписали меморандум о водных ресурсах"):
         assert Certainty.CONFIRMED in indicators(title).values(), title
+
+
+# --- class 4: intent is not the act --------------------------------------------------------------
+
+INTENT = [
+    "Uzbekistan says it will seek to join the Abraham Accords",
+    "Azerbaijan says it will join the Abraham Accords",
+    "Uzbekistan will apply to join the Abraham Accords, minister says",
+    "Oman ready to join Abraham Accords if Israel halts settlements",
+    "Mauritania plans to join the Abraham Accords by year end",
+    "Узбекистан намерен присоединиться к Соглашениям Авраама",
+    "Азербайджан станет участником Соглашений Авраама",
+    "Өзбекстан Авраам келісімдеріне қосылмақ",
+    "Azərbaycan İbrahim Sazişlərinə qoşulacaq",
+    "Özbekistan İbrahim Anlaşmaları'na katılacak",
+    "O'zbekiston Ibrohim kelishuvlariga qo'shilmoqchi",
+    "Ўзбекистон Иброҳим келишувларига қўшилмоқчи",
+    "ازبکستان به پیمان ابراهیم خواهد پیوست",
+    "乌兹别克斯坦将加入亚伯拉罕协议",
+    "أوزبكستان تسعى للانضمام إلى اتفاقيات إبراهيم",
+    "אזרבייג'ן מתכוונת להצטרף להסכמי אברהם",
+]
+JOINED = [
+    "Azerbaijan joins the Abraham Accords",
+    "Azerbaijan becomes the sixth country to join the Abraham Accords",
+    "Azərbaycan İbrahim Sazişlərinə qoşuldu",
+    "Özbekistan İbrahim Anlaşmaları'na katıldı",
+    "أذربيجان تنضم رسمياً إلى الاتفاقيات الإبراهيمية",
+    "阿塞拜疆加入亚伯拉罕协议",
+    "Ozarbayjon Ibrohim kelishuvlariga qo‘shildi",
+    "Азербайджан присоединился к Соглашениям Авраама",
+]
+
+
+def test_intent_and_the_future_are_expected_in_every_language() -> None:
+    for title in INTENT:
+        assert indicators(title).get("new_signatory") is Certainty.EXPECTED, title
+    for title in JOINED:
+        assert indicators(title).get("new_signatory") is Certainty.CONFIRMED, title
+    v = evaluate(CFG, events(*[twice(t, "2026-03-02") for t in INTENT]), JULY)
+    assert v.tracks[1].state is CriterionState.WARN and not v.tracks[1].candidates
