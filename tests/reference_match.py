@@ -11,8 +11,11 @@ counting half a word in `near`; ؛ ؟ 。 as clause breaks and the new languages
 denial cue inside a longer expectation cue yields to it; a headline that makes the claim decides
 its certainty alone (the summary is not consulted).
 
-Changed on purpose since (issue 12, the blind replay's classes): an expectation cue sharing a word
-with a `certainty.confirmed` phrase ("votes to" in "votes to ratify") says nothing.
+Changed on purpose since (issue 12, the blind replay's classes 3-5): an expectation cue sharing a
+word with a `certainty.confirmed` phrase ("votes to" in "votes to ratify") says nothing; a headline
+that leaves a part of the claim to the summary lets the summary's clauses holding that part speak
+after it; a headline with no claim speaks (its clauses holding a part bound to the title) with the
+summary's claims, a denial in either first.
 """
 # ruff: noqa
 # mypy: ignore-errors
@@ -275,6 +278,7 @@ class RuleTrace:
     parts: list[tuple[str, str, float]] = field(default_factory=list)   # (term, field, weight)
     missing: int = 0                   # how many of its clauses failed (a near miss has one)
     groups: dict[str, str] = field(default_factory=dict)   # term → the rule clause it hit for
+    headline: set[str] = field(default_factory=set)   # the rule clauses bound to the title
 
     @property
     def passed(self) -> bool:
@@ -368,6 +372,8 @@ class Matcher:
             got = self._hits(terms, found, "all", only)
             trace.hits += got
             trace.groups.update((h.term, f"all{k}") for h in got)
+            if only == "title":
+                trace.headline.add(f"all{k}")
             if not got:
                 trace.fail(f"all: group {k} has no hit" + (f" in the {only}" if only else ""))
         if rule.any:
@@ -380,6 +386,8 @@ class Matcher:
             got = self._near(near.a, near.b, near.within, found, near.field, text)
             trace.hits += got
             trace.groups.update((h.term, f"near{k}{side}") for h, side in zip(got, "ab"))
+            if near.field == "title":
+                trace.headline |= {f"near{k}a", f"near{k}b"}
             if not got:
                 trace.fail(f"near {k}: no term of a within {near.within} words of a term of b")
         trace.parts = self._strength_parts(ind, trace.hits, found)
@@ -438,18 +446,27 @@ class Matcher:
             for p in found.get(self.terms[h.term].parts, {}).get(h.field, []):
                 clause = text.clauses[h.field][p]
                 spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
-        claims = {name: {c for c, parts in cl.items() if len(parts) >= 2} for name, cl in spots.items()}
-        headline_claims = bool(claims["title"])
-        if not any(claims.values()):
-            claims = {name: set(cl) for name, cl in spots.items()}
-        for name in FIELDS:
-            if claims[name]:
-                found_cue = self._cue_in(claims[name], name, found, text)
-                if found_cue is not None:
-                    return found_cue
-            if headline_claims:
-                break
-        return Certainty.CONFIRMED, ()
+        title, summary = spots["title"], spots["summary"]
+        headline = {c for c, parts in title.items() if len(parts) >= 2}
+        if headline:
+            missing = set().union(*summary.values()) - set().union(*title.values()) if summary else set()
+            asked = [("title", headline), ("summary", {c for c, ps in summary.items() if ps & missing})]
+        else:
+            claims = {c for c, parts in summary.items() if len(parts) >= 2}
+            bound = {c for c, parts in title.items() if parts & trace.headline}
+            asked = [("title", bound), ("summary", claims or set(summary))]
+        said = []
+        for name, clauses in asked:
+            if clauses:
+                cue = self._cue_in(clauses, name, found, text)
+                if cue is not None:
+                    said.append(cue)
+        if headline:
+            said = said[:1]
+        denials = [c for c in said if c[0] is Certainty.DENIED]
+        if denials:
+            return denials[0]
+        return said[0] if said else (Certainty.CONFIRMED, ())
 
     def _cue_in(self, clauses: set[int], name: str, found: Found,
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:

@@ -130,3 +130,50 @@ def test_intent_and_the_future_are_expected_in_every_language() -> None:
         assert indicators(title).get("new_signatory") is Certainty.CONFIRMED, title
     v = evaluate(CFG, events(*[twice(t, "2026-03-02") for t in INTENT]), JULY)
     assert v.tracks[1].state is CriterionState.WARN and not v.tracks[1].candidates
+
+
+# --- class 5: appeals and possibilities in the region's languages --------------------------------
+
+APPEALS = [
+    "Tramp Azərbaycanı İbrahim Sazişlərinə qoşulmağa çağırıb",
+    "Tramp İlham Əliyevi İbrahim Sazişlərinə qoşulmağa çağırıb",
+    "Trump Aliyev'i İbrahim Anlaşmaları'na katılmaya çağırdı",
+    "Trump Mirziyoyevni Ibrohim kelishuvlariga qo'shilishga chaqirdi",
+    "Трамп Әлиевті Авраам келісімдеріне қосылуға шақырды",
+    "Трамп призвал Алиева присоединиться к Соглашениям Авраама",
+    "Trump asks Aliyev to join Abraham Accords",
+    "טראמפ קרא לאזרבייג'ן להצטרף להסכמי אברהם",
+    "ترامپ از آذربایجان خواست به پیمان ابراهیم بپیوندد",
+    "特朗普呼吁阿塞拜疆加入亚伯拉罕协议",
+    "Узбекистан и Азербайджан могут стать участниками Соглашений Авраама",
+    "Узбекистан и Азербайджан смогут присоединиться к Соглашениям Авраама",
+    "Azerbaijan seen as next candidate to join Abraham Accords",
+]
+
+
+def test_appeals_and_possibilities_are_expected_in_every_language_and_inflection() -> None:
+    for title in APPEALS:
+        found = indicators(title)
+        assert found.get("new_signatory") is Certainty.EXPECTED, (title, found)
+    v = evaluate(CFG, events(*[twice(t, "2026-03-02") for t in APPEALS]), JULY)
+    assert v.tracks[1].state is CriterionState.WARN and not v.tracks[1].candidates
+
+
+def test_a_headline_leaving_who_joins_to_the_summary_lets_the_summarys_doubt_speak() -> None:
+    """'могут стать' (may become) in the summary, the state it names only there."""
+    title = "Уиткофф рассказал о вступлении в Соглашения Авраама"
+    assert indicators(title, "Азербайджан и Узбекистан могут стать участниками соглашений в этом году."
+                      )["new_signatory"] is Certainty.EXPECTED
+    assert indicators(title, "Азербайджан и Узбекистан стали участниками соглашений."
+                      )["new_signatory"] is Certainty.CONFIRMED
+
+
+def test_a_headline_without_the_claim_still_speaks_for_its_doubt() -> None:
+    found = indicators("Tashkent: consultations on the Abraham Accords continue",
+                       "Uzbekistan's accession to the accords was discussed in Washington.")
+    assert found and set(found.values()) == {Certainty.EXPECTED}
+    # a denial in the summary still wins over the headline's expectation
+    found = indicators("Syria to sign security agreement with Israel within days",
+                       "The president stressed it does not mean normalisation or Syria's accession "
+                       "to the Abraham Accords.")
+    assert found.get("new_signatory", Certainty.DENIED) is Certainty.DENIED

@@ -102,6 +102,7 @@ class RuleTrace:
     parts: list[tuple[str, str, float]] = field(default_factory=list)   # (term, field, weight)
     missing: int = 0                   # how many of its clauses failed (a near miss has one)
     groups: dict[str, str] = field(default_factory=dict)   # term → the rule clause it hit for
+    headline: set[str] = field(default_factory=set)   # the rule clauses bound to the title
 
     @property
     def passed(self) -> bool:
@@ -228,6 +229,8 @@ class Matcher:
             got = group.hits(hit, "all")
             trace.hits += got
             trace.groups.update((h.term, f"all{n}") for h in got)
+            if group.only == "title":
+                trace.headline.add(f"all{n}")
             if not got:
                 where = f" in the {group.only}" if group.only else ""
                 trace.fail(f"all: group {n} has no hit{where}")
@@ -241,6 +244,8 @@ class Matcher:
             got = self._near(a, b, near.within, hit, found, text, near.field)
             trace.hits += got
             trace.groups.update((h.term, f"near{n}{side}") for h, side in zip(got, "ab"))
+            if near.field == "title":
+                trace.headline |= {f"near{n}a", f"near{n}b"}
             if not got:
                 trace.fail(f"near {n}: no term of a within {near.within} words of a term of b")
         trace.parts = self._strength_parts(ind, trace.hits, found)
@@ -287,34 +292,42 @@ class Matcher:
     def certainty_of(self, trace: RuleTrace, found: Found,
                      text: Text) -> tuple[Certainty, tuple[str, ...]]:
         """Cues in the clauses that carry this indicator's claim: the title speaks first, then
-        the summary; a title that makes the claim itself (two of the rule's parts in one clause)
-        decides alone, so a signed deal's summary saying the plant "is expected to open in 2027"
-        leaves it confirmed.
+        the summary; a title that makes the whole claim itself (two of the rule's parts in one
+        clause, and no part only the summary names) decides alone, so a signed deal's summary
+        saying the plant "is expected to open in 2027" leaves it confirmed. When the headline
+        leaves a part of the claim to the summary (who joins: "Witkoff names next candidates to
+        join the Abraham Accords" over "Azerbaijan and Uzbekistan may become members"), the
+        summary's clauses that hold it speak too.
 
         A clause carries the claim when terms of two of the rule's parts hit in it ("Indonesia …
         will not join … Abraham Accords"); a clause that only names a country ("Kazakhstan ruled
-        out sending troops", in the summary of a deal) does not. Only when no clause carries two
-        parts do clauses with any hit count. So a denial about another country in another clause
-        ("Israel and Kazakhstan sign deal as Saudi Arabia rules out joining") leaves this match
-        confirmed."""
+        out sending troops", in the summary of a deal) does not. So a denial about another
+        country in another clause ("Israel and Kazakhstan sign deal as Saudi Arabia rules out
+        joining") leaves this match confirmed. When the headline carries no claim, its clauses
+        holding a part the rule binds to the title speak with the summary's claims (or, when no
+        clause carries two parts, its clauses with a hit): a denial in either first ("… does not
+        mean Syria's accession"), then an expectation, the headline's first ("Saidov:
+        consultations on the Abraham Accords continue")."""
         spots: dict[str, dict[int, set[str]]] = {name: {} for name in FIELDS}
         for h in trace.hits:
             for p in found.get(self.terms[h.term].parts, {}).get(h.field, []):
                 clause = text.clauses[h.field][p]
                 spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
-        claims = {name: {c for c, parts in cl.items() if len(parts) >= 2}
-                  for name, cl in spots.items()}
-        headline_claims = bool(claims["title"])
-        if not any(claims.values()):
-            claims = {name: set(cl) for name, cl in spots.items()}
-        for name in FIELDS:
-            if claims[name]:
-                found_cue = self._cue_in(claims[name], name, found, text)
-                if found_cue is not None:
-                    return found_cue
-            if headline_claims:          # the headline makes the claim, and makes it plainly
-                break
-        return Certainty.CONFIRMED, ()
+        title, summary = spots["title"], spots.get("summary", {})
+        headline = {c for c, parts in title.items() if len(parts) >= 2}
+        if headline:
+            missing = set().union(*summary.values()) - set().union(*title.values()) if summary else set()
+            asked = [("title", headline), ("summary", {c for c, ps in summary.items() if ps & missing})]
+        else:
+            claims = {c for c, parts in summary.items() if len(parts) >= 2}
+            bound = {c for c, parts in title.items() if parts & trace.headline}
+            asked = [("title", bound), ("summary", claims or set(summary))]
+        said = [cue for name, clauses in asked
+                if clauses and (cue := self._cue_in(clauses, name, found, text)) is not None]
+        if headline:
+            said = said[:1]                     # the headline's cue, else the summary's
+        said.sort(key=lambda cue: cue[0] is not Certainty.DENIED)     # a denial first
+        return said[0] if said else (Certainty.CONFIRMED, ())
 
     def _cue_in(self, clauses: set[int], name: str, found: Found,
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
