@@ -453,8 +453,11 @@ class Matcher:
             asked = [("title", headline), ("summary", {c for c, ps in summary.items() if ps & missing})]
         else:
             claims = {c for c, parts in summary.items() if len(parts) >= 2}
-            bound = {c for c, parts in title.items() if parts & trace.headline}
-            asked = [("title", bound), ("summary", claims or set(summary))]
+            if claims:           # the summary's claim, and the headline's part of it
+                asked = [("title", {c for c, parts in title.items() if parts & trace.headline}),
+                         ("summary", claims)]
+            else:                # no clause carries two parts: every clause with a hit
+                asked = [("title", set(title)), ("summary", set(summary))]
         said = []
         for name, clauses in asked:
             if clauses:
