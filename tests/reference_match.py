@@ -15,7 +15,8 @@ Changed on purpose since (issue 12, the blind replay's classes 3-5): an expectat
 word with a `certainty.confirmed` phrase ("votes to" in "votes to ratify") says nothing; a headline
 that leaves a part of the claim to the summary lets the summary's clauses holding that part speak
 after it; a headline with no claim speaks (its clauses holding a part bound to the title) with the
-summary's claims, a denial in either first.
+summary's claims, a denial in either first; every named set's terms are looked for (a set is a
+concept for grouping reports even when no rule uses it).
 """
 # ruff: noqa
 # mypy: ignore-errors
@@ -308,6 +309,9 @@ class Matcher:
         self.terms: dict[str, Term] = {}
         for text in [t for ind in self.indicators for r in ind.rules for t in _rule_terms(r)]:
             self._term(text)
+        for members in config.terms.values():     # a named set is a concept even if no rule uses it
+            for text in members:
+                self._term(text)
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
         self.done = [self._term(t) for t in config.certainty.confirmed]

@@ -70,3 +70,9 @@ def test_corroboration_is_a_small_positive_number() -> None:
     text = MINI.replace("  threshold: 3.0", "  threshold: 3.0\n  corroboration: 0")
     (msg,) = problems(text)
     assert msg.startswith(f"ind.yaml:{line_of(text, 'corroboration: 0')}:")
+
+
+def test_grouping_names_only_known_term_sets() -> None:
+    text = SHIPPED.replace("  actors: [KZ, ", "  actors: [KZZ, KZ, ")
+    (msg,) = problems(text)
+    assert "grouping names no term set: KZZ" in msg

@@ -177,3 +177,54 @@ def test_a_headline_without_the_claim_still_speaks_for_its_doubt() -> None:
                        "The president stressed it does not mean normalisation or Syria's accession "
                        "to the Abraham Accords.")
     assert found.get("new_signatory", Certainty.DENIED) is Certainty.DENIED
+
+
+# --- class 6: one happening in many languages is one event --------------------------------------
+
+RESOLUTION = [("2025-11-17", "https://www.reuters.com/un",
+               "UN Security Council adopts resolution backing Gaza stabilization force"),
+              ("2025-11-18", "https://tass.ru/un", ("Совбез ООН принял резолюцию о международных силах "
+                                                   "стабилизации в Газе")),
+              ("2025-11-18", "https://www.ynet.co.il/un", "מועצת הביטחון אישרה את הצעת ההחלטה על כוח הייצוב בעזה"),
+              ("2025-11-18", "https://www.aljazeera.net/un", "مجلس الأمن يتبنى قرارا بشأن قوة الاستقرار الدولية في غزة"),
+              ("2025-11-18", "http://www.xinhuanet.com/un", "联合国安理会通过决议 支持在加沙部署国际稳定部队"),
+              ("2025-11-18", "https://report.az/un", ("BMT Təhlükəsizlik Şurası Qəzzada sabitləşdirmə "
+                                                     "qüvvələri haqqında qətnamə qəbul edib"))]
+DEPLOYMENT = [("2026-03-10", "https://astanatimes.com/m", "Kazakhstan deploys military medics to Gaza stabilization force"),
+              ("2026-03-10", "https://tengrinews.kz/m", ("Казахстан направил военных медиков в международные силы "
+                                                        "стабилизации в Газе")),
+              ("2026-03-11", "https://www.ynet.co.il/m", "קזחסטן שלחה חובשים צבאיים לכוח הייצוב בעזה"),
+              ("2026-03-11", "https://www.aljazeera.net/m", "كازاخستان ترسل أطباء عسكريين إلى قوة الاستقرار في غزة"),
+              ("2026-03-11", "http://www.xinhuanet.com/m", "哈萨克斯坦向加沙国际稳定部队派遣军医")]
+
+
+def reports(*rows: tuple[str, str, str]) -> list[MatchedItem]:
+    return [m for day, url, title in rows for m in report(title, day, url)]
+
+
+def test_one_happening_reported_in_many_languages_is_one_corroborated_event() -> None:
+    for rows in (RESOLUTION, DEPLOYMENT):
+        (ev,) = events(reports(*rows))
+        assert len(ev.items) == len(rows) and ev.independent == len(rows)
+    v = evaluate(CFG, events(reports(*DEPLOYMENT)), JULY)
+    assert v.tracks[2].state is CriterionState.FOLLOW_UP and v.tracks[2].since.isoformat() == "2026-03-10"
+
+
+def test_distinct_happenings_stay_apart_across_languages() -> None:
+    # another state's deployment, the same days and words: the actors differ
+    indonesia = ("2026-03-11", "https://tass.ru/i", ("Индонезия направила войска в международные силы "
+                                                    "стабилизации в Газе"))
+    # another step of the plan, the same days: the topics differ
+    phase = ("2026-03-11", "https://www.reuters.com/p", "Gaza ceasefire enters second phase, mediators say")
+    evs = events(reports(*DEPLOYMENT, indonesia, phase))
+    assert sorted(len(e.items) for e in evs) == [1, 1, len(DEPLOYMENT)]
+    # another resolution (its number), or a happening dated to another day
+    numbered = events(reports(("2025-11-17", "https://www.reuters.com/r",
+                               "UN Security Council adopts resolution 2803 on Gaza stabilization force"),
+                              ("2025-11-18", "https://tass.ru/r",
+                               "Совбез ООН принял резолюцию 2804 о силах стабилизации в Газе")))
+    dated = events(reports(("2026-05-06", "https://www.reuters.com/b",
+                            "Board of Peace convened on Monday to approve Gaza reconstruction plan"),
+                           ("2026-05-07", "https://tass.ru/b",
+                            "Совет мира в четверг одобрил план восстановления Газы")))
+    assert len(numbered) == 2 and len(dated) == 2

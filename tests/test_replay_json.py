@@ -19,7 +19,7 @@ SCHEMA = json.loads((ROOT / "docs" / "verdict.schema.json").read_text(encoding="
 W, F, WARN, HW = "WATCHING", "FOLLOW-UP", "WARN", "HIGH-WATER"
 ITEMS = sum(p.read_text(encoding="utf-8").count("<item>") for p in ARCHIVE.rglob("*.xml"))
 EXPECTED = {            # tests/fixtures/replay-archive/README.md
-    "2025-11-30": (W, W, W), "2026-02-28": (F, W, W), "2026-05-31": (F, WARN, WARN),
+    "2025-11-30": (W, W, W), "2026-02-28": (F, W, W), "2026-05-31": (F, WARN, F),
     "2026-06-30": (F, WARN, F), "2026-11-30": (F, HW, F), "2026-12-31": (F, HW, F)}
 
 
@@ -69,4 +69,9 @@ def test_nothing_but_real_follow_up_counts_in_the_archive(
     verdicts, _ = replay_json(capsys)
     counting = [e["title"] for t in verdicts["2026-12-31"]["tracks"] for e in t["counting"]]
     assert counting == ["Israel, Kazakhstan sign water technology agreement in Astana",
+                        "Казахстан направил военных медиков в международные силы стабилизации в Газе",
                         "Hamas begins weapons handover under Gaza peace plan"]
+    # one deployment reported once each in Russian, Chinese and Hebrew is one event, three sources
+    medics = verdicts["2026-05-31"]["tracks"][2]["counting"][0]
+    assert medics["sources"] == 3 and medics["happened"] == "2026-04-14"
+    assert verdicts["2026-05-31"]["tracks"][2]["since"] == "2026-04-15"

@@ -129,7 +129,7 @@ def test_each_tracks_change_is_stored_once_and_alerts_once(
             judge(ctx, at("2026-05-10"))
         changed = [(t.track, t.previous, t.state) for t in ctx.store.transitions() if t.previous]
         assert changed == [(None, "WATCHING", "FOLLOW-UP"), ("deals", "WATCHING", "FOLLOW-UP"),
-                           ("signatories", "WATCHING", "WARN"), ("diplomacy", "WATCHING", "WARN"),
+                           ("signatories", "WATCHING", "WARN"), ("diplomacy", "WATCHING", "FOLLOW-UP"),
                            ("formalization", "announced", "signed")]
         prepare_alerts(ctx, at("2026-05-10"))
         prepare_alerts(ctx, at("2026-05-10T01:00"))                       # alerts once
@@ -137,6 +137,7 @@ def test_each_tracks_change_is_stored_once_and_alerts_once(
         mail = message_from_bytes(alert.raw, _class=EmailMessage, policy=policy.SMTP)
         text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         assert "Track deals changed WATCHING → FOLLOW-UP on 10 May 2026" in text
+        assert "Track diplomacy changed WATCHING → FOLLOW-UP on 10 May 2026" in text
         assert "Accession changed announced → signed" in text
     finally:
         ctx.store.close()

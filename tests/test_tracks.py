@@ -28,7 +28,7 @@ def report(title: str, day: str, url: str, tier: str = "outlet", summary: str = 
 
 
 def events(*reports: list[MatchedItem]) -> list[Event]:
-    return score_events(cluster([m for r in reports for m in r], M.concept_of), CFG)
+    return score_events(cluster([m for r in reports for m in r], M.concept_map()), CFG)
 
 
 def states(evs: list[Event], day: str, decisions: tuple[Decision, ...] = ()) -> dict[str, CriterionState]:

@@ -81,7 +81,8 @@ def rematch(ctx: Context, since: datetime | None = None, batch: int = 500) -> Re
 
 def current_events(ctx: Context) -> list[Event]:
     """Events from every stored match, scored (reads only)."""
-    return score_events(cluster(ctx.store.matched_items(), ctx.matcher.concept_of), ctx.config)
+    return score_events(cluster(ctx.store.matched_items(), ctx.matcher.concept_map()),
+                        ctx.config)
 
 
 def coverage(ctx: Context, now: datetime) -> Coverage:
@@ -130,7 +131,7 @@ def judge_as_of(ctx: Context, moment: datetime) -> Judged:
     """The events and the verdict as they stood at `moment`: only what had been seen by then
     (replay, `status --as-of`). Nothing is recorded, so the live history stays as it is."""
     seen = [m for m in ctx.store.matched_items() if m.seen_at <= moment and m.published <= moment]
-    events = score_events(cluster(seen, ctx.matcher.concept_of), ctx.config)
+    events = score_events(cluster(seen, ctx.matcher.concept_map()), ctx.config)
     return events, evaluate(ctx.config, events, moment, coverage(ctx, moment),
                             ctx.store.decisions())
 

@@ -16,6 +16,7 @@ from watcher.config.models import (
     Digest,
     Duration,
     Feed,
+    Grouping,
     Indicator,
     Stage,
     Stance,
@@ -35,6 +36,6 @@ from watcher.config.rules import (
 )
 
 __all__ = ["AlertRule", "Alerts", "Baseline", "CertaintyCues", "Config", "Criterion", "Digest",
-           "Duration", "Example", "Examples", "Feed", "FieldTerms", "Indicator", "Near", "Rule",
+           "Duration", "Example", "Examples", "Feed", "FieldTerms", "Grouping", "Indicator", "Near", "Rule",
            "Stage", "Stance", "Tier", "Track", "config_lines", "duration", "group_terms", "load_config",
            "parse_config", "parse_months", "parse_seconds"]

@@ -211,6 +211,16 @@ class CertaintyCues(Strict):
     confirmed: list[Term] = []
 
 
+class Grouping(Strict):
+    """Which named term sets tell reports of one happening apart across languages (issue 12):
+    `topics` say what happened (UN, RESOLUTION, STAB_FORCE …) and `actors` who did it (KZ,
+    OTHER_STATES, US …). Headlines naming the same ones are compared as one happening; two that
+    name actors, none in common, are not. Empty: every named set is a topic, no actor check."""
+
+    topics: list[str] = []
+    actors: list[str] = []
+
+
 class Digest(Strict):
     schedule: str = "mon 07:00"
     timezone: str = "UTC"
@@ -279,6 +289,7 @@ class Config(Strict):
     terms: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], list[Term]] = {}
     criterion: Criterion
     certainty: CertaintyCues = CertaintyCues()
+    grouping: Grouping = Grouping()
     tiers: dict[Tier, float] = {"official": 1.5, "wire": 1.3, "outlet": 1.0,
                                 "thinktank": 1.0, "aggregator": 0.7}
     digest: Digest
@@ -296,6 +307,9 @@ class Config(Strict):
             raise ValueError(f"criterion.follow_up names no indicator or group: {', '.join(unknown)}")
         if self.criterion.expire_months <= self.criterion.warn_months:
             raise ValueError("criterion.expire_after must be later than warn_after")
+        unknown = [n for n in self.grouping.topics + self.grouping.actors if n not in self.terms]
+        if unknown:
+            raise ValueError(f"grouping names no term set: {', '.join(unknown)}")
         return self
 
     @property

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from watcher.config import Config, Indicator, Near, Rule, group_terms
+from watcher.judge.events import Concepts
 from watcher.judge.terms import (
     FIELDS,
     Found,
@@ -132,6 +133,9 @@ class Matcher:
         self.terms: dict[str, Term] = {}
         for text in [t for ind in self.indicators for r in ind.rules for t in _rule_terms(r)]:
             self._term(text)
+        for members in config.terms.values():     # a named set is a concept even if no rule uses it
+            for text in members:
+                self._term(text)
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
         self.done = [self._term(t) for t in config.certainty.confirmed]
@@ -158,10 +162,31 @@ class Matcher:
         for name, members in sorted(config.terms.items(), key=lambda kv: -len(kv[1])):
             for term in members:
                 self.concepts[term] = name
+        self._concepts_seen: dict[str, frozenset[str]] = {}
+        self.grouping = config.grouping
 
     def concept_of(self, term: str) -> str:
         """What a rule term stands for across languages (its named term set, else itself)."""
         return self.concepts.get(term, term)
+
+    def concept_map(self) -> Concepts:
+        """What terms and headlines stand for across languages, for grouping reports."""
+        return Concepts(self.concept_of, self.concepts_in, frozenset(self.grouping.topics),
+                        frozenset(self.grouping.actors))
+
+    def concepts_in(self, title: str) -> frozenset[str]:
+        """The concepts (named term sets) a headline names, whatever rule they serve: "UN
+        Security Council adopts resolution on Gaza force" and "联合国安理会通过决议…加沙…稳定部队"
+        both name UN, SECURITY_COUNCIL, RESOLUTION, PALESTINE, STAB_FORCE (issue 12)."""
+        held = self._concepts_seen.get(title)
+        if held is None:
+            found = self.index.find(Text(title, ""))
+            held = frozenset(self.concepts[t] for parts, by_field in found.items() if by_field.get("title")
+                             for t in self.index.named.get(parts, ()) if t in self.concepts)
+            if len(self._concepts_seen) > 50_000:
+                self._concepts_seen.clear()
+            self._concepts_seen[title] = held
+        return held
 
     def _term(self, text: str) -> Term:
         if text not in self.terms:
