@@ -228,3 +228,41 @@ def test_distinct_happenings_stay_apart_across_languages() -> None:
                            ("2026-05-07", "https://tass.ru/b",
                             "Совет мира в четверг одобрил план восстановления Газы")))
     assert len(numbered) == 2 and len(dated) == 2
+
+
+# --- class 7: reactions are not the step ---------------------------------------------------------
+
+REACTIONS = [
+    "Kazakhstan welcomes UN Security Council adoption of Gaza stabilization force resolution",
+    "МИД Казахстана приветствует принятие резолюции Совбеза ООН о силах стабилизации в Газе",
+    "Қазақстан БҰҰ Қауіпсіздік Кеңесінің Газа бойынша тұрақтандыру күштері туралы қарарын құптады",
+    "Kazakistan, BM Güvenlik Konseyi'nin Gazze istikrar gücü kararını memnuniyetle karşıladı",
+    "كازاخستان ترحب بقرار مجلس الأمن بشأن قوة الاستقرار في غزة",
+    "קזחסטן מברכת על החלטת מועצת הביטחון על כוח הייצוב בעזה",
+    "哈萨克斯坦欢迎安理会通过加沙国际稳定部队决议",
+]
+
+
+def test_a_reaction_alone_is_a_candidate_at_most_even_from_an_official_source() -> None:
+    for n, title in enumerate(REACTIONS):
+        evs = events(report(title, "2025-11-19", f"https://www.gov.kz/r{n}", "official"))
+        assert [e.indicator for e in evs] == ["israel_palestine_progress"], title
+        v = evaluate(CFG, evs, JULY)
+        j = v.judgement(evs[0])
+        assert j is not None and j.reason is Reason.REACTION and j.candidate, title
+        assert v.tracks[2].state is CriterionState.WARN
+
+
+def test_a_reaction_corroborates_the_step_it_reacts_to() -> None:
+    step = report("UN Security Council adopts resolution backing Gaza stabilization force", "2025-11-17",
+                  "https://www.reuters.com/un", "wire")
+    welcome = report(REACTIONS[0], "2025-11-18", "https://www.gov.kz/welcome", "official")
+    (ev,) = events(step + welcome)
+    v = evaluate(CFG, [ev], JULY)
+    j = v.judgement(ev)
+    assert j is not None and j.counts and j.sources == 2 and not j.official
+    assert v.tracks[2].since is not None and v.tracks[2].since.isoformat() == "2025-11-18"
+    # the host welcoming a delegation that signs is no reaction
+    (deal,) = events(report("Tokayev welcomes Israeli delegation, sides sign water memorandum", "2026-02-01",
+                            "https://www.akorda.kz/d", "official"))
+    assert evaluate(CFG, [deal], JULY).judgement(deal).counts  # type: ignore[union-attr]

@@ -45,8 +45,10 @@ def test_replay_json_gives_each_tracks_state_at_each_date(
     assert water["happened"] == "2026-02-10" and water["sources"] == 2 and water["reason"] is None
     assert {u.split("/")[2] for u in water["urls"]} == {"astanatimes.com", "www.timesofisrael.com"}
     later = verdicts["2026-11-30"]
-    assert [c["title"] for c in later["candidates"]] == [
-        "Казахстан и Израиль подписали меморандум о кибербезопасности"]
+    assert [(c["title"], c["reason"]) for c in later["candidates"]] == [
+        ("Казахстан и Израиль подписали меморандум о кибербезопасности", "single source awaiting review"),
+        ("Kazakhstan welcomes the launch of the second phase of the Gaza peace plan",
+         "a reaction, not the step (awaiting review)")]
     # the court's ruling is a step; a way "cleared" for the vote and a promise that ratification
     # "will come in due time" are not the ratification (class 1 of the blind replay)
     assert later["formalization"]["stage"] == "constitutional_council"

@@ -217,6 +217,8 @@ class Reason(str, Enum):
     UNCONFIRMED = "expected or denied"
     OPINION = "opinion"
     BELOW = "below the threshold"
+    # every report says someone welcomed or praised it: a reaction, not the step's report
+    REACTION = "a reaction, not the step (awaiting review)"
     SINGLE_SOURCE = "single source awaiting review"
     # a formalization step reported before the step it follows, on ordinary evidence
     OUT_OF_ORDER = "a step out of order awaiting review"
@@ -248,7 +250,7 @@ class Judgement:
     @property
     def candidate(self) -> bool:
         """Passes everything but corroboration: shown, listed for review, never flips a state."""
-        return self.reason in (Reason.SINGLE_SOURCE, Reason.OUT_OF_ORDER)
+        return self.reason in (Reason.REACTION, Reason.SINGLE_SOURCE, Reason.OUT_OF_ORDER)
 
     @property
     def why_not(self) -> str | None:

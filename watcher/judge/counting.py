@@ -6,9 +6,11 @@ never contradict the verdict (issue 12, issue 14).
 
 An event counts when its indicator is in a track, it is not dismissed, its happening lies in
 the window and past the grace period, it is confirmed (not expected or denied), it is news
-(not only opinion or analysis), it scores at the threshold, and it is corroborated: at least
-`criterion.corroboration` independent publishers of news that it happened (a report that only
-expects it corroborates nothing), or an official source's, or an analyst's confirmation. An analyst who confirms an event has read it: the machine's doubts about the
+(not only opinion or analysis), it scores at the threshold, one of its reports is of the step
+itself (not only reactions to it: "Kazakhstan welcomes the adoption of the resolution"), and it
+is corroborated: at least `criterion.corroboration` independent publishers of news that it
+happened (a report that only expects it corroborates nothing; a reaction does, beside a report
+of the step), or an official source's report of the step, or an analyst's confirmation. An analyst who confirms an event has read it: the machine's doubts about the
 reading (certainty, genre, score, sources) yield; the criterion's definitions (window, grace,
 what a track holds) do not. An event failing only corroboration is a candidate.
 
@@ -29,6 +31,7 @@ from watcher.judge.criterion import add_months
 from watcher.judge.events import independent_sources
 from watcher.judge.genre import genre_of
 from watcher.judge.happening import happened_on
+from watcher.judge.reaction import reaction_cue
 from watcher.models import Certainty, Decision, Event, Judgement, MatchedItem, Reason
 
 # Which formalization stage an event's confirmed news reports reach, and the reports that
@@ -92,9 +95,10 @@ def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = ()
         witnesses, stageless = backers or witnesses, not backers
     sources = (event.independent or len(event.sources)) if len(witnesses) == len(event.items) else \
         independent_sources(witnesses) if witnesses else 0
-    official = any(m.tier == "official" for m in witnesses)
+    acts = [m for m in witnesses if reaction_cue(m.title) is None]
+    official = any(m.tier == "official" for m in acts)
     when = happened(event, witnesses or reports)
-    doubt = _doubt(event, config, reports, news, sources, official)
+    doubt = _doubt(event, config, reports, news, sources, official, reacting=bool(witnesses) and not acts)
     if stageless and doubt not in (Reason.UNCONFIRMED, Reason.OPINION):
         doubt = None                # a step's mention that reports no step: nothing to review
     confirmed = decision is not None and decision.action == "confirm"
@@ -110,7 +114,7 @@ def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = ()
 
 
 def _doubt(event: Event, config: Config, reports: list[MatchedItem], news: list[MatchedItem],
-           sources: int, official: bool) -> Reason | None:
+           sources: int, official: bool, reacting: bool = False) -> Reason | None:
     """What the machine doubts about its reading of the event, first reason first."""
     if not any(m.match.certainty is Certainty.CONFIRMED for m in reports):
         return Reason.UNCONFIRMED
@@ -118,6 +122,8 @@ def _doubt(event: Event, config: Config, reports: list[MatchedItem], news: list[
         return Reason.OPINION
     if event.score < config.criterion.threshold:
         return Reason.BELOW
+    if reacting:
+        return Reason.REACTION
     if sources < config.criterion.corroboration and not official:
         return Reason.SINGLE_SOURCE
     return None
@@ -144,17 +150,19 @@ def _reason(event: Event, config: Config, decision: Decision | None, when: date,
 
 def _qualified(event: Event, config: Config, witnesses: list[MatchedItem], backing: str) -> date | None:
     """When the event became corroborated: its N-th independent publisher's confirming report,
-    its first official one, or (on an analyst's confirmation) its first report."""
+    its first official report of the step, or (on an analyst's confirmation) its first report;
+    never before the first report of the step itself (reactions alone do not qualify it)."""
     if not backing:
         return None
     if backing == "analyst":
         return event.first_seen.date()
-    moments = [m.published for m in witnesses if m.tier == "official"]
+    acts = [m.published for m in witnesses if reaction_cue(m.title) is None]
+    moments = [m.published for m in witnesses if m.tier == "official" and reaction_cue(m.title) is None]
     hosts: set[str] = set()
     for m in sorted(witnesses, key=lambda m: m.published):
         hosts.add(m.host)
         if len(hosts) >= config.criterion.corroboration:
-            moments.append(m.published)
+            moments.append(max(m.published, min(acts, default=m.published)))
             break
     return min(moments).date() if moments else event.first_seen.date()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from watcher.judge.genre import genre_of
 from watcher.judge.happening import dated_by
+from watcher.judge.reaction import reaction_cue
 from watcher.models import Judgement, Reason
 
 
@@ -33,6 +34,8 @@ def judgement_lines(j: Judgement) -> list[str]:
            f"; independent news publishers: {j.sources}" + ("; an official source" if j.official else "")]
     out += [f"      [{m.item_id}] {m.host}: {genre_of(m.title, m.url, m.tier).label()}"
             for m in e.items[:8] if not genre_of(m.title, m.url, m.tier).is_news]
+    out += [f"      [{m.item_id}] {m.host}: a reaction (title says “{cue}”)"
+            for m in e.items[:8] if (cue := reaction_cue(m.title)) is not None]
     if j.decision is not None:
         out.append(f"    analyst: {j.decision.line()}")
     out.append(f"    event {j.id} {counts_line(j)}")
@@ -47,6 +50,6 @@ def status_line(j: Judgement) -> str:
     if j.counts:
         return counts_line(j).replace("counts for", "COUNTS for", 1)
     if j.candidate and j.track is not None:
-        return (f"CANDIDATE for {j.track}: single source awaiting review (`watcher confirm {j.id}` "
+        return (f"CANDIDATE for {j.track}: {j.why_not} (`watcher confirm {j.id}` "
                 f"or `watcher dismiss {j.id} --reason TEXT`)")
     return counts_line(j)
