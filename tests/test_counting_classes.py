@@ -266,3 +266,25 @@ def test_a_reaction_corroborates_the_step_it_reacts_to() -> None:
     (deal,) = events(report("Tokayev welcomes Israeli delegation, sides sign water memorandum", "2026-02-01",
                             "https://www.akorda.kz/d", "official"))
     assert evaluate(CFG, [deal], JULY).judgement(deal).counts  # type: ignore[union-attr]
+
+
+# --- class 8: the baseline's occasion reported later ---------------------------------------------
+
+def test_the_summits_deals_reported_months_later_are_the_baseline() -> None:
+    finalised = events(twice("Boeing, Air Astana finalise order for 15 Dreamliners", "2026-04-14",
+                             "The order was first announced at the White House summit in November."))
+    firmed = events(twice("Казахстан и США подписали контракт на поставку локомотивов Wabtec", "2026-05-20",
+                          "Соглашение было объявлено в ноябре на саммите в Вашингтоне."))
+    roundup = events(twice("Kazakhstan and US firms signed $17bn in deals at C5+1 summit, ministry tallies",
+                           "2026-03-03"))
+    # a round-up naming only the summit is no deal at all
+    assert not events(twice("C5+1 summit deals: Kazakhstan's $17bn haul takes shape", "2026-03-03"))
+    for evs in (finalised, firmed, roundup):
+        assert evs, "no deal matched"
+        v = evaluate(CFG, evs, JULY)
+        assert {v.judgement(e).why_not for e in evs} == {"within the grace period"}  # type: ignore[union-attr]
+        assert v.tracks[0].state is CriterionState.WARN
+    # a new deal that only dates itself after the summit is follow-up
+    new = events(twice("Kazakhstan, US sign minerals deal, the first since the White House summit",
+                       "2026-04-14"))
+    assert evaluate(CFG, new, JULY).tracks[0].state is CriterionState.FOLLOW_UP

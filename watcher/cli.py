@@ -162,7 +162,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if problems:
         raise ConfigError(problems)
     n = sum(len(e.match) + len(e.no_match) for e in [i.examples for i in config.indicators]
-            + [s.examples for s in config.criterion.formalization if s.examples is not None])
+            + [s.examples for s in config.criterion.formalization if s.examples is not None]
+            + [o.examples for o in [config.criterion.occasion] if o is not None and o.examples is not None])
     print(f"{path}: ok: {len(config.indicators)} indicators, {len(config.feeds)} feeds, {n} examples pass")
     return 0
 

@@ -18,6 +18,7 @@ from watcher.config.models import (
     Feed,
     Grouping,
     Indicator,
+    Occasion,
     Stage,
     Stance,
     Tier,
@@ -36,6 +37,6 @@ from watcher.config.rules import (
 )
 
 __all__ = ["AlertRule", "Alerts", "Baseline", "CertaintyCues", "Config", "Criterion", "Digest",
-           "Duration", "Example", "Examples", "Feed", "FieldTerms", "Grouping", "Indicator", "Near", "Rule",
+           "Duration", "Example", "Examples", "Feed", "FieldTerms", "Grouping", "Indicator", "Near", "Occasion", "Rule",
            "Stage", "Stance", "Tier", "Track", "config_lines", "duration", "group_terms", "load_config",
            "parse_config", "parse_months", "parse_seconds"]

@@ -154,6 +154,19 @@ class Stage(Strict):
         return as_rules(self.match)
 
 
+class Occasion(Strict):
+    """Reports that recall the baseline's own occasion (deals "first announced at the White House
+    summit" finalised months later, a round-up of what the summit brought): their happening is
+    the occasion's, dated to the baseline (issue 12). `examples` are run by `watcher check`."""
+
+    match: Rules
+    examples: Examples | None = None
+
+    @property
+    def rules(self) -> list[Rule]:
+        return as_rules(self.match)
+
+
 class Criterion(Strict):
     """The Alert in 000_e04cb1293b4fe0c3.txt, as numbers."""
 
@@ -164,6 +177,7 @@ class Criterion(Strict):
     # What is first reported this soon after the baseline belongs to the baseline's own occasion
     # (deals announced at the same summit), not to a follow-up of it.
     baseline_grace: Duration = "0d"
+    occasion: Occasion | None = None
     # The indicators that count (ids or groups); kept for files written before tracks. With
     # tracks it may be left out; if given it must name what the tracks hold.
     follow_up: list[str] | None = Field(default=None, min_length=1)

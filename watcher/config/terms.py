@@ -75,6 +75,9 @@ def expand_term_sets(data: dict[str, Any]) -> list[Problem]:
     for k, stage in enumerate(stages if isinstance(stages, list) else []):
         if isinstance(stage, dict):
             _expand_match(stage.get("match"), ("criterion", "formalization", k, "match"), sets, problems)
+    occasion = criterion.get("occasion") if isinstance(criterion, dict) else None
+    if isinstance(occasion, dict):
+        _expand_match(occasion.get("match"), ("criterion", "occasion", "match"), sets, problems)
     for i, ind in enumerate(data.get("indicators") or []):
         if isinstance(ind, dict):
             _expand_match(ind.get("match"), ("indicators", i, "match"), sets, problems)

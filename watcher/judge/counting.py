@@ -32,6 +32,7 @@ from watcher.judge.events import independent_sources
 from watcher.judge.genre import genre_of
 from watcher.judge.happening import happened_on
 from watcher.judge.reaction import reaction_cue
+from watcher.judge.refine import recalls_occasion
 from watcher.models import Certainty, Decision, Event, Judgement, MatchedItem, Reason
 
 # Which formalization stage an event's confirmed news reports reach, and the reports that
@@ -65,8 +66,12 @@ def witnesses_of(news: list[MatchedItem]) -> list[MatchedItem]:
     return [m for m in news if m.match.certainty is Certainty.CONFIRMED]
 
 
-def happened(event: Event, reports: list[MatchedItem]) -> date:
-    """The happening's date: the earliest a report gives in its text, else the first report's."""
+def happened(event: Event, reports: list[MatchedItem], config: Config | None = None) -> date:
+    """The happening's date: the baseline's when a report recalls the baseline's own occasion
+    (criterion.occasion: "first announced at the White House summit"), else the earliest a
+    report gives in its text, else the first report's."""
+    if config is not None and any(recalls_occasion(config, m.title, m.summary) for m in reports):
+        return config.baseline.date
     first = event.first_seen.date()
     found = [d for m in reports if (d := happened_on(m.title, m.summary, m.published)) is not None]
     return min([first, *found])
@@ -97,7 +102,7 @@ def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = ()
         independent_sources(witnesses) if witnesses else 0
     acts = [m for m in witnesses if reaction_cue(m.title) is None]
     official = any(m.tier == "official" for m in acts)
-    when = happened(event, witnesses or reports)
+    when = happened(event, witnesses or reports, config)
     doubt = _doubt(event, config, reports, news, sources, official, reacting=bool(witnesses) and not acts)
     if stageless and doubt not in (Reason.UNCONFIRMED, Reason.OPINION):
         doubt = None                # a step's mention that reports no step: nothing to review

@@ -197,9 +197,10 @@ def example_failures(config: Config, text: str, name: str) -> list[str]:
 
 
 def _stage_failures(config: Config, lines: dict[tuple[str | int, ...], int], name: str) -> list[str]:
-    """A formalization stage's examples: a confirmed report of the act (match) or not."""
-    from watcher.judge.formalization import acts_reported, stage_matcher
-    matcher = stage_matcher(config)
+    """A formalization stage's examples (a confirmed report of the act, or not) and the
+    occasion rule's (a report recalling the baseline's occasion, or not)."""
+    from watcher.judge.refine import acts_reported, recalls_occasion, refinements
+    matcher = refinements(config)
     problems = []
     for k, stage in enumerate(config.criterion.formalization):
         for kind in ("match", "no_match"):
@@ -209,4 +210,11 @@ def _stage_failures(config: Config, lines: dict[tuple[str | int, ...], int], nam
                     verb = ("should reach it but does not" if kind == "match"
                             else "should not reach it but does")
                     problems.append(f"{name}:{line}: stage {stage.id}: example {verb}: {ex.title!r}")
+    occasion = config.criterion.occasion
+    for kind in ("match", "no_match"):
+        for j, ex in enumerate(getattr(occasion.examples if occasion else None, kind, [])):
+            if recalls_occasion(config, ex.title, ex.summary) != (kind == "match"):
+                line = lines.get(("criterion", "occasion", "examples", kind, j), 1)
+                verb = "should recall it but does not" if kind == "match" else "should not recall it but does"
+                problems.append(f"{name}:{line}: occasion: example {verb}: {ex.title!r}")
     return problems

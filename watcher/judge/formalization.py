@@ -15,12 +15,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 
-from watcher.config import Config, Examples, Indicator, Stage
+from watcher.config import Config, Stage
 from watcher.judge.counting import StageOf
 from watcher.judge.events import independent_sources
-from watcher.judge.match import Matcher
+from watcher.judge.refine import acts_reported, refinements
 from watcher.models import (
-    Certainty,
     Event,
     Formalization,
     Judgement,
@@ -29,36 +28,11 @@ from watcher.models import (
     StageProgress,
 )
 
-_COMPILED: dict[int, tuple[Config, Matcher]] = {}       # per config object, kept alive with it
-
-
-def stage_matcher(config: Config) -> Matcher:
-    """The stages' rules compiled as one matcher (a stage is a pseudo-indicator), once per config."""
-    held = _COMPILED.get(id(config))
-    if held is not None and held[0] is config:
-        return held[1]
-    pseudo = [Indicator.model_construct(
-        id=s.id, group="formalization", title=s.title, source="criterion.formalization",
-        weight=1.0, stance="momentum", contract=False, min_score=0.0,
-        fields={"title": 2.0, "summary": 1.0}, match=s.match,
-        examples=Examples.model_construct(match=[], no_match=[]), alert=None)
-        for s in config.criterion.formalization if s.match is not None]
-    matcher = Matcher(config.model_copy(update={"indicators": pseudo}))
-    if len(_COMPILED) > 16:
-        _COMPILED.clear()
-    _COMPILED[id(config)] = (config, matcher)
-    return matcher
-
-
-def acts_reported(matcher: Matcher, title: str, summary: str = "") -> set[str]:
-    """The stages whose rule a report passes as a confirmed report of the act."""
-    return {m.indicator for m in matcher.match(title, summary) if m.certainty is Certainty.CONFIRMED}
-
 
 def stage_rule(config: Config) -> StageOf:
     """The furthest stage an event's reports reach that they corroborate (else the furthest
     any reaches, pending), with the reports that reach it; (None, []) when none reaches one."""
-    matcher = stage_matcher(config)
+    matcher = refinements(config)
     need = config.criterion.corroboration
 
     def stage_of(event: Event, news: list[MatchedItem]) -> tuple[str | None, list[MatchedItem]]:
