@@ -131,8 +131,8 @@ def test_each_tracks_change_is_stored_once_and_alerts_once(
         assert changed == [(None, "WATCHING", "FOLLOW-UP"), ("deals", "WATCHING", "FOLLOW-UP"),
                            ("signatories", "WATCHING", "WARN"), ("diplomacy", "WATCHING", "FOLLOW-UP"),
                            ("formalization", "announced", "signed")]
-        prepare_alerts(ctx, at("2026-05-10"))
-        prepare_alerts(ctx, at("2026-05-10T01:00"))                       # alerts once
+        assert prepare_alerts(ctx, at("2026-05-10")) == 1      # counted right on PostgreSQL too
+        assert prepare_alerts(ctx, at("2026-05-10T01:00")) == 0          # alerts once
         (alert,) = [m for m in ctx.store.messages() if m.kind == "alert"]
         mail = message_from_bytes(alert.raw, _class=EmailMessage, policy=policy.SMTP)
         text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
