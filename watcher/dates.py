@@ -6,10 +6,10 @@ Kazakh), "12 ноября 2025 г., 14:30" (the same in Russian, month in the ge
 Russian, Kazakh and Hebrew without a format; `date_format` (strptime directives, month names
 in the page's language) pins one form exactly. Pure: no clock, no locale, no I/O.
 
-Why not dateparser: it would read more forms, but it is a large dependency (about 200
-language files, regex and tz packages) that imports in a noticeable fraction of a second
-in every parse worker, and its Kazakh month table is what we would have to check anyway.
-Forty-eight month names and a few patterns are cheaper to own and to test.
+Why not dateparser: measured (1.5.0, this machine), it brings ~10 MB (its language data,
+regex, pytz), spends 2.4 s loading languages on its first calls in each parse worker, then
+~1.4 ms a date against ~25 µs here, and still misses the year-first Kazakh form "2025 жылғы
+3 желтоқсанда". Forty-eight month names and a few patterns are cheaper to own and to test.
 """
 
 from __future__ import annotations
