@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from watcher.page import PageSelectors, parse_page  # noqa: E402
+from watcher.page import PageSelectors, parse_page
 
 PAGES = ROOT / "tests" / "fixtures" / "pages"
 MAZHILIS = PageSelectors(item="ul.news-list li.news-list__item", title="a.news-list__title",
