@@ -98,6 +98,16 @@ def _parser() -> argparse.ArgumentParser:
     un.add_argument("indicator")
     ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
+    fd = sub.add_parser("feed", parents=[common], help="try a source before deploying it")
+    fdsub = fd.add_subparsers(dest="feed_command", required=True, metavar="FEED_COMMAND")
+    ft = fdsub.add_parser("test", parents=[common],
+                          help="fetch a source once and print the items it gives and the rules each "
+                               "would match; stores nothing")
+    ft.add_argument("source", metavar="ID|URL", help="a feed id from indicators.yaml, or a URL")
+    ft.add_argument("--select", action="append", default=[], metavar="KEY=SELECTOR",
+                    help="with a URL: read it as a page (item=…, title=…, link=…, date=…, summary=…, "
+                         "date_format=…, date_lang=…, timezone=…); repeatable")
+    ft.add_argument("--lang", help="with a URL: the source's language (e.g. ru)")
     db = sub.add_parser("db", parents=[common], help="database tools")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     cp = dbsub.add_parser("copy", parents=[common],
@@ -243,6 +253,30 @@ def example_failures(config: Config, path: Path) -> list[str]:
                     verb = "should match but does not" if kind == "match" else "should not match but does"
                     problems.append(f"{path}:{line}: {ind.id}: example {verb}: {ex.title!r}")
     return problems
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    """`watcher feed test`: one fetch, parse and match of a source, nothing stored."""
+    from watcher.service import fetcher_for
+    from watcher.trial import adhoc_feed, render_trial, run_trial
+    settings, config = _config(args)
+    feeds = {f.id: f for f in config.feeds}
+    if args.source in feeds:
+        if args.select or args.lang:
+            raise WatcherError("--select and --lang go with a URL; a feed id uses its entry in "
+                               f"{settings.config_path}")
+        feed = feeds[args.source]
+    elif args.source.startswith(("http://", "https://")):
+        feed = adhoc_feed(args.source, args.select, args.lang)
+    else:
+        raise WatcherError(f"no feed with id {args.source} in {settings.config_path} "
+                           "(or give an http(s) URL)")
+
+    async def trial() -> str:
+        async with fetcher_for(settings) as fetcher:
+            return render_trial(await run_trial(feed, fetcher, Matcher(config)))
+    print(asyncio.run(trial()))
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -512,7 +546,7 @@ def _known_subject(ctx: Any, name: str) -> None:
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
             "rematch": cmd_rematch, "replay": cmd_replay, "silence": cmd_silence,
-            "unsilence": cmd_unsilence, "db": cmd_db}
+            "unsilence": cmd_unsilence, "db": cmd_db, "feed": cmd_feed}
 
 
 if __name__ == "__main__":

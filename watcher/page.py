@@ -28,7 +28,7 @@ from lxml import etree
 from watcher.dates import read_date
 from watcher.errors import FeedError
 from watcher.models import Item
-from watcher.parse import MAX_SUMMARY, MAX_TITLE, ParsedFeed, item_key, safe_url
+from watcher.parse import MAX_SUMMARY, MAX_TITLE, ParsedFeed, item_key, parse_feed, safe_url
 from watcher.text import truncate
 
 MAX_ELEMENTS = 50_000      # a press page's news list has a few thousand; the rest is not read
@@ -116,6 +116,16 @@ def _xpath(expression: str, text: str) -> etree.XPath:
     except etree.XPathError as exc:
         raise ValueError(f"invalid XPath {text!r}: {exc}") from None
     return compiled
+
+
+def parse_source(feed_id: str, body: bytes, select: PageSelectors | None, *,
+                 content_type: str | None = None, base_url: str = "",
+                 lang: str | None = None) -> ParsedFeed:
+    """A source's body → items: a page through its selectors, anything else as a feed."""
+    if select is not None:
+        return parse_page(feed_id, body, select, content_type=content_type, base_url=base_url,
+                          lang=lang)
+    return parse_feed(feed_id, body, content_type=content_type, base_url=base_url, lang=lang)
 
 
 def parse_page(feed_id: str, body: bytes, select: PageSelectors, *,

@@ -17,11 +17,11 @@ from watcher.criterion import evaluate
 from watcher.errors import FeedError, WatcherError
 from watcher.events import cluster
 from watcher.models import CriterionVerdict
-from watcher.parse import parse_feed
+from watcher.page import parse_source
 from watcher.score import Balance, balance_of, score_events
 from watcher.service import Context, coverage
 
-FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json")
+FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json", ".html", ".htm")   # .html: saved pages
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T_ ](\d{2}):?(\d{2}))?")
 
 
@@ -93,7 +93,9 @@ def ingest(ctx: Context, files: list[ArchivedFile]) -> ReplayReport:
     for f in files:
         feed = feeds[f.feed_id]
         try:
-            parsed = parse_feed(f.feed_id, f.path.read_bytes(), base_url="", lang=feed.lang)
+            # an archived page's relative links resolve against the page's configured address
+            parsed = parse_source(f.feed_id, f.path.read_bytes(), feed.page, lang=feed.lang,
+                                  base_url=feed.url if feed.page is not None else "")
         except (FeedError, OSError) as exc:
             report.failed[str(f.path)] = str(exc)
             ctx.store.record_failure(f.feed_id, now=f.at, status=None, reason=str(exc)[:300], next_due=f.at)

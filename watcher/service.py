@@ -288,7 +288,7 @@ async def _poll_feed(ctx: Context, feed: Feed, row: FeedStateRow, fetcher: Fetch
         return True
     try:
         parsed = await workers.parse(feed.id, result.body, content_type=result.content_type,
-                                     base_url=result.final_url, lang=feed.lang)
+                                     base_url=result.final_url, lang=feed.lang, select=feed.page)
     except FeedError as exc:
         exc.status = exc.status or result.status   # the server answered; the body is the fault
         if stopping():
