@@ -151,3 +151,19 @@ def test_feed_test_on_a_url_with_selectors_and_its_failures(
 def _stored_items(path: Path) -> int:
     ctx = Context.open(load_config(path), load_settings())
     return ctx.store.count_items()
+
+
+def test_an_edited_select_block_applies_at_the_next_poll(
+        feed_server: Any, state_env: Path, tmp_path: Path) -> None:
+    """A server without validators sends the same bytes: a feed is skipped by hash, a page is
+    read again, so new selectors take effect without waiting for the page to change."""
+    feed_server.add("/mazhilis-ru", (PAGES / "mazhilis-ru.html").read_bytes(), content_type=HTML,
+                    etag=False)
+    path = page_config(tmp_path, feed_server, ["mazhilis-ru"])
+    narrow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    narrow["feeds"][0]["select"]["item"] = "ul.news-list li.news-list__item:first-child"
+    path.write_text(yaml.safe_dump(narrow, allow_unicode=True), encoding="utf-8")
+    assert asyncio.run(poll(context(load_config(path), "2026-12-04T06:00"))).new_items == 1
+    wide = asyncio.run(poll(context(load_config(page_config(tmp_path, feed_server, ["mazhilis-ru"])),
+                                    "2026-12-04T09:00")))
+    assert wide.new_items == 5 and wide.unchanged == 0
