@@ -167,3 +167,18 @@ def test_an_edited_select_block_applies_at_the_next_poll(
     wide = asyncio.run(poll(context(load_config(page_config(tmp_path, feed_server, ["mazhilis-ru"])),
                                     "2026-12-04T09:00")))
     assert wide.new_items == 5 and wide.unchanged == 0
+
+
+def test_a_hostile_page_is_polled_within_bounds_and_the_cut_is_recorded(
+        feed_server: Any, state_env: Path, tmp_path: Path) -> None:
+    rows = "".join(f"<li class='news-list__item'><a class='news-list__title' href='/n/{n}' "
+                   f"onclick='{'x' * 50_000 if n == 1 else ''}'>Новость {n}</a>"
+                   f"<script>alert('<li class=news-list__item>')</script></li>" for n in range(5_000))
+    page = f"<ul class='news-list'>{rows}</ul>{'<b></b>' * 100_000}".encode()
+    feed_server.add("/mazhilis-ru", page, content_type=HTML)
+    ctx = context(load_config(page_config(tmp_path, feed_server, ["mazhilis-ru"])), "2026-12-04T06:00")
+    report = asyncio.run(poll(ctx))
+    assert report.new_items == 200 and not report.failed
+    [(feed_id, _, detail)] = ctx.store.issues(None)
+    assert feed_id == "mazhilis-ru"
+    assert "page cut at 50,000 elements" in detail and "5000 items matched, the first 200 kept" in detail
