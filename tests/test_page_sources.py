@@ -182,3 +182,26 @@ def test_a_hostile_page_is_polled_within_bounds_and_the_cut_is_recorded(
     [(feed_id, _, detail)] = ctx.store.issues(None)
     assert feed_id == "mazhilis-ru"
     assert "page cut at 50,000 elements" in detail and "5000 items matched, the first 200 kept" in detail
+
+
+def test_the_demo_serves_and_polls_every_shipped_page_source(state_env: Path, tmp_path: Path) -> None:
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("run_demo", ROOT / "demo" / "run_demo.py")
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    server = demo.serve()
+    try:
+        data = yaml.safe_load((ROOT / "indicators.yaml").read_text(encoding="utf-8"))
+        data["feeds"] = demo.page_sources(data["feeds"], f"http://127.0.0.1:{server.server_address[1]}")
+        assert {f["id"] for f in data["feeds"]} == {f.id for f in PAGE_SOURCES}
+        path = tmp_path / "demo.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        ctx = context(load_config(path), "2026-12-04T06:00")
+        report = asyncio.run(poll(ctx))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.polled == len(PAGE_SOURCES) and not report.failed
+    stored = {m.feed_id for m in ctx.store.matched_items() if m.match.indicator == "ratification"}
+    assert {"mazhilis-ru", "mazhilis-kk", "senate-ru", "ksrk-ru", "akorda-ru"} <= stored
