@@ -110,6 +110,10 @@ def test_a_layout_change_is_a_failure_with_its_reason_in_status(
     assert main(["status", "--config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "failing: 1" in out and reason in out
+    preview = tmp_path / "digest.html"
+    assert main(["digest", "--preview", str(preview), "--config", str(path)]) == 0
+    assert "mazhilis-ru" in preview.read_text(encoding="utf-8")
+    assert reason in preview.read_text(encoding="utf-8")     # in the digest's health
 
 
 def test_feed_test_prints_the_items_and_their_rules_and_stores_nothing(
