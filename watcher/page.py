@@ -15,7 +15,6 @@ capped like a feed's.
 from __future__ import annotations
 
 import codecs
-import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -91,10 +90,12 @@ class Selector:
         return None
 
 
-@functools.lru_cache(maxsize=512)
 def compile_selector(text: str) -> Selector:
     """CSS (cssselect; `a.more::attr(href)` reads an attribute) or XPath (starting with
-    `/`, `./`, `../` or `(`) → a Selector; ValueError says what is wrong with it."""
+    `/`, `./`, `../` or `(`) → a Selector; ValueError says what is wrong with it.
+
+    Compiled for each page read (tens of microseconds), never cached: a compiled XPath is
+    not to be shared between the threads that may parse pages."""
     text = text.strip()
     if not text:
         raise ValueError("empty selector")
