@@ -183,9 +183,9 @@ class _Reader:
             return None
         link = safe_url(self._href(node, title_node), self.base)
         printed, published = self._date(node)
+        summary = _text(self.summary.first(node), MAX_SUMMARY) if self.summary else ""
         return Item(feed_id=self.feed_id, key=item_key(None, link, self.base, title, printed),
-                    title=title, summary=_text(self.summary.first(node), MAX_SUMMARY)
-                    if self.summary else "", url=link, published=published, lang=self.lang)
+                    title=title, summary=summary, url=link, published=published, lang=self.lang)
 
     def _href(self, node: etree._Element, title_node: etree._Element | str | None) -> str:
         if self.link is not None:
