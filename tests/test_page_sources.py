@@ -209,3 +209,23 @@ def test_the_demo_serves_and_polls_every_shipped_page_source(state_env: Path, tm
     assert report.polled == len(PAGE_SOURCES) and not report.failed
     stored = {m.feed_id for m in ctx.store.matched_items() if m.match.indicator == "ratification"}
     assert {"mazhilis-ru", "mazhilis-kk", "senate-ru", "ksrk-ru", "akorda-ru"} <= stored
+
+
+def test_check_names_the_line_of_a_bad_selector_format_or_language(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (ROOT / "indicators.yaml").read_text(encoding="utf-8")
+    bad = (text.replace('select: {item: "ul.news-list li.news-list__item", title: "a.news-list__title",\n'
+                        '             date: "span.news-list__date", summary: "div.news-list__lead",\n'
+                        '             date_format: "%d.%m.%Y %H:%M"',
+                        'select: {item: "ul.news-list li..item", title: "//a[",\n'
+                        '             date: "span.news-list__date", summary: "div.news-list__lead",\n'
+                        '             date_format: "%d.%m.%Q %H:%M"', 1))
+    assert bad != text
+    path = tmp_path / "indicators.yaml"
+    path.write_text(bad, encoding="utf-8")
+    line = next(n for n, row in enumerate(bad.splitlines(), start=1) if "li..item" in row)
+    assert main(["check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:{line}: feeds." in err and "select.item: invalid CSS selector 'ul.news-list li..item'" in err
+    assert "select.title: invalid XPath '//a['" in err
+    assert "select.date_format: date_format '%d.%m.%Q %H:%M': unsupported directive(s) %Q" in err
