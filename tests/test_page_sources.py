@@ -229,3 +229,13 @@ def test_check_names_the_line_of_a_bad_selector_format_or_language(
     assert f"{path}:{line}: feeds." in err and "select.item: invalid CSS selector 'ul.news-list li..item'" in err
     assert "select.title: invalid XPath '//a['" in err
     assert "select.date_format: date_format '%d.%m.%Q %H:%M': unsupported directive(s) %Q" in err
+
+
+def test_feed_test_reads_an_ordinary_feed_too(feed_server: Any, state_env: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    feed_server.add("/wire.rss", (ROOT / "tests" / "fixtures" / "e2e" / "wire.rss").read_bytes())
+    path = page_config(tmp_path, feed_server, [])
+    assert main(["feed", "test", feed_server.url("/wire.rss"), "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"test: feed {feed_server.url('/wire.rss')} (200): ")
+    assert "nothing was stored." in out and "matches: " in out
