@@ -75,8 +75,9 @@ def main() -> int:
     WORK.mkdir(parents=True)
     server = serve()
     try:
+        # The snapshots are served on loopback, which watcher refuses unless it is named.
         env = dict(os.environ, WATCHER_CONFIG=str(demo_config(server.server_address[1])),
-                   WATCHER_STATE_DIR=str(WORK / "state"))
+                   WATCHER_STATE_DIR=str(WORK / "state"), WATCHER_ALLOW_PRIVATE="127.0.0.1")
         env.pop("WATCHER_DATABASE_URL", None)
         print(f"demo: serving {len(list(FEEDS.glob('*.xml')))} feed snapshots and "
               f"{len(list(PAGES.glob('*.html')))} saved official pages on "

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-try:
-    from tests.feedserver import feed_server  # noqa: F401  (fixture)
-except ImportError:  # pragma: no cover - while the module is being written
-    pass
+from tests.feedserver import ALLOW_PRIVATE, feed_server  # noqa: F401  (fixture)
 from tests.smtpserver import smtp_server  # noqa: F401  (fixture)
+
+# The test feeds are on 127.0.0.1, which watcher refuses unless named (issue 16): every
+# Settings the tests load allows that address, and no other private one.
+os.environ["WATCHER_ALLOW_PRIVATE"] = ALLOW_PRIVATE
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -3,9 +3,10 @@
 Importing watcher takes most of a second; fifty kills of fresh `watcher run --once` processes
 would spend the test's budget on imports. This process imports once, then for each request
 forks a child that runs one full cycle, exactly as `watcher run --once` does
-(`Context.open` + `run_once`) but at the clock the test gives. The test kills the child with
-SIGKILL wherever it happens to be; every child opens the database itself, as a restarted
-service would. Protocol on stdin/stdout, one line each:
+(`Context.open` + `run_once`) but at the clock the test gives. Each child leads a process
+group of its own (with its parse worker processes), and the test kills the group with
+SIGKILL wherever it happens to be, as systemd kills a service's whole control group; every
+child opens the database itself, as a restarted service would. Protocol on stdin/stdout, one line each:
 
     RUN <iso time>   → "<pid>"        a child is running the cycle at that clock
     WAIT             → "<exit code>"  the child's end (-9 when killed)
@@ -36,7 +37,7 @@ def cycle(config: Path, now: datetime) -> int:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+    logging.basicConfig(level=os.environ.get("SOAK_LOG_LEVEL", "WARNING"), stream=sys.stderr,
                         format="soak child: %(levelname)s %(message)s")
     config = Path(sys.argv[1])
     child = 0
@@ -46,7 +47,12 @@ def main() -> None:
             now = datetime.fromisoformat(arg)
             child = os.fork()
             if child == 0:
+                os.setpgid(0, 0)
                 os._exit(cycle(config, now))
+            try:
+                os.setpgid(child, child)   # here too: the group exists before the test can kill it
+            except OSError:
+                pass                       # the child did it first
             print(child, flush=True)
         elif command == "WAIT":
             _, status = os.waitpid(child, 0)

@@ -7,7 +7,6 @@ The kill tests run the real CLI in a subprocess and SIGKILL it while the SMTP se
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import subprocess
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import at
+from tests.feedserver import child_env
 from tests.test_pipeline import context, received, serve_fixtures, write_config
 from watcher.cli import main
 from watcher.service import MAX_ATTEMPTS, Context, deliver_pending, poll, prepare_digest
@@ -26,8 +26,7 @@ WAIT = 30.0
 
 
 def run_once(config: Path, state: Path, smtp_url: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env.update(WATCHER_STATE_DIR=str(state), WATCHER_SMTP_URL=smtp_url)
+    env = child_env(WATCHER_STATE_DIR=str(state), WATCHER_SMTP_URL=smtp_url)
     return subprocess.Popen([sys.executable, "-m", "watcher", "run", "--once", "--config",
                              str(config)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

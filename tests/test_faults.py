@@ -1,8 +1,9 @@
 """Broken feeds on a real 127.0.0.1 server, polled through `service.poll` as the service does.
 
 One server holds every fault the issue lists (500, 404, 410, 429 with Retry-After, a redirect
-loop, a hung connection, 1 byte at a time, 50 MB, a gzip bomb, HTML, an empty body) next to
-three healthy feeds. A cycle must end in bounded time, store every healthy item, record on each
+loop, a hung connection, 1 byte at a time, 50 MB, a gzip bomb, HTML, an empty body; issue 16:
+headers dripped a byte at a time, redirects to a private address, to 169.254.169.254 and to
+file://) next to three healthy feeds. A cycle must end in bounded time, store every healthy item, record on each
 bad feed why it failed, back off more on each failure, and retire the 410 feed with a warning
 in the digest. WATCHER_FETCH_TIMEOUT=1 keeps the slow cases to about a second.
 """
@@ -51,6 +52,11 @@ FAULTS: dict[str, str] = {
     "gzipbomb": "response larger than 10 MiB",
     "html": "not a feed: an HTML page",
     "empty": "not a feed: empty body",
+    # issue 16: headers dripped a byte every 0.2 s; redirects to private places and file://
+    "slowheaders": "timed out after 1 s",
+    "toprivate": "refused: a redirect to 127.0.0.2, a loopback address the feed's URL does not name",
+    "tometadata": "refused: a redirect to 169.254.169.254, a link-local address",
+    "tofile": "redirect to an unsupported URL (file:)",
 }
 RETRY_AFTER = 7200
 
@@ -72,6 +78,10 @@ def serve_faults(server: FeedServer) -> None:
     server.add("/html", (ROOT / "tests" / "fixtures" / "feeds" / "not_a_feed.html").read_bytes(),
                content_type="text/html; charset=utf-8")
     server.add("/empty", b"")
+    server.add("/slowheaders", rss, drip=0.2)
+    server.add("/toprivate", redirect_to=f"http://127.0.0.2:{server.port}/admin/secret-feed")
+    server.add("/tometadata", redirect_to="http://169.254.169.254/latest/meta-data/")
+    server.add("/tofile", redirect_to="file:///etc/passwd")
     serve_fixtures(server)
 
 

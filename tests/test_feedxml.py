@@ -19,7 +19,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT, SHARED
-from watcher import feedxml, parse
+from watcher import feedbytes, feedxml, parse
 from watcher.errors import FeedError
 from watcher.parse import ParsedFeed
 
@@ -31,7 +31,7 @@ HEADER = re.compile(rb"Header:\s*Content-type:\s*([^\r\n]+?)\s*(?:-->|\r|\n)", r
 def fast_and_slow(body: bytes, content_type: str | None = None,
                   base: str = BASE) -> tuple[ParsedFeed, ParsedFeed | None] | None:
     """Both readings of a document the fast path accepts (None: it left it to feedparser)."""
-    body, content_type = parse._utf8_if_wide(body, content_type)
+    body, content_type, _warning = feedbytes.utf8(body, content_type)
     doc = feedxml.read(body, content_type, base)
     if doc is None:
         return None

@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.feedserver import LAST_MODIFIED, FeedServer  # fixture feed_server: conftest
+from tests.feedserver import ALLOW_PRIVATE, LAST_MODIFIED, FeedServer  # feed_server: conftest
 from watcher import USER_AGENT
+from watcher.addresses import parse_policy
 from watcher.errors import FeedError
 from watcher.fetch import (
     Fetcher,
@@ -27,10 +28,11 @@ from watcher.fetch import (
     MiB,
     Validators,
     backoff,
-    parse_retry_after,
 )
+from watcher.response import parse_retry_after
 
 T = TypeVar("T")
+LOOPBACK = parse_policy(ALLOW_PRIVATE)[0]      # the test server's address, as the suite allows it
 RSS = (Path(__file__).parent / "fixtures" / "feeds" / "news_en.rss").read_bytes()
 
 
@@ -41,7 +43,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 async def fetch_once(url: str, validators: Validators | None = None,
                      **options: Any) -> FetchResult:
-    async with Fetcher(**options) as fetcher:
+    async with Fetcher(**{"allow_private": LOOPBACK, **options}) as fetcher:
         return await fetcher.fetch(FetchRequest("feed", url, validators or Validators()))
 
 
@@ -260,7 +262,7 @@ def test_fetch_many_keeps_going_past_failures(feed_server: FeedServer) -> None:
 
 
 async def fetch_many(reqs: list[FetchRequest], **options: Any) -> list[FetchResult | FeedError]:
-    async with Fetcher(**options) as fetcher:
+    async with Fetcher(allow_private=LOOPBACK, **options) as fetcher:
         return await fetcher.fetch_many(reqs)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import email
 import multiprocessing
-import os
 import re
 import sqlite3
 import subprocess
@@ -33,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT, SHARED
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, child_env
 from tests.test_parse import HEADER, corpus_files
 from tests.test_pipeline import context
 from watcher.config import parse_config
@@ -84,8 +83,7 @@ sys.exit(code)
 
 def start_poll(config: Path, state: Path) -> subprocess.Popen[str]:
     """`watcher poll` in a child process (its stdout/stderr collected by `finish_poll`)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env.update(WATCHER_STATE_DIR=str(state), WATCHER_FETCH_TIMEOUT="20")
+    env = child_env(WATCHER_STATE_DIR=str(state), WATCHER_FETCH_TIMEOUT="20")
     return subprocess.Popen([sys.executable, "-c", POLL_AND_MEASURE, "poll", "--config",
                              str(config)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import re
 import signal
 import subprocess
@@ -30,7 +29,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT, at, postgres_database
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, child_env
 from tests.smtpserver import SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher import service
@@ -238,11 +237,10 @@ def cluster(feed_server: FeedServer, smtp_server: SmtpServer, tmp_path: Path) ->
     config = tmp_path / "indicators.yaml"
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
     with postgres_database() as url:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-        env.update(WATCHER_DATABASE_URL=url, WATCHER_STATE_DIR=str(tmp_path / "state"),
-                   WATCHER_SMTP_URL=smtp_server.url, WATCHER_SENDER="watcher@example.org",
-                   WATCHER_POLL_TICK="1", WATCHER_LEASE_BATCH="20", WATCHER_FETCH_TIMEOUT="20",
-                   PYTHONPATH=str(ROOT))
+        env = child_env(WATCHER_DATABASE_URL=url, WATCHER_STATE_DIR=str(tmp_path / "state"),
+                        WATCHER_SMTP_URL=smtp_server.url, WATCHER_SENDER="watcher@example.org",
+                        WATCHER_POLL_TICK="1", WATCHER_LEASE_BATCH="20",
+                        WATCHER_FETCH_TIMEOUT="20", PYTHONPATH=str(ROOT))
         c = Cluster(url, config, env)
         try:
             yield c

@@ -7,7 +7,6 @@ import asyncio
 import base64
 import json
 import logging
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -18,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import at
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, child_env
 from tests.smtpserver import SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.cli import main
@@ -46,9 +45,8 @@ def auth_smtp() -> Iterator[SmtpServer]:
 
 def run_cycle(config: Path, state: Path, smtp: SmtpServer, *flags: str) -> str:
     """`watcher run --once` with both secrets in its environment; its stderr (the log)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env.update(WATCHER_STATE_DIR=str(state), WATCHER_SMTP_PASSWORD=ENV_SECRET,
-               WATCHER_SMTP_URL=f"smtp://alice:{quote(URL_SECRET, safe='')}@127.0.0.1:{smtp.port}")
+    env = child_env(WATCHER_STATE_DIR=str(state), WATCHER_SMTP_PASSWORD=ENV_SECRET,
+                    WATCHER_SMTP_URL=f"smtp://alice:{quote(URL_SECRET, safe='')}@127.0.0.1:{smtp.port}")
     result = subprocess.run([sys.executable, "-m", "watcher", "run", "--once", "--config",
                              str(config), *flags], env=env, capture_output=True, text=True,
                             timeout=120, check=False)

@@ -12,9 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.feedserver import FeedServer  # fixture feed_server: conftest
+from tests.feedserver import ALLOW_PRIVATE, FeedServer  # fixture feed_server: conftest
+from tests.hostile_docs import documents
+from watcher.addresses import parse_policy
+from watcher.config import load_config
 from watcher.errors import FeedError
 from watcher.fetch import Fetcher, FetchRequest, FetchResult, Validators
+from watcher.match import Matcher
 from watcher.models import Item
 from watcher.parse import (
     MAX_KEY,
@@ -127,12 +131,38 @@ def test_windows_1251_feed_read_through_the_http_charset(feed_server: FeedServer
 
 
 async def fetch(url: str) -> FetchResult:
-    async with Fetcher() as fetcher:
+    async with Fetcher(allow_private=parse_policy(ALLOW_PRIVATE)[0]) as fetcher:
         return await fetcher.fetch(FetchRequest("ru", url, Validators()))
 
 
 def test_same_bytes_without_the_charset_are_misread() -> None:
     assert parse("news_ru_cp1251.rss").title != "Новости Казахстана"
+
+
+UTF8_WITH_ONE_BAD_BYTE = (
+    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Новости</title>'
+    "<item><title>Казахстан и Израиль подписали соглашение</title><guid>1</guid></item>"
+    "<item><title>Second</title><description>a stray byte: @ here</description><guid>2</guid>"
+    "</item></channel></rss>").encode().replace(b"@", b"\xff")
+
+
+@pytest.mark.parametrize("content_type", [None, "application/rss+xml; charset=utf-8", "text/xml"])
+def test_one_invalid_byte_in_a_utf8_document_spoils_that_byte_only(content_type: str | None) -> None:
+    feed = parse_feed("f", UTF8_WITH_ONE_BAD_BYTE, content_type=content_type)
+    first, second = feed.items                   # read as iso-8859-2 before: mojibake
+    assert first.title == "Казахстан и Израиль подписали соглашение"
+    assert second.summary == "a stray byte: \ufffd here"
+    assert feed.warning is not None and feed.warning.startswith(
+        "1 invalid UTF-8 byte sequence(s) read as U+FFFD")
+    matcher = Matcher(load_config(FEEDS.parent / "mini.yaml"))
+    assert [m.indicator for m in matcher.match(first.title)] == ["kz_israel_deal"]
+
+
+def test_a_windows_1251_document_labelled_utf8_is_not_taken_for_damaged_utf8() -> None:
+    feed = parse("news_ru_cp1251.rss", content_type="application/rss+xml; charset=utf-8")
+    assert "\ufffd" not in feed.title + "".join(i.title for i in feed.items)  # feedparser's fallback
+    assert parse("news_ru_cp1251.rss", content_type="application/rss+xml; charset=windows-1251"
+                 ).title == "Новости Казахстана"
 
 
 def test_illformed_feed_still_yields_items_with_a_warning() -> None:
@@ -249,6 +279,90 @@ def test_any_text_inside_a_feed_stays_safe(title: str, summary: str, link: str) 
     body = (f'<rss version="2.0"><channel><item><title>{title}</title><link>{link}</link>'
             f'<description>{summary}</description></item></channel></rss>')
     try_parse(body.encode("utf-8", "surrogatepass"))
+
+
+# --- values at the limits (issue 16) -----------------------------------------------------------
+
+JSON_DATED = '{"version":"https://jsonfeed.org/version/1","items":[{"id":"1","date_published":"%s"}]}'
+RSS_DATED = ('<rss version="2.0"><channel><item><title>x</title><guid>g</guid><pubDate>%s</pubDate>'
+             '</item></channel></rss>')
+
+
+@pytest.mark.parametrize("date", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00",
+                                  "9999-12-31T23:59:59", "0001-01-01T00:00:00"])
+def test_json_feed_dates_at_the_limits_of_datetime_are_absent(date: str) -> None:
+    feed = parse_feed("f", (JSON_DATED % date).encode())     # raised OverflowError before
+    assert [i.published for i in feed.items] == [None]
+
+
+@pytest.mark.parametrize("date", ["Fri, 31 Dec 9998 00:00:00 GMT", "Mon, 01 Jan 0001 00:00:00 GMT"])
+def test_rss_dates_no_news_item_can_have_are_absent(date: str) -> None:
+    feed = parse_feed("f", (RSS_DATED % date).encode(), content_type="application/rss+xml")
+    assert [i.published for i in feed.items] == [None]
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    (b'<?xml version="1.0" encoding="ut\xe9-8"?><rss version="2.0"/>', "UnicodeDecodeError"),
+    (b'<rss version="2.0"><channel><image>5</width></image></channel></rss>', "TypeError"),
+    ((b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:gml="http://www.opengis.net/gml">'
+      b"<entry><gml:pos>1 2</gml:pos></gml:Point></entry></feed>"), "KeyError"),
+])
+def test_documents_feedparser_crashes_on_are_refused_with_a_reason(body: bytes, error: str) -> None:
+    with pytest.raises(FeedError, match=f"not a feed: unreadable \\({error}: "):
+        parse_feed("f", body)
+
+
+def test_character_references_to_no_character_read_as_replacement_characters() -> None:
+    body = (b'<rss version="2.0"><channel><item><title>Astana&#0; &#xD800; &#99999999; ok</title>'
+            b"<guid>g</guid></item></channel></rss>")
+    [item] = parse_feed("f", body).items            # feedparser crashed on each before
+    assert item.title == "Astana\ufffd \ufffd \ufffd ok"
+
+
+@pytest.mark.parametrize("guid", ["a\\u0000b", "a\\ud800b"])
+def test_a_guid_the_database_cannot_hold_is_hashed(guid: str) -> None:
+    body = f'{{"version":"https://jsonfeed.org/version/1","items":[{{"id":"{guid}"}}]}}'
+    [item] = parse_feed("f", body.encode()).items
+    assert item.key.startswith("sha256:")
+
+
+def many_items(count: int, dated: bool) -> bytes:
+    """An RSS document whose item n is dated n hours after a start, in shuffled order."""
+    order = sorted(range(count), key=lambda n: (n * 7919) % count)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    items = "".join(
+        f"<item><title>t{n}</title><guid>g{n}</guid>"
+        + (f"<pubDate>{(start + timedelta(hours=n)):%a, %d %b %Y %H:%M:%S} GMT</pubDate>" if dated else "")
+        + "</item>" for n in order)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+            f"{items}</channel></rss>").encode()
+
+
+def test_a_document_of_5000_items_keeps_the_newest_2000_in_document_order() -> None:
+    body = many_items(5000, dated=True)
+    feed = parse_feed("f", body, content_type="application/rss+xml")
+    kept = [int(i.key[1:]) for i in feed.items]
+    assert sorted(kept) == list(range(3000, 5000))                 # the newest by date
+    order = [int(k[1:]) for k in re.findall(rb"<guid>(g\d+)</guid>", body)]
+    assert kept == [n for n in order if n >= 3000]                 # in the document's order
+    assert feed.warning == "5000 items in one document: kept the newest 2000"
+
+
+def test_undated_items_past_the_cap_are_cut_in_document_order() -> None:
+    feed = parse_feed("f", many_items(2500, dated=False), content_type="application/rss+xml")
+    order = [int(k[1:]) for k in re.findall(rb"<guid>(g\d+)</guid>", many_items(2500, dated=False))]
+    assert [int(i.key[1:]) for i in feed.items] == order[:2000]
+    assert feed.warning == "2500 items in one document: kept the first 2000"
+    json_feed = ('{"version":"https://jsonfeed.org/version/1","items":['
+                 + ",".join(f'{{"id":"{n}","date_published":"2026-01-01T00:00:{n % 60:02d}Z"}}'
+                            for n in range(2001)) + "]}").encode()
+    assert len(parse_feed("f", json_feed).items) == 2000
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents())
+def test_generated_hostile_documents_give_items_or_a_feed_error(doc: tuple[bytes, str | None]) -> None:
+    try_parse(*doc)
 
 
 def try_parse(body: bytes, content_type: str | None = None) -> ParsedFeed | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.feedserver import child_env
 from tests.test_pipeline import E2E, serve_fixtures, write_config
 
 
@@ -28,9 +28,8 @@ def notify_socket(tmp_path: Path) -> Iterator[socket.socket]:
 
 
 def start(config: Path, state: Path, notify: socket.socket, tmp_path: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env.update(WATCHER_STATE_DIR=str(state), NOTIFY_SOCKET=str(tmp_path / "notify.sock"),
-               WATCHDOG_USEC="2000000", WATCHDOG_PID="")
+    env = child_env(WATCHER_STATE_DIR=str(state), NOTIFY_SOCKET=str(tmp_path / "notify.sock"),
+                    WATCHDOG_USEC="2000000", WATCHDOG_PID="")
     return subprocess.Popen([sys.executable, "-m", "watcher", "run", "--config", str(config)],
                             env=env, stderr=subprocess.PIPE, text=True)
 

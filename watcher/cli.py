@@ -287,6 +287,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     rows = summarise(events, ctx.config, None)
     balance = balance_of(events, ctx.config, verdict.now)
     feeds = ctx.store.feed_health()
+    warnings = _feed_warnings(ctx, {f.feed_id for f in feeds})
     queue = ctx.store.messages("pending")
     failed = ctx.store.messages("failed")
     if args.json:
@@ -305,6 +306,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                            for r in rows},
             "feeds": [{"id": f.feed_id, "last_status": f.last_status, "last_error": f.last_error,
                        "failures": f.failures, "retired": f.retired,
+                       "warning": warnings.get(f.feed_id),
                        "last_success_at": f.last_success_at.isoformat() if f.last_success_at else None,
                        "next_due_at": f.next_due_at.isoformat() if f.next_due_at else None}
                       for f in feeds],
@@ -336,10 +338,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"{r.indicator:<30}{r.stance:<11}{r.total_events:>6}  {r.denied:>7}  "
               f"{r.strongest.score if r.strongest else '—'}")
-    print(f"\nfeeds: {len(feeds)}, failing: {sum(1 for f in feeds if f.failures)}")
+    print(f"\nfeeds: {len(feeds)}, failing: {sum(1 for f in feeds if f.failures)}, "
+          f"read with warnings since the last digest: {len(warnings)}")
     for f in feeds:
         last = f"{f.last_success_at:%Y-%m-%d %H:%M}" if f.last_success_at else "never"
-        err = f"  ! {f.last_error} ({f.failures}x)" if f.failures else ""
+        err = (f"  ! {f.last_error} ({f.failures}x)" if f.failures else
+               f"  ~ {warnings[f.feed_id]}" if f.feed_id in warnings else "")
         due = "retired" if f.retired else f"{f.next_due_at:%Y-%m-%d %H:%M}" if f.next_due_at else "now"
         print(f"  {f.feed_id:<30} last ok {last:<17} next {due:<17}{err}")
     print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
@@ -356,6 +360,13 @@ def cmd_status(args: argparse.Namespace) -> int:
                   f"retrying: {m.last_error}")
     _print_instances(ctx)
     return 0
+
+
+def _feed_warnings(ctx: Any, active: set[str]) -> dict[str, str]:
+    """Each active feed's latest warning (read with errors, items cut) since the last
+    digest: the window the digest's health section reports."""
+    return {fid: detail for fid, _at, detail in ctx.store.issues(ctx.store.last_digest_at())
+            if fid in active}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -10,6 +10,28 @@
 
 from __future__ import annotations
 
+import re
+
+# scheme://user:password@ or scheme://token@ anywhere in a text, up to the authority's last @
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#\s]*)@")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")     # PostgreSQL refuses NUL; no codec writes U+D800
+
+
+def redact(text: object) -> str:
+    """Credentials in every URL of `text` shown as user:***@ (a bare user, often a token, as
+    ***@): what logs, the database, reports and messages may hold of a feed URL (issue 16).
+    Anything else is shown as str() shows it: this runs in error paths, bugs included."""
+    def hide(m: re.Match[str]) -> str:
+        user, colon, _password = m.group(2).partition(":")
+        return m.group(1) + (f"{user}:***@" if colon else "***@")
+    return _USERINFO.sub(hide, str(text))
+
+
+def storable(text: str) -> str:
+    """Text any database takes: NUL and lone surrogates (a hostile feed's, quoted in an
+    error) become U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
 
 class WatcherError(Exception):
     """Base error: expected failures that get a one-line message and a hint, not a traceback."""
@@ -27,20 +49,21 @@ class ConfigError(WatcherError):
     hint = "fix the file and run `watcher check`"
 
     def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
+        self.problems = [redact(p) for p in problems]   # a feed URL may hold a password
+        super().__init__("\n".join(self.problems))
 
 
 class FeedError(WatcherError):
-    """A feed failed; `reason` is what the feed's state shows to analysts and ops."""
+    """A feed failed; `reason` is what the feed's state shows to analysts and ops. Neither
+    it nor `url` holds the feed URL's credentials: they are stored, logged and mailed."""
 
     def __init__(self, url: str, reason: str, status: int | None = None,
                  retry_after: float | None = None) -> None:
-        self.url = url
-        self.reason = reason
+        self.url = storable(redact(url))
+        self.reason = storable(redact(reason))
         self.status = status
         self.retry_after = retry_after
-        super().__init__(f"{url}: {reason}")
+        super().__init__(f"{self.url}: {self.reason}")
 
     def __reduce__(self) -> tuple[type[FeedError], tuple[str, str, int | None, float | None]]:
         """Picklable with every field: feeds are parsed in worker processes."""

@@ -1,9 +1,15 @@
 """Fetch stage: download feeds politely and defensively (the one I/O edge before parsing).
 
 One shared httpx.Client per `Fetcher` (connection reuse), conditional GET from the
-validators of the last good poll, a total deadline per request, a cap on decompressed bytes
-(a gzip bomb stops at the cap instead of filling memory), a global and a per-host limit on
-concurrent requests.
+validators of the last good poll, a cap on decompressed bytes (a gzip bomb stops at the cap
+instead of filling memory), a global and a per-host limit on concurrent requests.
+
+One monotonic deadline per request covers DNS, connect, TLS, headers and body: every wait
+is bounded by what is left of it, and when it passes the event loop cuts the request's
+sockets from outside (watcher/transport.py), so a server dripping its status line a byte
+every few seconds cannot hold a feed, or the job lock, past WATCHER_FETCH_TIMEOUT (issue 16).
+Every hop's address is checked against WATCHER_ALLOW_PRIVATE and the connection pinned to
+it; redirects are followed here, so a feed URL's credentials go to the feed's own origin only.
 
 The requests run on a thread pool with the sync client, behind the same async interface:
 on loopback httpx.AsyncClient costs ~2.9 ms of CPU a request at 16-32 in flight against
@@ -16,21 +22,18 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import email.utils
 import hashlib
 import logging
 import queue
-import re
 import socket
 import ssl
 import threading
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -38,18 +41,27 @@ from urllib.parse import urlsplit
 import httpx
 
 from watcher import USER_AGENT
-from watcher.errors import FeedError
+from watcher.addresses import NO_PRIVATE, AddressPolicy
+from watcher.errors import FeedError, redact
+from watcher.response import (
+    MiB,
+    origin,
+    raise_for_status,
+    read_capped,
+    redirect_target,
+    without_credentials,
+)
+from watcher.transport import AddressRefused, Attempt, GuardedTransport, running
 
 log = logging.getLogger(__name__)
 
-MiB = 1024 * 1024
 MAX_BACKOFF = timedelta(hours=24)
 ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
           "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, "
           "application/json;q=0.8, */*;q=0.5")
 # Only what we can inflate with a bounded decompressor; brotli/zstd would need another library.
 ACCEPT_ENCODING = "gzip, deflate"
-_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+CUT_GRACE = 1.0      # seconds a cut request gets to end before its feed is given up on
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,10 @@ class Fetcher:
     def __init__(self, *, connect_timeout: float = 10.0, read_timeout: float = 30.0,
                  total_timeout: float = 60.0, max_bytes: int = 10 * MiB, max_redirects: int = 5,
                  max_concurrency: int = 16, per_host: int = 4,
-                 user_agent: str = USER_AGENT) -> None:
+                 user_agent: str = USER_AGENT, allow_private: AddressPolicy = NO_PRIVATE,
+                 verify: ssl.SSLContext | bool = True) -> None:
+        self.allow_private = allow_private       # WATCHER_ALLOW_PRIVATE; none by default
+        self.verify = verify
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.total_timeout = total_timeout
@@ -116,11 +131,13 @@ class Fetcher:
         # Fresh semaphores per `async with`: they belong to the event loop that runs them.
         self._global = asyncio.Semaphore(self.max_concurrency)
         self._hosts = {}
+        limits = httpx.Limits(max_connections=self.max_concurrency,
+                              max_keepalive_connections=self.max_concurrency)
+        # No proxy or .netrc from the environment (trust_env): every connection is one the
+        # address policy checked, and no credential is added that the feed URL does not hold.
         self._client = httpx.Client(
-            http1=True, http2=False, follow_redirects=True, max_redirects=self.max_redirects,
-            timeout=self._timeout(self.total_timeout),
-            limits=httpx.Limits(max_connections=self.max_concurrency,
-                                max_keepalive_connections=self.max_concurrency),
+            transport=GuardedTransport(limits, self.verify), follow_redirects=False,
+            trust_env=False, timeout=self._timeout(self.total_timeout),
             headers={"User-Agent": self.user_agent, "Accept": ACCEPT,
                      "Accept-Encoding": ACCEPT_ENCODING},
         )
@@ -143,25 +160,32 @@ class Fetcher:
         client = self._require_client()
         async with self._slot(_host(req.url)):
             assert self._pool is not None
-            return await asyncio.wrap_future(self._pool.submit(self._fetch_now, client, req))
+            attempt = Attempt(req.url, self.allow_private, self.total_timeout)
+            timer = asyncio.get_running_loop().call_later(self.total_timeout, attempt.cut)
+            job = asyncio.wrap_future(self._pool.submit(self._fetch_now, client, req, attempt))
+            try:
+                await asyncio.wait({job}, timeout=self.total_timeout + CUT_GRACE)
+            finally:
+                timer.cancel()
+                if not job.done():    # stuck where no socket can be cut (a DNS lookup), or
+                    attempt.cut()     # the poll is stopping: the thread ends on its own
+                    job.add_done_callback(_forget)
+            if not job.done():
+                raise FeedError(req.url, f"timed out after {_seconds(self.total_timeout)}")
+            result: FetchResult = job.result()
+            return result
 
-    def _fetch_now(self, client: httpx.Client, req: FetchRequest) -> FetchResult:
+    def _fetch_now(self, client: httpx.Client, req: FetchRequest, attempt: Attempt) -> FetchResult:
         """One request on a worker thread, every failure mapped to a FeedError."""
-        started = time.monotonic()
-        try:
-            return self._get(client, req, started)
-        except TimeoutError as exc:
-            raise FeedError(req.url, f"timed out after {_seconds(self.total_timeout)}") from exc
-        except httpx.TimeoutException as exc:
-            if time.monotonic() - started >= self.total_timeout:     # cut short by the deadline
-                raise FeedError(req.url, f"timed out after {_seconds(self.total_timeout)}") from exc
-            raise FeedError(req.url, self._explain(exc)) from exc
-        except httpx.HTTPError as exc:
-            raise FeedError(req.url, self._explain(exc)) from exc
-        except httpx.InvalidURL as exc:
-            raise FeedError(req.url, f"invalid URL: {exc}") from exc
-        except zlib.error as exc:
-            raise FeedError(req.url, f"could not decompress the body: {exc}") from exc
+        with running(attempt):
+            try:
+                return self._get(client, req, attempt)
+            except AddressRefused as exc:
+                raise FeedError(req.url, exc.reason) from exc
+            except (TimeoutError, httpx.HTTPError, httpx.InvalidURL, zlib.error) as exc:
+                if attempt.overdue():         # cut short by the deadline, whatever broke
+                    raise FeedError(req.url, f"timed out after {_seconds(self.total_timeout)}") from exc
+                raise FeedError(req.url, self._explain(exc)) from exc
 
     def _timeout(self, remaining: float) -> httpx.Timeout:
         """No single wait may outlast what is left of the request's total deadline."""
@@ -179,7 +203,7 @@ class Fetcher:
         except FeedError as exc:
             return exc
         except Exception as exc:  # a bug in one feed's path must not end the cycle
-            log.exception("unexpected error fetching %s", req.url)
+            log.exception("unexpected error fetching %s", redact(req.url))
             error = FeedError(req.url, f"unexpected error: {type(exc).__name__}: {exc}")
             error.__cause__ = exc
             return error
@@ -196,21 +220,36 @@ class Fetcher:
         async with per_host, self._global:
             yield
 
-    def _get(self, client: httpx.Client, req: FetchRequest, started: float) -> FetchResult:
+    def _get(self, client: httpx.Client, req: FetchRequest, attempt: Attempt) -> FetchResult:
+        """The feed, following redirects; the URL's credentials only go to its own origin."""
+        url, auth = without_credentials(req.url)
+        home = origin(url)
         headers = _conditional_headers(req.validators)
-        deadline = started + self.total_timeout
-        with client.stream("GET", req.url, headers=headers,
-                           timeout=self._timeout(self.total_timeout)) as response:
-            if response.status_code == 304:
-                return _not_modified(req, response, started)
-            _raise_for_status(req.url, response)
-            body = _read_capped(req.url, response, self.max_bytes, deadline)
-        return _result(req, response, body, started)
+        for _hop in range(self.max_redirects + 1):
+            with client.stream("GET", url, headers=headers, auth=auth if origin(url) == home else None,
+                               timeout=self._timeout(self.total_timeout)) as response:
+                try:
+                    target = redirect_target(req.url, url, response)
+                    if target is None:
+                        return self._answer(req, response, attempt)
+                finally:
+                    attempt.release()   # before the connection goes back to the pool
+            url = target
+        raise FeedError(req.url, "too many redirects")
 
-    def _explain(self, exc: httpx.HTTPError) -> str:
+    def _answer(self, req: FetchRequest, response: httpx.Response, attempt: Attempt) -> FetchResult:
+        if response.status_code == 304:
+            return _not_modified(req, response, attempt.started)
+        raise_for_status(req.url, response)
+        body = read_capped(req.url, response, self.max_bytes, attempt)
+        return _result(req, response, body, attempt.started)
+
+    def _explain(self, exc: Exception) -> str:
         """httpx's exception → the reason an operator reads on the feed."""
-        if isinstance(exc, httpx.TooManyRedirects):
-            return "too many redirects"
+        if isinstance(exc, httpx.InvalidURL):
+            return f"invalid URL: {exc}"
+        if isinstance(exc, zlib.error):
+            return f"could not decompress the body: {exc}"
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             return f"connection timed out after {_seconds(self.connect_timeout)}"
         if isinstance(exc, httpx.TimeoutException):
@@ -233,22 +272,6 @@ def backoff(failures: int, interval: timedelta, retry_after: float | None = None
     if retry_after is not None and retry_after > seconds:
         seconds = retry_after
     return timedelta(seconds=min(seconds, cap))
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds from `now`; it may be delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"\d{1,12}", value, re.ASCII):
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 class _Threads:
@@ -306,95 +329,6 @@ def _conditional_headers(v: Validators) -> dict[str, str]:
     return headers
 
 
-def _raise_for_status(url: str, response: httpx.Response) -> None:
-    """Anything but 2xx is a failure of this poll, with the server's Retry-After kept."""
-    code = response.status_code
-    if 200 <= code < 300:
-        return
-    retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
-    raise FeedError(url, _status_reason(code), status=code, retry_after=retry_after)
-
-
-def _status_reason(code: int) -> str:
-    """'not found (404 status code)', the way miniflux words it for users."""
-    if code >= 500:
-        name = "server error"
-    else:
-        try:
-            name = HTTPStatus(code).phrase.lower()
-        except ValueError:
-            name = "client error" if code >= 400 else "unexpected response"
-    return f"{name} ({code} status code)"
-
-
-def _read_capped(url: str, response: httpx.Response, cap: int, deadline: float) -> bytes:
-    """The decoded body, aborting as soon as it would exceed `cap` bytes (decompressed)
-    or the request's deadline passes (a server trickling bytes cannot hold a feed)."""
-    too_large = FeedError(url, f"response larger than {_size(cap)}", status=response.status_code)
-    declared = response.headers.get("Content-Length", "")
-    inflater = _inflater(url, response.headers.get("Content-Encoding", ""))
-    if inflater is None and declared.isdigit() and int(declared) > cap:
-        raise too_large
-    body = bytearray()
-    for chunk in response.iter_raw():
-        if time.monotonic() > deadline:
-            raise TimeoutError
-        for piece in inflater.inflate(chunk) if inflater else (chunk,):
-            body += piece
-            if len(body) > cap:
-                raise too_large
-    if inflater is not None:
-        body += inflater.flush()
-        if len(body) > cap:
-            raise too_large
-    return bytes(body)
-
-
-class _Inflater:
-    """Inflates gzip/deflate in small pieces, so the caller can stop at the cap (gzip bombs)."""
-
-    PIECE = 256 * 1024
-
-    def __init__(self, encoding: str) -> None:
-        self._encoding = encoding
-        self._z = zlib.decompressobj(_WBITS[encoding])
-        self._started = False
-
-    def inflate(self, chunk: bytes) -> Iterator[bytes]:
-        """The chunk's output, PIECE bytes at a time: never all of a 1000:1 chunk at once."""
-        out = self._first(chunk) if not self._started else self._z.decompress(chunk, self.PIECE)
-        yield out
-        while len(out) == self.PIECE or self._z.unconsumed_tail:
-            out = self._z.decompress(self._z.unconsumed_tail, self.PIECE)
-            yield out
-
-    def _first(self, chunk: bytes) -> bytes:
-        self._started = True
-        try:
-            return self._z.decompress(chunk, self.PIECE)
-        except zlib.error:
-            if self._encoding != "deflate":
-                raise
-            # Some servers send raw deflate without the zlib header; httpx tolerates it too.
-            self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-            return self._z.decompress(chunk, self.PIECE)
-
-    def flush(self) -> bytes:
-        """What the decompressor still holds once the body has ended."""
-        return self._z.flush()
-
-
-def _inflater(url: str, header: str) -> _Inflater | None:
-    """The decoder for a Content-Encoding header; None for identity."""
-    codings = [c.strip().lower() for c in header.split(",") if c.strip()]
-    codings = [c for c in codings if c != "identity"]
-    if not codings:
-        return None
-    if len(codings) == 1 and codings[0] in _WBITS:
-        return _Inflater(codings[0])
-    raise FeedError(url, f"unsupported content encoding {header!r}")
-
-
 def _not_modified(req: FetchRequest, response: httpx.Response, started: float) -> FetchResult:
     v = req.validators
     return FetchResult(
@@ -434,13 +368,11 @@ def _connect_reason(exc: httpx.ConnectError) -> str:
     return f"connection failed: {text or type(exc).__name__}"
 
 
+def _forget(job: asyncio.Future[Any]) -> None:
+    """An abandoned request's outcome: nobody waits for it any more."""
+    if not job.cancelled():
+        job.exception()
+
+
 def _seconds(value: float) -> str:
     return f"{value:g} s"
-
-
-def _size(n: int) -> str:
-    """10485760 → '10 MiB', for reasons people read."""
-    for unit, size in (("MiB", MiB), ("KiB", 1024)):
-        if n >= size and n % size == 0:
-            return f"{n // size} {unit}"
-    return f"{n} bytes"

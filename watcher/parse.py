@@ -14,7 +14,7 @@ import json
 import re
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
-from watcher import feedxml
-from watcher.errors import FeedError
+from watcher import feedbytes, feedxml
+from watcher.errors import FeedError, storable
 from watcher.models import Item
 from watcher.text import strip_html, truncate
 
@@ -32,21 +32,12 @@ MAX_SUMMARY = 10_000
 MAX_URL = 2_000
 MAX_KEY = 500          # longer guids are hashed: they are identities, not text
 MAX_SOURCE = 200
+MAX_ITEMS = 2_000      # items kept from one document: the newest
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)   # item dates outside these are treated as absent
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _RAW_FACTOR = 20       # markup kept before stripping: bounds the work on a 5 MB title
 _JSONFEED = re.compile(r"https?://jsonfeed\.org/version/")
-_DOCTYPE = re.compile(rb"<!DOCTYPE\b")
-# A DOCTYPE with an internal subset; quoted strings, comments and PIs may hold ']' or '>'.
-# Possessive quantifiers keep the scan linear even when the subset never closes.
-_SUBSET = re.compile(rb"""<!DOCTYPE(?P<decl>[^\[>]*+)\[
-    (?:[^\]"'<]++ | "[^"]*+" | '[^']*+' | <!--(?:[^-]++|-(?!->))*+--> | <\?(?:[^?]++|\?(?!>))*+\?> | <)*+
-    \]\s*+>""", re.VERBOSE)
-_WIDE_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-              (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
-_WIDE_STARTS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-                (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
 _LANG = re.compile(r"[a-z]{2,3}")
-_DECLARED_ENCODING = re.compile(rb"""\A(<\?xml[^>]{0,200}?encoding\s*=\s*)(["'])[^"']{0,40}\2""")
-_CHARSET = re.compile(r";\s*charset\s*=[^;]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -75,76 +66,57 @@ def parse_feed(feed_id: str, body: bytes, *, content_type: str | None = None,
 
 def _parse_xml_feed(where: str, feed_id: str, body: bytes, content_type: str | None,
                     base_url: str, lang: str | None) -> ParsedFeed:
-    body, content_type = _utf8_if_wide(body, content_type)
+    body, content_type, warning = feedbytes.utf8(body, content_type)
     # Plain RSS/Atom: lxml reads it as feedparser would, ~20x faster; anything else: feedparser.
     doc = feedxml.read(body, content_type, base_url)
     if doc is None:
-        return _with_feedparser(where, feed_id, body, content_type, base_url, lang)
-    return _parsed(feed_id, doc.feed, doc.entries, base_url, lang, None)
+        return _with_feedparser(where, feed_id, body, content_type, base_url, lang, warning)
+    return _parsed(feed_id, doc.feed, doc.entries, base_url, lang, warning)
 
 
 def _with_feedparser(where: str, feed_id: str, body: bytes, content_type: str | None,
-                     base_url: str, lang: str | None) -> ParsedFeed:
+                     base_url: str, lang: str | None, warning: str | None = None) -> ParsedFeed:
     """The tolerant path: feedparser reads ill-formed and unusual feeds too."""
     headers = {"content-type": content_type} if content_type else {}
     if base_url:
         headers["content-location"] = base_url
-    # A stream, never bytes or str: feedparser treats those as a file name or URL to open.
-    result = feedparser.parse(io.BytesIO(_strip_subset(where, body)), response_headers=headers,
-                              resolve_relative_uris=False)
+    stream = io.BytesIO(feedbytes.defused(where, body))
+    try:
+        # A stream, never bytes or str: feedparser treats those as a file name or URL to open.
+        result = feedparser.parse(stream, response_headers=headers, resolve_relative_uris=False)
+    except Exception as exc:   # feedparser's own bugs on hostile bytes (issue 16)
+        # e.g. KeyError in its GML handler, ValueError for &#99999999;, TypeError for an
+        # image without a width: the document is unreadable, which is the feed's fault.
+        raise FeedError(where, f"not a feed: unreadable ({type(exc).__name__}: {_short(str(exc))})"
+                        ) from exc
     if not result.entries and not result.get("version"):
         raise FeedError(where, f"not a feed: {_why_not_a_feed(body, result, content_type)}")
     return _parsed(feed_id, result.feed, result.entries, base_url, lang,
-                   _warning(result, content_type))
+                   _joined(warning, _warning(result, content_type)))
 
 
 def _parsed(feed_id: str, feed: Mapping[str, Any], entries: list[Any], base_url: str,
             lang: str | None, warning: str | None) -> ParsedFeed:
     feed_lang = _language(feed.get("language")) or _detail_language(feed) or lang
+    entries, cut = _newest(entries, lambda e: _utc(e.get("published_parsed") or e.get("updated_parsed")))
     items = [_entry_item(feed_id, e, base_url, feed_lang) for e in entries]
-    return ParsedFeed(title=_clean(feed.get("title"), MAX_TITLE), items=items, warning=warning)
+    return ParsedFeed(title=_clean(feed.get("title"), MAX_TITLE), items=items,
+                      warning=_joined(warning, cut))
 
 
-def _utf8_if_wide(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
-    """UTF-16/32 (by BOM or by '<' pattern) → UTF-8, declaration and charset to match.
-
-    feedparser 6.0.14 misreads UTF-16 without an encoding declaration even with a BOM, and
-    the DOCTYPE scan below only reads ASCII-compatible bytes.
-    """
-    codec, skip = _wide_codec(body)
-    if codec is None:
-        return body, content_type
-    text = body[skip:].decode(codec, "replace").encode("utf-8")
-    text = _DECLARED_ENCODING.sub(rb'\1"utf-8"', text, count=1)
-    if content_type:
-        content_type = _CHARSET.sub("", content_type) + "; charset=utf-8"
-    return text, content_type
-
-
-def _wide_codec(body: bytes) -> tuple[str | None, int]:
-    """The UTF-16/32 variant a document starts with, and the length of its BOM."""
-    for bom, codec in _WIDE_BOMS:
-        if body.startswith(bom):
-            return codec, len(bom)
-    for start, codec in _WIDE_STARTS:
-        if body.startswith(start):
-            return codec, 0
-    return None, 0
-
-
-def _strip_subset(where: str, body: bytes) -> bytes:
-    """Remove a DOCTYPE internal subset that declares entities: nothing gets expanded."""
-    start = _DOCTYPE.search(body, 0, 65_536)
-    if start is None or b"<!ENTITY" not in body:
-        return body
-    match = _SUBSET.match(body, start.start())
-    if match is None:
-        if b"[" in body[start.start():body.find(b">", start.start())]:
-            raise FeedError(where, "not a feed: unterminated DOCTYPE declaring entities")
-        return body
-    if b"<!ENTITY" not in match.group(0):
-        return body
-    return body[:match.start()] + b"<!DOCTYPE" + match.group("decl") + b">" + body[match.end():]
+def _newest(entries: list[Any], date_of: Callable[[Any], datetime | None]) -> tuple[list[Any], str | None]:
+    """At most MAX_ITEMS entries, and a warning when some were cut (issue 16: 190,000 items
+    with rotating guids added 190,000 rows a poll). The newest by date are kept, then
+    undated ones in document order (feeds list the newest first); document order stays."""
+    if len(entries) <= MAX_ITEMS:
+        return entries, None
+    dates = [date_of(e) for e in entries]
+    newest = sorted(range(len(entries)), key=lambda n: (dates[n] is None,
+                                                        -(dates[n] or EARLIEST).timestamp(), n))
+    kept = sorted(newest[:MAX_ITEMS])
+    how = "newest" if any(dates) else "first"
+    return ([entries[n] for n in kept],
+            f"{len(entries)} items in one document: kept the {how} {MAX_ITEMS}")
 
 
 def _why_not_a_feed(body: bytes, result: Mapping[str, Any], content_type: str | None) -> str:
@@ -161,6 +133,11 @@ def _warning(result: Mapping[str, Any], content_type: str | None) -> str | None:
     """What was wrong with a feed that still read."""
     error = _problem(result, content_type)
     return _short(f"{type(error).__name__}: {error}") if error else None
+
+
+def _joined(*warnings: str | None) -> str | None:
+    """Every warning about one document, in one line."""
+    return "; ".join(w for w in warnings if w) or None
 
 
 def _problem(result: Mapping[str, Any], content_type: str | None) -> BaseException | None:
@@ -205,9 +182,17 @@ def _utc(parsed: object) -> datetime | None:
     if not isinstance(parsed, time.struct_time):
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+        return _plausible(datetime.fromtimestamp(calendar.timegm(parsed), UTC))
     except (OverflowError, ValueError, OSError):
         return None
+
+
+def _plausible(when: datetime) -> datetime | None:
+    """A date no news item can have (year 1 or 9999, issue 16) is treated as absent.
+
+    Dates near datetime's limits overflow in later arithmetic (an event's window, a
+    criterion's grace), so they never get past the parse stage."""
+    return when if EARLIEST <= when < LATEST else None
 
 
 def _entry_language(entry: Mapping[str, Any]) -> str | None:
@@ -232,7 +217,7 @@ def _source(source: object) -> str | None:
         return None
     href = source.get("href")
     host = urlsplit(href).hostname if isinstance(href, str) else None
-    if host:
+    if host and _is_storable(host):
         return host.removeprefix("www.")[:MAX_SOURCE]
     return _clean(source.get("title"), MAX_SOURCE) or None
 
@@ -259,8 +244,11 @@ def _parse_json_feed(where: str, feed_id: str, doc: dict[str, Any], base_url: st
     entries = raw_items if isinstance(raw_items, list) else []
     warning = None if isinstance(raw_items, list) else "JSON Feed without an items list"
     feed_lang = _language(doc.get("language")) or lang
-    items = [_json_item(feed_id, e, base_url, feed_lang) for e in entries if isinstance(e, dict)]
-    return ParsedFeed(title=_clean(doc.get("title"), MAX_TITLE), items=items, warning=warning)
+    entries, cut = _newest([e for e in entries if isinstance(e, dict)],
+                           lambda e: _iso_utc(e.get("date_published") or e.get("date_modified")))
+    items = [_json_item(feed_id, e, base_url, feed_lang) for e in entries]
+    return ParsedFeed(title=_clean(doc.get("title"), MAX_TITLE), items=items,
+                      warning=_joined(warning, cut))
 
 
 def _json_item(feed_id: str, entry: dict[str, Any], base_url: str,
@@ -289,9 +277,11 @@ def _iso_utc(value: object) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(value.strip())
-    except ValueError:
+        # 9999-12-31T23:59:59-01:00 is a valid string whose UTC moment is past year 9999.
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return _plausible(when)
 
 
 # --- fields -------------------------------------------------------------------------------
@@ -308,7 +298,8 @@ def item_key(guid: object, link: object, base_url: str, title: str, summary: str
     """Stable identity: guid/id, else the canonical link, else a hash of the text."""
     if isinstance(guid, str) and guid.strip():
         guid = guid.strip()
-        return guid if len(guid) <= MAX_KEY else "sha256:" + _sha256(guid)
+        # NUL or a lone surrogate would be refused by the database: hashed like a long guid.
+        return guid if len(guid) <= MAX_KEY and _is_storable(guid) else "sha256:" + _sha256(guid)
     canonical = canonical_url(safe_url(link, base_url))
     if canonical:
         return canonical if len(canonical) <= MAX_KEY else "sha256:" + _sha256(canonical)
@@ -357,9 +348,15 @@ def _language(value: object) -> str | None:
     return primary if _LANG.fullmatch(primary) else None
 
 
+def _is_storable(text: str) -> bool:
+    """No NUL and no lone surrogate: PostgreSQL refuses NUL, and no codec writes U+D800."""
+    return storable(text) == text
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _short(text: str) -> str:
-    return truncate(" ".join(text.split()), 300)
+    """An error or warning about a document, in one storable line."""
+    return storable(truncate(" ".join(text.split()), 300))

@@ -270,13 +270,42 @@ async def _until_done(tasks: list[asyncio.Future[None]], stop: threading.Event |
 async def _poll_feed(ctx: Context, feed: Feed, row: FeedStateRow, fetcher: Fetcher,
                      workers: ParseWorkers, now: datetime, report: PollReport,
                      unchanged: list[UnchangedFeed], stopping: Callable[[], bool]) -> bool:
-    """One feed through fetch → parse → store → match; False if stopped before its write."""
+    """One feed through fetch → parse → store → match; False if stopped before its write.
+
+    The failure boundary of one feed (issue 16): whatever goes wrong with it is recorded on
+    it and the poll goes on. Expected failures are FeedErrors; anything else is a bug in
+    watcher, logged with its traceback, and the feed fails and backs off like any other.
+    Only a database that refuses writes (StoreError) stops the poll: no feed could be
+    recorded then, and every feed stays due."""
     if stopping():
         return False
-    # A page is parsed again even when its bytes are the same (about 1 ms), so an edited
-    # `select:` block applies at the next poll that is not a 304.
+    try:
+        return await _poll_feed_steps(ctx, feed, row, fetcher, workers, now, report, unchanged,
+                                      stopping)
+    except StoreError:
+        raise
+    except Exception as exc:
+        log.exception("feed %s: unexpected error, recorded on the feed (a bug in watcher)", feed.id)
+        error = FeedError(feed.url, f"unexpected error (a bug in watcher): {type(exc).__name__}: {exc}")
+        try:
+            _store(ctx, feed, lambda: _record_failure(ctx, feed, error, now, report, row))
+        except StoreError:
+            raise
+        except Exception:     # even its failure cannot be written: it stays due, the rest goes on
+            log.exception("feed %s: its failure could not be recorded either", feed.id)
+            report.failed[feed.id] = error.reason
+        return True
+
+
+async def _poll_feed_steps(ctx: Context, feed: Feed, row: FeedStateRow, fetcher: Fetcher,
+                           workers: ParseWorkers, now: datetime, report: PollReport,
+                           unchanged: list[UnchangedFeed], stopping: Callable[[], bool]) -> bool:
+    """fetch → parse → store → match, expected failures recorded on the feed."""
+    # The config's URL: the stored one has its credentials redacted. A page is parsed again
+    # even when its bytes are the same (about 1 ms), so an edited `select:` block applies at
+    # the next poll that is not a 304.
     same_bytes = row.content_hash if feed.page is None else None
-    req = FetchRequest(row.feed_id, row.url, Validators(row.etag, row.last_modified, same_bytes))
+    req = FetchRequest(row.feed_id, feed.url, Validators(row.etag, row.last_modified, same_bytes))
     result = await fetcher.fetch_or_error(req)
     if stopping():
         return False
@@ -316,7 +345,7 @@ def fetcher_for(settings: Settings) -> Fetcher:
     """A Fetcher whose deadlines follow WATCHER_FETCH_TIMEOUT: a slow feed costs at most that."""
     total = settings.fetch_timeout
     return Fetcher(connect_timeout=min(10.0, total), read_timeout=min(30.0, total),
-                   total_timeout=total)
+                   total_timeout=total, allow_private=settings.allow_private)
 
 
 def _ingest(ctx: Context, feed: Feed, result: FetchResult, parsed: ParsedFeed, now: datetime,

@@ -17,6 +17,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from watcher.addresses import NO_PRIVATE, AddressPolicy, parse_policy
 from watcher.errors import ConfigError
 
 SMTP_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
@@ -38,6 +39,7 @@ class Settings:
     sender: str | None = None
     log_level: str = "INFO"
     fetch_timeout: float = 60.0       # seconds one feed may take, all told (WATCHER_FETCH_TIMEOUT)
+    allow_private: AddressPolicy = NO_PRIVATE   # private hosts/ranges feeds may use (WATCHER_ALLOW_PRIVATE)
     db_busy_timeout: float = 10.0     # seconds a write waits for a locked database (WATCHER_DB_BUSY_TIMEOUT)
     # Several instances on one database (PostgreSQL): who I am and how long my claims last.
     instance_id: str = field(default_factory=lambda: default_instance_id())
@@ -84,6 +86,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sender=_sender(_get(env, "WATCHER_SENDER"), problems),
         log_level=_log_level(_get(env, "WATCHER_LOG_LEVEL"), problems),
         fetch_timeout=_seconds(env, "WATCHER_FETCH_TIMEOUT", 60.0, problems),
+        allow_private=_allow_private(_get(env, "WATCHER_ALLOW_PRIVATE"), problems),
         db_busy_timeout=_seconds(env, "WATCHER_DB_BUSY_TIMEOUT", 10.0, problems),
         instance_id=_instance_id(_get(env, "WATCHER_INSTANCE_ID"), problems),
         lease_seconds=_seconds(env, "WATCHER_LEASE_SECONDS", 300.0, problems),
@@ -238,6 +241,13 @@ def _seconds(env: Mapping[str, str], name: str, default: float, problems: list[s
         problems.append(f"{name}: {value!r} is not a number of seconds from 0 to 3600")
         return default
     return seconds
+def _allow_private(value: str | None, problems: list[str]) -> AddressPolicy:
+    """WATCHER_ALLOW_PRIVATE: hosts and ranges a feed's own URL may reach though private."""
+    policy, wrong = parse_policy(value)
+    problems.extend(wrong)
+    return policy
+
+
 def _report_url(value: str | None, problems: list[str]) -> str | None:
     """WATCHER_REPORT_URL: the http(s) base where state_dir/reports is served (no trailing /)."""
     if value is None:

@@ -38,7 +38,7 @@ from watcher.db.tables import (
     ServiceRunRow,
     SilenceRow,
 )
-from watcher.errors import StoreError
+from watcher.errors import StoreError, redact
 from watcher.events import host_of
 from watcher.models import CriterionState, FeedStatus, Item, Match, MatchedItem
 
@@ -242,13 +242,14 @@ class Store:
             rows = {r.feed_id: r for r in s.exec(select(FeedStateRow)).scalars()}
             for fid, feed in wanted.items():
                 row = rows.get(fid)
+                url = redact(feed.url)      # the URL's password stays in indicators.yaml
                 if row is None:
-                    s.add(FeedStateRow(feed_id=fid, url=feed.url, tier=feed.tier, next_due_at=now))
+                    s.add(FeedStateRow(feed_id=fid, url=url, tier=feed.tier, next_due_at=now))
                     continue
-                if row.url != feed.url:
+                if row.url != url:
                     row.etag = row.last_modified = row.content_hash = None
                     row.retired, row.failures, row.next_due_at = False, 0, now
-                row.url, row.tier, row.active = feed.url, feed.tier, True
+                row.url, row.tier, row.active = url, feed.tier, True
             for fid, row in rows.items():
                 if fid not in wanted:
                     row.active = False
