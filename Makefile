@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench screenshot soak
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops screenshot soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ check: $(STAMP)
 BENCH_ARGS ?= --feeds 1000 5000 --reps 3
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+## What the start-up checks cost: the integrity check of a ~100 MB database, a 5,000-indicator file.
+bench-ops: $(STAMP)
+	$(BIN)/python benchmarks/ops_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check watcher tests demo

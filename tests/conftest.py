@@ -78,7 +78,7 @@ def state_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
     for name in ("WATCHER_SMTP_URL", "WATCHER_DATABASE_URL", "WATCHER_OUTBOX_DIR",
                  "WATCHER_CONFIG", "WATCHER_SMTP_PASSWORD", "CREDENTIALS_DIRECTORY",
                  "WATCHER_SMTP_USER", "WATCHER_SENDER", "WATCHER_LOG_LEVEL", "STATE_DIRECTORY",
-                 "WATCHER_FETCH_TIMEOUT", "WATCHER_DB_BUSY_TIMEOUT",
+                 "WATCHER_FETCH_TIMEOUT", "WATCHER_DB_BUSY_TIMEOUT", "WATCHER_SMTP_TIMEOUT",
                  "WATCHER_REPORT_URL", "WATCHER_NOTIFY_URLS", "WATCHER_KEEP_UNMATCHED", "WATCHER_INSTANCE_ID",
                  "WATCHER_LEASE_SECONDS", "WATCHER_LEASE_BATCH", "WATCHER_POLL_TICK"):
         monkeypatch.delenv(name, raising=False)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -143,3 +143,98 @@ def smtp_server() -> Iterator[SmtpServer]:
     yield server
     server.stop()
 
+
+
+class RawSmtpServer:
+    """A hand-written SMTP server on a plain socket, for what aiosmtpd will not do: answer
+    one byte at a time (`byte_delay`), or echo every line it got in its 535 refusal of a
+    login (`echo_auth`), as a hostile or badly written server does. One client at a time;
+    every wait is bounded and ends at `stop()`."""
+
+    LIMIT = 60.0             # no connection is served longer than this
+
+    def __init__(self, *, byte_delay: float = 0.0, echo_auth: bool = False) -> None:
+        self.byte_delay = byte_delay
+        self.echo_auth = echo_auth
+        self.stopping = threading.Event()
+        self.connections = 0
+        self._sock = socket.create_server((HOST, 0))
+        self._sock.settimeout(0.1)
+        self.port: int = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            with conn:
+                conn.settimeout(1.0)
+                try:
+                    self._session(conn, time.monotonic() + self.LIMIT)
+                except OSError:
+                    pass            # the client hung up: that is what the tests provoke
+
+    def _session(self, conn: socket.socket, until: float) -> None:
+        self._say(conn, b"220 raw.test ESMTP\r\n", until)
+        heard: list[bytes] = []
+        in_data = False
+        for line in _lines(conn, until, self.stopping):
+            if in_data:
+                in_data = line != b"."
+                if not in_data:
+                    self._say(conn, b"250 2.0.0 queued as RAW\r\n", until)
+                continue
+            heard.append(line)
+            verb = line.split(b" ", 1)[0].upper()
+            if verb == b"DATA":
+                in_data = True
+                self._say(conn, b"354 go ahead\r\n", until)
+            elif verb in (b"EHLO", b"HELO"):
+                self._say(conn, b"250-raw.test\r\n250 AUTH PLAIN LOGIN\r\n", until)
+            elif verb == b"AUTH" and line.upper().startswith(b"AUTH LOGIN"):
+                self._say(conn, b"334 UGFzc3dvcmQ6\r\n", until)       # "Password:"
+            elif verb == b"AUTH" or heard[-2:-1] and heard[-2].upper().startswith(b"AUTH LOGIN"):
+                echo = b" | ".join(heard) if self.echo_auth else b"no"
+                self._say(conn, b"535 5.7.8 authentication failed: " + echo + b"\r\n", until)
+            elif verb == b"QUIT":
+                self._say(conn, b"221 bye\r\n", until)
+                return
+            else:
+                self._say(conn, b"250 ok\r\n", until)
+
+    def _say(self, conn: socket.socket, data: bytes, until: float) -> None:
+        if not self.byte_delay:
+            conn.sendall(data)
+            return
+        for i in range(len(data)):          # bounded by the reply, the limit and stop()
+            if self.stopping.wait(self.byte_delay) or time.monotonic() > until:
+                raise ConnectionAbortedError
+            conn.sendall(data[i:i + 1])
+
+
+def _lines(conn: socket.socket, until: float, stopping: threading.Event) -> Iterator[bytes]:
+    """The client's lines, until it hangs up, the time limit, or the server stops."""
+    buffer = b""
+    while time.monotonic() < until and not stopping.is_set():
+        try:
+            chunk = conn.recv(4096)
+        except TimeoutError:
+            continue
+        if not chunk:
+            return
+        buffer += chunk
+        while b"\r\n" in buffer:
+            line, buffer = buffer.split(b"\r\n", 1)
+            yield line

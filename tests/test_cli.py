@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -165,3 +166,46 @@ def test_digest_send_writes_the_outbox_once(feed_server: Any, state_env: Path, t
     out = capsys.readouterr().out
     assert "1 message(s) written" in out and "already written for this period" in out
     assert len(list((state_env / "outbox").glob("*.eml"))) == 1
+
+
+def cli(args: list[str], state: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The real `watcher` in its own process, with only a state dir from the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env.update(WATCHER_STATE_DIR=str(state), WATCHER_ALLOW_PRIVATE="127.0.0.1")
+    return subprocess.run([sys.executable, "-m", "watcher", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def placed(option: list[str], command: list[str], before: bool) -> list[str]:
+    """`watcher OPTION COMMAND` or `watcher COMMAND OPTION`."""
+    return [*option, *command] if before else [*command, *option]
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["before", "after"])
+def test_config_before_or_after_the_command_is_the_file_checked(
+        tmp_path: Path, before: bool) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nfeeds: [\n", encoding="utf-8")
+    # run where ./indicators.yaml is valid: ignoring --config would say "ok"
+    proc = cli(placed(["--config", str(broken)], ["check"], before), tmp_path / "state")
+    assert proc.returncode == 1, proc.stdout
+    assert f"{broken}:3: " in proc.stderr and "ok:" not in proc.stdout
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["before", "after"])
+def test_log_format_and_verbose_before_or_after_the_command(
+        feed_server: Any, tmp_path: Path, before: bool) -> None:
+    serve_fixtures(feed_server)
+    config = ["--config", str(write_config(tmp_path, feed_server))]
+    state = tmp_path / "state"
+    proc = cli(placed(["--log-format", "json"], ["poll", *config], before), state)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines and all(json.loads(line)["logger"] for line in lines)   # every line is JSON
+    assert any(json.loads(line)["msg"].startswith("poll: polled 3 feed(s)") for line in lines)
+    # -v: an expected error shows its traceback (without -v, one line)
+    quiet = cli(["poll", "--feed", "nope", *config], state)
+    loud = cli(placed(["-v"], ["poll", "--feed", "nope", *config], before), state)
+    assert quiet.returncode == loud.returncode == 1
+    assert "Traceback" not in quiet.stderr and "Traceback" in loud.stderr
+    assert "no feed with id nope" in quiet.stderr and "no feed with id nope" in loud.stderr

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT
 from tests.rules import probe_yaml
@@ -182,3 +185,38 @@ def test_bad_durations_in_the_criterion_and_an_alert_rule_name_their_lines() -> 
     grace, age = problems(text)
     assert grace.startswith(f"ind.yaml:{line_of(text, 'baseline_grace: 3 months')}:") and "duration" in grace
     assert age.startswith(f"ind.yaml:{line_of(text, 'max_age: soon')}:") and "'soon'" in age
+
+
+def many_indicators(n: int) -> str:
+    """indicators.yaml with n indicators shaped like mini.yaml's (about 40 values each)."""
+    data = yaml.safe_load(MINI)
+    shapes = data["indicators"]
+    data["indicators"] = [{**copy.deepcopy(shapes[i % len(shapes)]), "id": f"indicator_{i}"}
+                          for i in range(n)]           # copies: shared lists would dump as aliases
+    data["criterion"]["follow_up"] = ["expansion"]
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def test_a_file_of_5000_indicators_without_aliases_loads() -> None:
+    """It was refused as "expands to more than 200,000 values (YAML aliases nested in
+    aliases)": the limit counted every value written, not what aliases add."""
+    text = many_indicators(5000)
+    assert "&id0" not in text                       # PyYAML names its anchors &id001…
+    cfg = parse_config(text)
+    assert len(cfg.indicators) == 5000 and cfg.indicators[-1].id == "indicator_4999"
+
+
+def test_aliases_used_as_intended_load_and_bombs_are_refused_at_their_line() -> None:
+    shared = MINI.replace("all: [[Kazakh*, Казахстан*, Astana], ", "all: [&kz [Kazakh*, Казахстан*, Astana], ")
+    shared = shared.replace("all: [[Kazakh*, Казахстан*, Almaty, Astana]]", "all: [*kz]")
+    assert parse_config(shared).indicators[2].match.all[0] == ["Kazakh*", "Казахстан*", "Astana"]
+    laughs = ["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]" for p, c in zip("abcdefgh", "bcdefghi")]
+    (problem,) = problems("\n".join(laughs) + "\n")
+    # *e adds 10^4 values a time: the 200,000 are passed on the line of f (line 6)
+    assert re.fullmatch(r"ind\.yaml:6: YAML aliases add over [\d,]+ values \(at most 200,000, "
+                        r"or as many as the file writes out\): write the lists out", problem), problem
+    assert problems("a: 1\nb: &b\n  c: [1, *b]\n") == [
+        "ind.yaml:3: the YAML alias *b refers to the list or mapping that contains it"]
+    assert problems("a: 1\nb:\n  " + "[" * 70 + "]" * 70 + "\n") == [
+        "ind.yaml:3: nested more than 64 deep: too deep to be an indicators file"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import logging
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -9,10 +12,11 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
-from tests.smtpserver import SmtpServer
+from tests.smtpserver import RawSmtpServer, SmtpServer
 from watcher.deliver import FileTransport, Message, SmtpTransport, build_email, transport_for
 from watcher.errors import ConfigError, DeliveryError, PermanentDeliveryError
 from watcher.settings import Settings
@@ -258,3 +262,63 @@ def test_stored_bytes_parse_back_and_send_unchanged(tmp_path: Path, smtp_server:
     assert eml.with_suffix(".html").read_text(encoding="utf-8-sig").rstrip() == make_message().html
     smtp_to(smtp_server).send(stored, "analyst@example.org")
     assert smtp_server.messages[0].message["Subject"] == make_message().subject
+
+
+# --- a hostile or broken server: deadline, echoed secrets (issue 16) -------------------------
+
+@pytest.mark.parametrize("scheme", ["smtp", "smtps"])
+def test_a_server_answering_a_byte_every_10_s_cannot_hold_a_send_past_its_deadline(
+        scheme: str) -> None:
+    """Each byte comes well within the 30 s wait for a read: only a total deadline ends it
+    (it took 241 s). smtps: the trickle stalls the TLS handshake instead."""
+    with RawSmtpServer(byte_delay=10) as server:
+        transport = SmtpTransport(f"{scheme}://127.0.0.1:{server.port}", None, None,
+                                  timeout=30, deadline=3)
+        started = time.monotonic()
+        with pytest.raises(DeliveryError) as caught:
+            send(transport)
+        elapsed = time.monotonic() - started
+    assert 2.9 < elapsed < 5, elapsed
+    assert not isinstance(caught.value, PermanentDeliveryError)       # tried again later
+    assert str(caught.value).startswith(f"{scheme}://127.0.0.1:{server.port}: the send took "
+                                        "longer than its 3 s deadline (WATCHER_SMTP_TIMEOUT)")
+
+
+def test_a_login_echoed_in_the_refusal_is_redacted_in_every_form() -> None:
+    password = "pw:Q7/z@x+~"
+    with RawSmtpServer(echo_auth=True) as server:
+        transport = SmtpTransport(f"smtp://127.0.0.1:{server.port}", "alice", password, timeout=5)
+        with pytest.raises(DeliveryError) as caught:
+            send(transport)
+    text = str(caught.value)
+    assert "535 5.7.8 authentication failed: " in text and "AUTH PLAIN ***" in text
+    for form in secret_forms(password, "alice"):
+        assert form not in text and form not in repr(caught.value), form
+    assert caught.value.__cause__ is None           # no chained raw reply to log by accident
+
+
+def secret_forms(secret: str, user: str) -> list[str]:
+    """A secret as a reply could echo it: plain, URL-quoted, base64 alone or in AUTH PLAIN."""
+    return [secret, quote(secret, safe=""), quote_plus(secret),
+            base64.b64encode(secret.encode()).decode(),
+            base64.b64encode(f"\0{user}\0{secret}".encode()).decode()]
+
+
+def test_transport_for_gives_smtp_sends_the_deadline_of_the_settings(tmp_path: Path) -> None:
+    settings = Settings(config_path=tmp_path / "i.yaml", database_url="sqlite://",
+                        state_dir=tmp_path, outbox_dir=tmp_path / "outbox",
+                        smtp_url="smtp+starttls://mail.example.org:587", smtp_timeout=7.5)
+    transport = transport_for(settings)
+    assert isinstance(transport, SmtpTransport) and transport.deadline == 7.5
+
+
+def test_a_login_over_plain_smtp_is_warned_about_once(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="watcher"):
+        SmtpTransport("smtp://mail.clear.example:25", "alice", "pw")
+        SmtpTransport("smtp://mail.clear.example:25", "alice", "pw")
+        SmtpTransport("smtp+starttls://mail.tls.example", "alice", "pw")
+        SmtpTransport("smtps://mail.tls.example", "alice", "pw")
+        SmtpTransport("smtp://relay.nologin.example", None, None)
+    assert [r.getMessage() for r in caplog.records] == [
+        ("WATCHER_SMTP_URL is smtp://mail.clear.example:25 without TLS: the password of alice "
+         "would be sent in clear; use smtp+starttls:// or smtps://")]

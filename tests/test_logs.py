@@ -7,18 +7,23 @@ import asyncio
 import base64
 import json
 import logging
+import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from tests.conftest import at
 from tests.feedserver import FeedServer, child_env
-from tests.smtpserver import SmtpServer
+from tests.smtpserver import RawSmtpServer, SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.cli import main
 from watcher.service import Context, poll, prepare_digest
@@ -43,7 +48,7 @@ def auth_smtp() -> Iterator[SmtpServer]:
     server.stop()
 
 
-def run_cycle(config: Path, state: Path, smtp: SmtpServer, *flags: str) -> str:
+def run_cycle(config: Path, state: Path, smtp: SmtpServer | RawSmtpServer, *flags: str) -> str:
     """`watcher run --once` with both secrets in its environment; its stderr (the log)."""
     env = child_env(WATCHER_STATE_DIR=str(state), WATCHER_SMTP_PASSWORD=ENV_SECRET,
                     WATCHER_SMTP_URL=f"smtp://alice:{quote(URL_SECRET, safe='')}@127.0.0.1:{smtp.port}")
@@ -120,3 +125,83 @@ def test_next_digest_is_the_coming_monday_slot(state_env: Path, feed_server: Fee
     assert next_digest_at(ctx.config, at("2026-03-10T06:00")) == at("2026-03-16T02:00")
     # just before the slot: that same Monday
     assert next_digest_at(ctx.config, at("2026-03-16T01:59")) == at("2026-03-16T02:00")
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_json_logs_of_the_service_name_a_failing_job_and_its_exception(
+        feed_server: FeedServer, tmp_path: Path) -> None:
+    """A real `watcher run --log-format json` whose digest job cannot write its report."""
+    serve_fixtures(feed_server)
+    config = write_config(tmp_path, feed_server)
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "reports").write_text("a file where the reports folder should be")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env.update(WATCHER_STATE_DIR=str(state), WATCHER_ALLOW_PRIVATE="127.0.0.1")
+    log_path = tmp_path / "stderr.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "watcher", "--log-format", "json", "run",
+                                 "--config", str(config)], env=env, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)        # the catch-up digest runs at start; give it its moment
+            if b'"job": "digest"' in Path(log_path).read_bytes():
+                break
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    lines = json_lines(Path(log_path).read_text(encoding="utf-8"))
+    assert lines and all(r["ts"] and r["logger"] for r in lines)
+    (failed,) = [r for r in lines if r.get("job") == "digest"]
+    assert failed["level"] == "error" and failed["exc_type"] == "WatcherError"
+    assert failed["msg"].startswith("digest failed: cannot write the full report ")
+
+
+def test_json_logs_carry_the_traceback_of_a_job_that_fails_by_a_bug(
+        feed_server: FeedServer, state_env: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from watcher.cli import _setup_logging
+    from watcher.scheduler import Service
+    serve_fixtures(feed_server)
+    ctx = context(write_config(tmp_path, feed_server))
+
+    def judge() -> None:        # a job with a bug in it
+        return {"a": 1}["b"]    # type: ignore[return-value]
+
+    _setup_logging("INFO", "json")
+    Service(ctx, ctx.settings.config_path)._guard(judge)()    # type: ignore[operator]
+    logging.getLogger("watcher").info("%d feed(s) polled", 3, extra={"feed": "wire", "new": 4})
+    bug, info = json_lines(capsys.readouterr().err)
+    assert bug["level"] == "error" and bug["job"] == "judge"
+    assert (bug["exc_type"], bug["exc_message"]) == ("KeyError", "'b'")
+    assert bug["traceback"].startswith("Traceback (most recent call last):")
+    assert 'return {"a": 1}["b"]' in bug["traceback"]
+    assert (info["msg"], info["feed"], info["new"]) == ("3 feed(s) polled", "wire", 4)
+
+
+def test_a_server_echoing_the_login_leaks_it_nowhere(feed_server: FeedServer, tmp_path: Path) -> None:
+    """A 535 that quotes the AUTH lines: not in the log, `watcher status` or outbox.last_error."""
+    serve_fixtures(feed_server)
+    config = write_config(tmp_path, feed_server)
+    state = tmp_path / "state"
+    with RawSmtpServer(echo_auth=True) as server:
+        log = run_cycle(config, state, server, "-v")
+    assert "535 5.7.8 authentication failed: " in log and "AUTH PLAIN ***" in log
+    assert "without TLS: the password of alice would be sent in clear" in log
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env["WATCHER_STATE_DIR"] = str(state)
+    status = [subprocess.run([sys.executable, "-m", "watcher", "status", *flags, "--config",
+                              str(config)], env=env, capture_output=True, text=True, timeout=120,
+                             check=True).stdout for flags in ([], ["--json"])]
+    assert "retrying: " in status[0] and "AUTH PLAIN ***" in status[0]
+    with sqlite3.connect(state / "watcher.db") as db:
+        (stored,) = db.execute("SELECT last_error FROM outbox").fetchone()
+    db.close()
+    assert "AUTH PLAIN ***" in stored
+    for text in (log, *status, stored):
+        for secret in (*forms(ENV_SECRET), *forms(URL_SECRET)):
+            assert secret not in text, secret

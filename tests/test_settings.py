@@ -99,7 +99,8 @@ def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(("name", "field", "default"), [
     ("WATCHER_FETCH_TIMEOUT", "fetch_timeout", 60.0),
-    ("WATCHER_DB_BUSY_TIMEOUT", "db_busy_timeout", 10.0)])
+    ("WATCHER_DB_BUSY_TIMEOUT", "db_busy_timeout", 10.0),
+    ("WATCHER_SMTP_TIMEOUT", "smtp_timeout", 60.0)])
 def test_timeouts_are_read_and_a_bad_one_is_named(name: str, field: str, default: float) -> None:
     assert getattr(load_settings({}), field) == default
     assert getattr(load_settings({name: "2.5"}), field) == 2.5

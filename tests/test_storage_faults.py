@@ -12,6 +12,7 @@ import asyncio
 import errno
 import logging
 import os
+import random
 import re
 import shutil
 import sqlite3
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import event
 
 from tests.feedserver import FeedServer
@@ -276,3 +278,115 @@ def test_a_backup_taken_while_running_restores_to_a_working_database(
     assert store.count_items() == ITEMS
     assert {f.feed_id for f in store.feed_health()} == {"wire", "regional", "gazette"}
     store.close()
+
+
+# --- a damaged file (issue 16): refused with one line, never written on -----------------------
+
+def watcher_cli(args: list[str], config: Path, state: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env.update(WATCHER_STATE_DIR=str(state), WATCHER_ALLOW_PRIVATE="127.0.0.1")
+    return subprocess.run([sys.executable, "-m", "watcher", *args, "--config", str(config)],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def overwrite_pages(db: Path, pages: list[int], seed: int = 16) -> None:
+    """What a bad disk or a stray write does: whole pages of random bytes."""
+    rng = random.Random(seed)
+    size = sqlite3.connect(db).execute("PRAGMA page_size").fetchone()[0]
+    with db.open("r+b") as file:
+        for page in pages:
+            file.seek((page - 1) * size)
+            file.write(rng.randbytes(size))
+
+
+@pytest.fixture
+def filled(ctx: Context, feed_server: FeedServer, state_env: Path, tmp_path: Path) -> Path:
+    """The state dir's database after a poll with a big feed, checkpointed into the file."""
+    feed_server.add("/big.rss", big_feed(300))
+    path = tmp_path / "indicators.yaml"             # what the ctx fixture wrote
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["feeds"].append({"id": "big", "url": feed_server.url("/big.rss"), "every": "1h", "tier": "outlet"})
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert watcher_cli(["poll"], path, state_env).returncode == 0
+    ctx.store.close()                               # the last connection checkpoints the WAL
+    db = state_env / "watcher.db"
+    assert not Path(f"{db}-wal").exists() and db.stat().st_size > 300 * 4096
+    return db
+
+
+@pytest.mark.sqlite_only("damage to the SQLite file")
+@pytest.mark.parametrize("where", ["ten random pages", "the header page"])
+def test_a_damaged_file_is_refused_by_every_command_with_one_line_and_left_as_it_is(
+        filled: Path, state_env: Path, tmp_path: Path, where: str) -> None:
+    config = tmp_path / "indicators.yaml"
+    healthy = watcher_cli(["status"], config, state_env)
+    assert healthy.returncode == 0 and ", integrity check: ok" in healthy.stdout
+    pages = filled.stat().st_size // 4096
+    overwrite_pages(filled, random.Random(6).sample(range(2, pages + 1), 10)
+                    if where == "ten random pages" else [1])
+    before = filled.read_bytes()
+    for command in (["status"], ["status", "--json"], ["poll"], ["run", "--once"], ["digest"]):
+        proc = watcher_cli(command, config, state_env)
+        assert proc.returncode == 1, (command, proc.stdout, proc.stderr)
+        (line,) = proc.stderr.strip().splitlines()            # one line, no traceback
+        assert line.startswith(f"watcher: the database {filled} is damaged ("), line
+        assert line.endswith("nothing more is written to it (stop watcher and restore the "
+                             "file from a backup: deploy/README.md, 'Back up and restore')")
+        assert filled.read_bytes() == before, command          # not one byte written
+        assert not Path(f"{filled}-wal").exists() or not Path(f"{filled}-wal").stat().st_size
+
+
+@pytest.mark.sqlite_only("damage to the SQLite file")
+def test_damage_found_while_running_stops_the_service_before_another_write(
+        filled: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from watcher.errors import DamagedDatabaseError
+    running = context(tmp_path / "indicators.yaml")       # the service has the file open
+    (root,) = sqlite3.connect(filled).execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'feed_state'").fetchone()
+    running.store.engine.dispose()
+    overwrite_pages(filled, [root])                       # the table every poll reads first
+    before = filled.read_bytes()
+    service = Service(running, tmp_path / "indicators.yaml")
+    with caplog.at_level(logging.ERROR, logger="watcher"):
+        service._guard(service.poll)()                          # type: ignore[operator]
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.levelname == "CRITICAL" and "is damaged" in record.getMessage()
+    assert service.stopping.is_set() and isinstance(service.damage, DamagedDatabaseError)
+    assert filled.read_bytes() == before
+
+
+@pytest.mark.sqlite_only("an operator's edit of the SQLite file")
+def test_status_turns_an_unexpected_error_into_one_line_and_shows_it_under_v(
+        filled: Path, state_env: Path, tmp_path: Path) -> None:
+    """A value no code writes (a hand edit): `status` printed a traceback."""
+    config = tmp_path / "indicators.yaml"
+    with sqlite3.connect(filled) as db:
+        db.execute("UPDATE match SET certainty = 'maybe'")
+    db.close()
+    quiet = watcher_cli(["status"], config, state_env)
+    assert quiet.returncode == 1
+    assert quiet.stderr.strip().splitlines() == [
+        "watcher: status failed: ValueError: 'maybe' is not a valid Certainty"]
+    loud = watcher_cli(["status", "-v"], config, state_env)
+    assert loud.returncode == 1 and "Traceback (most recent call last)" in loud.stderr
+
+
+@pytest.mark.sqlite_only("the SQLite integrity check")
+def test_a_file_too_big_to_check_in_the_budget_is_used_unchecked_with_a_warning(
+        ctx: Context, state_env: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """100 MB take 50 ms or more to check: a budget of 2 ms runs out (the interrupt comes
+    from a timer thread: on a loaded machine it may come late, hence up to three tries)."""
+    from watcher.dbcheck import check_database
+    db = state_env / "watcher.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE ballast (b BLOB)")
+        conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000) "
+                     "INSERT INTO ballast SELECT randomblob(4000) FROM n")
+    conn.close()
+    with caplog.at_level(logging.WARNING, logger="watcher"):
+        results = [check_database(ctx.store.engine, 1.0, budget=0.002) for _ in range(3)]
+        assert "not finished in 0.002 s" in results
+        assert check_database(ctx.store.engine, 1.0) == "ok"
+    warning = caplog.records[0].getMessage()
+    assert warning == (f"database {db}: the integrity check did not finish in 0.002 s; "
+                       "the file is used unchecked")

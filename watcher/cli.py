@@ -15,6 +15,7 @@ from typing import Any
 
 from watcher import __version__
 from watcher.config import Config, config_lines, load_config
+from watcher.dbcheck import damage_in
 from watcher.errors import ConfigError, WatcherError
 from watcher.match import Matcher
 from watcher.settings import Settings, load_settings
@@ -22,11 +23,25 @@ from watcher.settings import Settings, load_settings
 log = logging.getLogger("watcher")
 
 
+# What every LogRecord has; anything else on a record came from `extra=` and is logged too.
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
 class _JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, msg, the `extra=` fields, and for a
+    failure its exception (exc_type, exc_message, traceback) so a log shipper keeps it."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
-                           "level": record.levelname.lower(), "logger": record.name,
-                           "msg": record.getMessage()}, ensure_ascii=False)
+        out = {k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS}
+        out.update(ts=datetime.fromtimestamp(record.created, UTC).isoformat(),
+                   level=record.levelname.lower(), logger=record.name, msg=record.getMessage())
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            out.update(exc_type=type(exc).__name__, exc_message=str(exc),
+                       traceback=self.formatException(record.exc_info))
+        if record.stack_info:
+            out["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -52,12 +67,23 @@ def _setup_logging(level: str, fmt: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _global_options(top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name: `watcher --config X check`
+    and `watcher check --config X` mean the same. Only the top-level parser has defaults;
+    a subcommand's own default would overwrite the value given before the command."""
+    common = argparse.ArgumentParser(add_help=False,
+                                     argument_default=None if top else argparse.SUPPRESS)
     common.add_argument("--config", type=Path, help="indicators.yaml (default: $WATCHER_CONFIG or ./indicators.yaml)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
-    common.add_argument("--log-format", choices=["text", "json"], default="text", help="log line format")
-    p = argparse.ArgumentParser(prog="watcher", parents=[common],
+    common.add_argument("--log-format", choices=["text", "json"], help="log line format (default: text)")
+    if top:
+        common.set_defaults(verbose=False, log_format="text")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _global_options(top=False)
+    p = argparse.ArgumentParser(prog="watcher", parents=[_global_options(top=True)],
                                 description="Polls feeds, matches indicators, tracks the 6–12 month criterion, emails a digest.")
     p.add_argument("--version", action="version", version=f"watcher {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -140,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WatcherError as exc:
         if args.verbose:
             log.exception("failed")
-        print(f"watcher: {exc}", file=sys.stderr)
+        print(f"watcher: {damage_in(exc) or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -280,6 +306,19 @@ def cmd_feed(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """`watcher status` is what ops run when something is wrong, so it never ends in a
+    traceback: an unexpected error is one line (its traceback under -v)."""
+    try:
+        return _status(args)
+    except WatcherError:
+        raise
+    except Exception as exc:
+        cause = getattr(exc, "orig", None) or exc      # SQLAlchemy wraps the driver's error
+        first = (str(cause).strip().splitlines() or [""])[0]
+        raise WatcherError(f"status failed: {type(cause).__name__}: {first}") from exc
+
+
+def _status(args: argparse.Namespace) -> int:
     from watcher.score import balance_of, summarise
     from watcher.service import judge
     ctx = _context(args)
@@ -320,6 +359,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                                             "recipient": m.recipient, "error": m.last_error,
                                             "attempts": m.attempts} for m in failed]},
             "items": ctx.store.count_items(), "database_bytes": ctx.store.size_bytes(),
+            "database_check": ctx.store.integrity,
             "schedule": _schedule(ctx, feeds),
             "instances": [{"id": i.id, "host": i.host, "pid": i.pid, "alive": i.alive,
                            "leases": i.leases, "started_at": _iso(i.started_at),
@@ -347,7 +387,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         due = "retired" if f.retired else f"{f.next_due_at:%Y-%m-%d %H:%M}" if f.next_due_at else "now"
         print(f"  {f.feed_id:<30} last ok {last:<17} next {due:<17}{err}")
     print(f"\noutbox: {len(queue)} pending, {len(failed)} failed; items stored: {ctx.store.count_items()}"
-          f"; database: {ctx.store.size_bytes() or 0} bytes")
+          f"; database: {ctx.store.size_bytes() or 0} bytes, integrity check: {ctx.store.integrity}")
     _print_schedule(ctx, feeds)
     for indicator, until, reason, _since in ctx.store.silences(ctx.clock()):
         print(f"  alerts for {indicator} silenced until {until:%Y-%m-%d %H:%M} UTC: {reason}")

@@ -482,40 +482,6 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool =
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-# The shipped file expands to about 3,200 values; aliases nested in aliases can make billions.
-MAX_VALUES = 200_000
-
-
-def _check_expansion(root: yaml.Node, name: str) -> None:
-    """Refuse alias bombs and self-referring aliases before anything walks the expanded tree.
-
-    Sizes are memoised per node, so this costs the number of distinct nodes, not the
-    expansion it measures."""
-    sizes: dict[int, int] = {}
-
-    def size(node: yaml.Node) -> int:
-        known = sizes.get(id(node))
-        if known == -1:
-            raise ConfigError([(f"{name}:{node.start_mark.line + 1}: a YAML alias refers to "
-                                "the list or mapping that contains it")])
-        if known is not None:
-            return known
-        sizes[id(node)] = -1
-        total = 1
-        children = ([c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode)
-                    else node.value if isinstance(node, yaml.SequenceNode) else [])
-        for child in children:
-            total += size(child)
-            if total > MAX_VALUES:
-                raise ConfigError([(f"{name}:{node.start_mark.line + 1}: expands to more than "
-                                    f"{MAX_VALUES:,} values (YAML aliases nested in aliases); "
-                                    "write the lists out")])
-        sizes[id(node)] = total
-        return total
-
-    size(root)
-
-
 def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -549,20 +515,75 @@ def _describe(err: Any) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
-MAX_DEPTH = 64        # the shipped file nests 6 deep
+MAX_DEPTH = 64                 # the shipped file nests 6 deep
+MAX_ALIAS_VALUES = 200_000     # values aliases may add beyond those written (or as many as written)
 
 
-def _check_depth(text: str, name: str) -> None:
-    """Refuse absurd nesting from the event stream (no recursion), with its line."""
-    depth = 0
-    for ev in yaml.parse(text, Loader=_LineLoader):
-        if isinstance(ev, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise ConfigError([(f"{name}:{ev.start_mark.line + 1}: nested more than "
-                                    f"{MAX_DEPTH} deep: too deep to be an indicators file")])
+class _Shape:
+    """What the event stream says about a document before it is composed: how deep it
+    nests, how many values it writes out, how many more its aliases add.
+
+    An alias stands for its whole anchored value, so anything that walks the loaded data
+    (validation, line numbers) walks that value again at each alias: "billion laughs"
+    makes billions of values from a few lines. Sizes are counted per anchor, so the check
+    costs one pass over the text, not the expansion it measures."""
+
+    def __init__(self, name: str, length: int) -> None:
+        self.name = name
+        self.length = length       # no file writes more values than it has characters
+        self.depth = self.written = self.added = 0
+        self.open: list[tuple[str | None, int]] = []   # collections not ended: (anchor, count at start)
+        self.sizes: dict[str, int] = {}
+        self.first_over: int | None = None             # line of the alias past MAX_ALIAS_VALUES
+
+    def count(self, ev: yaml.Event, line: int) -> None:
+        if isinstance(ev, yaml.AliasEvent):
+            self._alias(ev.anchor, line)
+        elif isinstance(ev, yaml.CollectionStartEvent):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                self._refuse(line, f"nested more than {MAX_DEPTH} deep: too deep to be an indicators file")
+            self.written += 1
+            self.open.append((ev.anchor, self.written + self.added))
         elif isinstance(ev, yaml.CollectionEndEvent):
-            depth -= 1
+            self.depth -= 1
+            anchor, start = self.open.pop()
+            if anchor is not None:
+                self.sizes[anchor] = self.written + self.added - start + 1
+        elif isinstance(ev, yaml.ScalarEvent):
+            self.written += 1
+            if ev.anchor is not None:
+                self.sizes[ev.anchor] = 1
+
+    def _alias(self, anchor: str | None, line: int) -> None:
+        if any(anchor == name for name, _ in self.open):
+            self._refuse(line, f"the YAML alias *{anchor} refers to the list or mapping that contains it")
+        self.added += self.sizes.get(anchor or "", 0)   # an unknown anchor: the composer says so
+        if self.added > MAX_ALIAS_VALUES and self.first_over is None:
+            self.first_over = line
+        if self.added > max(MAX_ALIAS_VALUES, self.length):     # over the limit whatever follows
+            self._too_many(line)
+
+    def finish(self) -> None:
+        if self.added > max(MAX_ALIAS_VALUES, self.written):
+            self._too_many(self.first_over or 1)
+
+    def _too_many(self, line: int) -> None:
+        self._refuse(line, f"YAML aliases add over {self.added:,} values (at most "
+                           f"{MAX_ALIAS_VALUES:,}, or as many as the file writes out): "
+                           "write the lists out")
+
+    def _refuse(self, line: int, problem: str) -> None:
+        raise ConfigError([f"{self.name}:{line}: {problem}"])
+
+
+def _check_shape(text: str, name: str) -> None:
+    """Refuse absurd nesting and alias bombs from the event stream (no recursion), with the
+    line where it happens; a large file with no aliases is never refused here."""
+    shape = _Shape(name, len(text))
+    for ev in yaml.parse(text, Loader=_LineLoader):
+        shape.count(ev, ev.start_mark.line + 1)
+    shape.finish()
 
 
 def _construct(node: yaml.Node | None) -> Any:
@@ -579,10 +600,8 @@ def _construct(node: yaml.Node | None) -> Any:
 def parse_config(text: str, name: str = "indicators.yaml") -> Config:
     """Parse and validate; raise ConfigError listing every problem as `name:line: ...`."""
     try:
-        _check_depth(text, name)           # before composing: LibYAML's composer recurses in C
+        _check_shape(text, name)           # before composing: LibYAML's composer recurses in C
         node = yaml.compose(text, Loader=_LineLoader)
-        if node is not None:
-            _check_expansion(node, name)
         data = _construct(node)            # from the nodes already composed: parsed once
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

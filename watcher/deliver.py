@@ -9,8 +9,10 @@ No exception message or receipt ever contains the SMTP password.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import smtplib
@@ -27,6 +29,7 @@ from urllib.parse import urlsplit
 
 from watcher.errors import ConfigError, DeliveryError, PermanentDeliveryError
 from watcher.settings import SMTP_PORTS, Settings
+from watcher.smtpguard import Deadline, open_smtp, redact
 
 # Headers build_email sets itself; extra headers may not replace or repeat them.
 _OWN_HEADERS = frozenset({"from", "to", "subject", "date", "message-id", "mime-version",
@@ -35,6 +38,7 @@ _HEADER_NAME = re.compile(r"[!-9;-~]+")        # RFC 5322 ftext: printable ASCII
 # Bidi overrides and isolates would let feed text reorder what a subject line shows.
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._@+-]")
+log = logging.getLogger("watcher")
 # "530 Authentication required" comes at MAIL FROM but means our setup lacks a login (RFC 4954).
 AUTH_REQUIRED = 530
 
@@ -84,10 +88,12 @@ def _check_header_name(name: str) -> str:
 
 
 class SmtpTransport:
-    """Send over SMTP: smtp:// (plain), smtp+starttls:// (STARTTLS) or smtps:// (implicit TLS)."""
+    """Send over SMTP: smtp:// (plain), smtp+starttls:// (STARTTLS) or smtps:// (implicit TLS).
+
+    `deadline` bounds a whole send, whatever the server trickles; `timeout` each wait."""
 
     def __init__(self, url: str, user: str | None, password: str | None,
-                 timeout: float = 30) -> None:
+                 timeout: float = 30, deadline: float = 60) -> None:
         parts = urlsplit(url)
         if parts.scheme not in SMTP_PORTS:
             raise ConfigError([(f"WATCHER_SMTP_URL: unsupported scheme {parts.scheme!r} "
@@ -99,7 +105,10 @@ class SmtpTransport:
         self.port = parts.port or SMTP_PORTS[parts.scheme]
         self.user = user
         self._password = password
-        self.timeout = timeout
+        self.timeout = min(timeout, deadline)
+        self.deadline = deadline
+        if self.scheme == "smtp" and user:
+            _warn_clear_login(self.scheme, self.host, self.port, user)
 
     def __repr__(self) -> str:
         return f"SmtpTransport({self.scheme}://{self.host}:{self.port}, user={self.user!r})"
@@ -108,19 +117,21 @@ class SmtpTransport:
         """Deliver to one recipient; return the server's reply to DATA, e.g. `250 queued as X`."""
         sender = _envelope_sender(email)
         data = email.as_bytes(policy=policy.SMTP)
-        try:
-            with self._connect() as smtp:
-                self._start_session(smtp)
-                return _transfer(smtp, sender, recipient, data)
-        except (OSError, smtplib.SMTPException) as exc:  # SMTPException is an OSError too
-            raise self._delivery_error(exc) from exc
+        with Deadline(self.deadline) as deadline:
+            try:
+                with self._connect(deadline) as smtp:
+                    self._start_session(smtp)
+                    receipt = _transfer(smtp, sender, recipient, data)
+            except (OSError, smtplib.SMTPException) as exc:  # SMTPException is an OSError too
+                # not `from exc`: the raw reply in the chain may hold what redact() removed
+                raise self._delivery_error(exc, expired=deadline.over()) from None
+        return redact(receipt, self.user, self._password)
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, deadline: Deadline) -> smtplib.SMTP:
         """Open the connection; smtps:// wraps it in TLS before the server says hello."""
-        if self.scheme == "smtps":
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                    context=ssl.create_default_context())
-        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        context = ssl.create_default_context() if self.scheme == "smtps" else None
+        return open_smtp(self.host, self.port, tls=self.scheme == "smtps", timeout=self.timeout,
+                         deadline=deadline, context=context)
 
     def _start_session(self, smtp: smtplib.SMTP) -> None:
         """STARTTLS when asked for, then log in only if a user is configured."""
@@ -129,15 +140,18 @@ class SmtpTransport:
         if self.user:
             smtp.login(self.user, self._password or "")
 
-    def _delivery_error(self, exc: BaseException) -> DeliveryError:
-        """Map a failure: a 5xx refusal of this message is permanent, the rest is retried."""
+    def _delivery_error(self, exc: BaseException, expired: bool = False) -> DeliveryError:
+        """Map a failure: a 5xx refusal of this message is permanent, the rest is retried.
+        The server's words are redacted: a reply may echo the login."""
+        where = f"{self.scheme}://{self.host}:{self.port}"
+        if expired:
+            return DeliveryError(f"{where}: the send took longer than its {self.deadline:g} s "
+                                 "deadline (WATCHER_SMTP_TIMEOUT)")
         code, text = _smtp_reply(exc)
-        if self._password:
-            text = text.replace(self._password, "***")
+        text = redact(text, self.user, self._password)
         if code is not None and code != AUTH_REQUIRED and _refuses_message(exc):
             error_class = PermanentDeliveryError if 500 <= code < 600 else DeliveryError
             return error_class(f"{code} {text}")
-        where = f"{self.scheme}://{self.host}:{self.port}"
         return DeliveryError(f"{where}: {code} {text}" if code else f"{where}: {text}")
 
 
@@ -254,8 +268,16 @@ def _fsync_dir(directory: Path) -> None:
 def transport_for(settings: Settings) -> SmtpTransport | FileTransport:
     """SMTP when WATCHER_SMTP_URL is set, otherwise the file outbox."""
     if settings.smtp_url:
-        return SmtpTransport(settings.smtp_url, settings.smtp_user, settings.smtp_password)
+        return SmtpTransport(settings.smtp_url, settings.smtp_user, settings.smtp_password,
+                             deadline=settings.smtp_timeout)
     return FileTransport(settings.outbox_dir)
+
+
+@functools.cache
+def _warn_clear_login(scheme: str, host: str, port: int, user: str) -> None:
+    """Once per process and server: smtp:// never starts TLS, so the login crosses in clear."""
+    log.warning("WATCHER_SMTP_URL is %s://%s:%d without TLS: the password of %s would be sent "
+                "in clear; use smtp+starttls:// or smtps://", scheme, host, port, user)
 
 
 # --- Apprise channels (issue #4) -----------------------------------------------------------

@@ -4,6 +4,7 @@
      ├── ConfigError             indicators.yaml or the environment is wrong (names file:line)
      ├── FeedError               one feed could not be fetched or read (recorded on the feed)
      ├── StoreError              the database refused a write or a migration
+     │     └── DamagedDatabaseError      the SQLite file failed its integrity check: restore it
      └── DeliveryError           a message could not be handed to SMTP or the outbox dir
            └── PermanentDeliveryError   the server said no for good (5xx): do not retry
 """
@@ -74,6 +75,13 @@ class StoreError(WatcherError):
     """The database could not be opened, migrated or written."""
 
     hint = "check WATCHER_DATABASE_URL, disk space and permissions"
+
+
+class DamagedDatabaseError(StoreError):
+    """The SQLite file is damaged (its integrity check failed, or SQLite found a malformed
+    page): nothing more is written to it, so a backup can replace it without losing more."""
+
+    hint = "stop watcher and restore the file from a backup: deploy/README.md, 'Back up and restore'"
 
 
 class DeliveryError(WatcherError):

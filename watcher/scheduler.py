@@ -24,7 +24,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__
 from watcher.config import Config, load_config
-from watcher.errors import ConfigError, WatcherError
+from watcher.dbcheck import damage_in
+from watcher.errors import ConfigError, DamagedDatabaseError, WatcherError
 from watcher.match import Matcher
 from watcher.service import (
     Context,
@@ -48,6 +49,19 @@ def _rules_changed(old: Config, new: Config) -> bool:
     return (old.indicators, old.certainty, old.terms) != (new.indicators, new.certainty, new.terms)
 
 
+def _another_live_process(host: str | None, pid: int | None) -> bool:
+    """Whether host:pid is a running process on this host other than this one."""
+    if host != socket.gethostname() or pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)             # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:         # it exists, under another user
+        return True
+    return True
+
+
 class Service:
     """Owns the scheduler and the current context; SIGHUP swaps the config, SIGTERM stops."""
 
@@ -56,6 +70,7 @@ class Service:
         self.config_path = config_path
         self.lock = threading.Lock()
         self.stopping = threading.Event()   # set by SIGTERM: a poll in progress winds down
+        self.damage: DamagedDatabaseError | None = None    # found while running: stop, exit 1
         # Work runs on one thread; the heartbeat on its own, so a long poll does not starve it
         # but a scheduler that stops dispatching does.
         self.scheduler = BlockingScheduler(
@@ -70,12 +85,16 @@ class Service:
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, self._reload)
         start_run(self.ctx, "run")
+        self.take_back_leases()
         self._schedule()
         log.info("watcher started: %d feed(s), %d indicator(s), digest %s %s",
                  len(self.ctx.config.feeds), len(self.ctx.config.indicators),
                  self.ctx.config.digest.schedule, self.ctx.config.digest.timezone)
         self.scheduler.start()
         notify("STOPPING=1")
+        if self.damage is not None:         # not one more write to a damaged file
+            self.ctx.store.close()
+            raise self.damage
         self.heartbeat(stopping=True)
         self.ctx.store.close()
         log.info("watcher stopped")
@@ -115,8 +134,31 @@ class Service:
                                      now + timedelta(seconds=settings.lease_seconds),
                                      host=socket.gethostname(), pid=os.getpid(),
                                      version=__version__, stopping=stopping)
+        except DamagedDatabaseError as exc:
+            self._give_up(exc)
         except WatcherError as exc:
             log.warning("heartbeat not recorded: %s", exc)
+
+    def take_back_leases(self) -> int:
+        """At start I hold no lease yet, so leases under my id were left by my previous run
+        (kill -9, power loss): take them back now instead of waiting WATCHER_LEASE_SECONDS
+        (the first heartbeat would even have renewed them). Not when my id's heartbeat comes
+        from another live process on this host: two services sharing one id."""
+        settings, now = self.ctx.settings, self.ctx.clock()
+        alive_since = now - timedelta(seconds=settings.lease_seconds)
+        twin = next((i for i in self.ctx.store.instances(now, alive_since, alive_since)
+                     if i.id == settings.instance_id and i.alive
+                     and _another_live_process(i.host, i.pid)), None)
+        if twin is not None:
+            log.warning("instance id %s is in use by pid %s on this host: its leases are left "
+                        "alone (give each instance its own WATCHER_INSTANCE_ID)",
+                        settings.instance_id, twin.pid)
+            return 0
+        taken = self.ctx.store.release_leases(settings.instance_id)
+        if taken:
+            log.info("took back %d feed lease(s) left by the previous run of %s",
+                     taken, settings.instance_id)
+        return taken
 
     def poll(self) -> None:
         """Poll due feeds; what crossed an alert rule goes out at once, not at the next tick."""
@@ -139,22 +181,46 @@ class Service:
         deliver_pending(self.ctx)
 
     def _guard(self, job: object) -> object:
-        """An expected error in one job is logged; the service keeps running."""
+        """A failing job is logged and the service keeps running: an expected error in one
+        line (its traceback under -v), anything else as the bug it is, with its traceback.
+        Either way the log record names the job and the exception's type (JSON logs keep both)."""
+        name = getattr(job, "__name__", "job")
+
         def run() -> None:
             with self.lock:
                 try:
                     job()  # type: ignore[operator]
                     mark_alive(self.ctx)
                 except WatcherError as exc:
-                    log.error("%s failed: %s", getattr(job, "__name__", "job"), exc)
-        run.__name__ = getattr(job, "__name__", "job")
+                    if (damage := damage_in(exc)) is not None:
+                        self._give_up(damage)
+                        return
+                    log.error("%s failed: %s", name, exc,
+                              exc_info=exc if log.isEnabledFor(logging.DEBUG) else None,
+                              extra={"job": name, "exc_type": type(exc).__name__})
+                except Exception:
+                    log.exception("%s failed with an unexpected error (a bug)", name,
+                                  extra={"job": name})
+        run.__name__ = name
         return run
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: finishing the job in progress, then stopping", signum)
+        self._shutdown()
+
+    def _give_up(self, exc: DamagedDatabaseError) -> None:
+        """The database turned out damaged while running: stop rather than write on; `run`
+        then exits 1 with the error (systemd's restart meets the check on open and stops)."""
+        log.critical("stopping: %s", exc, extra={"exc_type": type(exc).__name__})
+        self.damage = exc
+        self._shutdown()
+
+    def _shutdown(self) -> None:
         self.stopping.set()
         notify("STOPPING=1")
-        threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        if self.scheduler.running:
+            threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True},
+                             daemon=True).start()
 
     def _reload(self, _signum: int, _frame: FrameType | None) -> None:
         threading.Thread(target=self.reload, daemon=True).start()

@@ -40,6 +40,7 @@ class Settings:
     log_level: str = "INFO"
     fetch_timeout: float = 60.0       # seconds one feed may take, all told (WATCHER_FETCH_TIMEOUT)
     allow_private: AddressPolicy = NO_PRIVATE   # private hosts/ranges feeds may use (WATCHER_ALLOW_PRIVATE)
+    smtp_timeout: float = 60.0        # seconds one SMTP send may take, all told (WATCHER_SMTP_TIMEOUT)
     db_busy_timeout: float = 10.0     # seconds a write waits for a locked database (WATCHER_DB_BUSY_TIMEOUT)
     # Several instances on one database (PostgreSQL): who I am and how long my claims last.
     instance_id: str = field(default_factory=lambda: default_instance_id())
@@ -87,6 +88,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_log_level(_get(env, "WATCHER_LOG_LEVEL"), problems),
         fetch_timeout=_seconds(env, "WATCHER_FETCH_TIMEOUT", 60.0, problems),
         allow_private=_allow_private(_get(env, "WATCHER_ALLOW_PRIVATE"), problems),
+        smtp_timeout=_seconds(env, "WATCHER_SMTP_TIMEOUT", 60.0, problems),
         db_busy_timeout=_seconds(env, "WATCHER_DB_BUSY_TIMEOUT", 10.0, problems),
         instance_id=_instance_id(_get(env, "WATCHER_INSTANCE_ID"), problems),
         lease_seconds=_seconds(env, "WATCHER_LEASE_SECONDS", 300.0, problems),

@@ -20,7 +20,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, bindparam, event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
@@ -38,6 +38,7 @@ from watcher.db.tables import (
     ServiceRunRow,
     SilenceRow,
 )
+from watcher.dbcheck import check_database, damaged, is_damage
 from watcher.errors import StoreError, redact
 from watcher.events import host_of
 from watcher.models import CriterionState, FeedStatus, Item, Match, MatchedItem
@@ -109,10 +110,10 @@ def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
     """The per-connection settings: WAL, foreign keys, and how long to wait for a lock."""
     def connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")   # first: WAL may wait
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.close()
     return connect
 
@@ -164,8 +165,13 @@ class Store:
         self._local = threading.local()     # the open transaction() of each thread
         try:
             self.engine = make_engine(url, busy_timeout)
+            self.integrity = check_database(self.engine, busy_timeout)   # before any write
             self.migrate()
+        except StoreError:
+            raise
         except SQLAlchemyError as exc:
+            if is_damage(exc):
+                raise damaged(self._file(), [str(getattr(exc, "orig", None) or exc)]) from exc
             raise StoreError(f"cannot open database: {_db_error(exc, busy_timeout)}") from exc
         except ImportError as exc:      # postgresql+psycopg:// without the driver installed
             raise StoreError(f"cannot open database: its driver {exc.name!r} is not installed "
@@ -173,6 +179,11 @@ class Store:
         except Exception as exc:   # a broken migration: say so plainly; -v shows the traceback
             raise StoreError(f"database migration failed, the schema is unchanged: "
                              f"{type(exc).__name__}: {exc}") from exc
+
+    def _file(self) -> str:
+        """The database file's name for messages (never the URL: it may hold a password)."""
+        engine = getattr(self, "engine", None)
+        return str(engine.url.database) if engine is not None else "(not opened)"
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision in one transaction: all of it or none.
@@ -205,8 +216,12 @@ class Store:
             try:
                 yield s
                 s.commit()
-            except OperationalError as exc:
+            except DatabaseError as exc:
                 s.rollback()
+                if is_damage(exc):          # a page SQLite found malformed: stop writing
+                    raise damaged(self._file(), [str(exc.orig or exc)]) from exc
+                if not isinstance(exc, OperationalError):
+                    raise
                 raise StoreError(f"{_db_error(exc, self.busy_timeout)}: nothing was written; "
                                  "the next cycle retries") from exc
             except BaseException:
@@ -578,14 +593,15 @@ class Store:
         with self.session() as s:
             return int(s.execute(select(func.count()).where(*_leasable(c, now, expired))).scalar() or 0)
 
-    def release_leases(self, owner: str, feed_ids: Iterable[str] | None = None) -> None:
-        """Give leases back (done, or stopping): the feeds' due times decide what comes next."""
+    def release_leases(self, owner: str, feed_ids: Iterable[str] | None = None) -> int:
+        """Give leases back (done, or stopping): the feeds' due times decide what comes next.
+        Returns how many were held."""
         c = FeedStateRow.__table__.c  # type: ignore[attr-defined]
         stmt = update(FeedStateRow.__table__).where(c.lease_owner == owner)  # type: ignore[attr-defined]
         if feed_ids is not None:
             stmt = stmt.where(c.feed_id.in_(list(feed_ids)))
         with self.session() as s:
-            s.execute(stmt.values(lease_owner=None, lease_until=None))
+            return int(s.execute(stmt.values(lease_owner=None, lease_until=None)).rowcount or 0)  # type: ignore[attr-defined]
 
     def heartbeat(self, instance: str, now: datetime, until: datetime, *, host: str, pid: int,
                   version: str, stopping: bool = False) -> None:
@@ -597,6 +613,8 @@ class Store:
                 row = InstanceRow(id=instance, host=host, pid=pid, version=version,
                                   started_at=now, heartbeat_at=now)
                 s.add(row)
+            if (row.host, row.pid) != (host, pid):          # a restart: this run, not the last
+                row.host, row.pid, row.version, row.started_at = host, pid, version, now
             row.heartbeat_at, row.stopped_at = now, now if stopping else None
             if stopping:
                 s.execute(update(feeds).where(feeds.c.lease_owner == instance)
@@ -626,10 +644,16 @@ class Store:
         return sorted(out, key=lambda i: (not i.alive, i.id))
 
     def _serialise(self, s: Session, name: str) -> None:
-        """On PostgreSQL, one transaction at a time past this point (until commit)."""
+        """One transaction at a time past this point (until commit), for a read-then-write
+        that processes starting together must not both do (two `run --once` on a new state
+        dir both inserted every feed: IntegrityError). PostgreSQL: an advisory lock per name.
+        SQLite: the database's write lock, taken now by a write that changes nothing, so the
+        reads that follow already see what the other process committed."""
         if self.engine.dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
                       {"name": f"watcher:{name}"})
+        elif self.engine.dialect.name == "sqlite":
+            s.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 0"))
 
     def size_bytes(self) -> int | None:
         """The database's size on disk, for `watcher status`."""
