@@ -4,6 +4,12 @@ matcher must agree with exactly (tests/test_match_equivalence.py).
 A verbatim copy of watcher/text.py (normalisation, words, clauses, proclitic variants) and
 watcher/match.py at commit dd67d9b. It lives in tests, not in shipped code. When the rule
 language changes on purpose, change this copy in the same commit, so the difference is visible.
+
+Changed on purpose since (issue 13, the region's languages): the folding of Turkish ı, Uzbek
+apostrophes, Arabic/Persian heh forms; Chinese and Japanese characters as one-character words,
+counting half a word in `near`; ؛ ؟ 。 as clause breaks and the new languages' conjunctions; a
+denial cue inside a longer expectation cue yields to it; a headline that makes the claim decides
+its certainty alone (the summary is not consulted).
 """
 # ruff: noqa
 # mypy: ignore-errors
@@ -20,23 +26,30 @@ _INLINE = re.compile(r"</?(a|b|i|u|em|strong|span|font|abbr|code|small|sub|sup|m
                      r"\b[^>]{0,2000}>", re.IGNORECASE)
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
-_WORD = re.compile(r"\w+")
 # Bidi overrides and zero-width characters can disguise text; they carry no meaning here.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
                                     "\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"), None)
-_FOLD = str.maketrans({"ё": "е", "’": "'", "‘": "'",
+_FOLD = str.maketrans({"ё": "е", "’": "'", "‘": "'", "ʻ": "'", "ʼ": "'", "`": "'", "ı": "i",
                        # Arabic: hamza-carrying and wasla alef → bare alef, alef maqsura → ya,
                        # Persian kaf/ya → Arabic (Iranian sources), tatweel (stretching) dropped
                        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ک": "ك", "ی": "ي",
+                       "ة": "ه", "ە": "ه", "ھ": "ه",
                        "\u0640": None})
+_TURKISH_ENDING = (r"(?:s|[iuüea]|y[iuüea]|n[iuüea]|[dt][ea]n?|[dt][ea]ki|n?[iuü]n|n[dt][ea]n?"
+                   r"|y?l[ea]|l[ea]r\w*|d[iuü]r|s[iuü]|c[ea])\b")
+_UZ_APOSTROPHE = re.compile(r"(?<=[og])'(?=\w)(?!" + _TURKISH_ENDING + r")")
+_UNSPACED = ("\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+             "\U00020000-\U0002ffff")
+_WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
 # Clause breaks: sentence punctuation, a spaced dash, and conjunctions that start a new claim
 # ("Israel signs deal *as* Saudi Arabia rules out joining"): a certainty cue speaks for the
 # words of its own clause only.
-_BREAK = re.compile(r"[;:!?|•]|\.(?=\s|$)|\s[-–—]\s|^[-–—]\s")
+_BREAK = re.compile(r"[;:!?|•؛؟。]|\.(?=\s|$)|\s[-–—]\s|^[-–—]\s")
 _CONJUNCTIONS = frozenset([
     "but", "while", "whereas", "although", "though", "however", "as", "after", "amid",
     "но", "а", "однако", "тогда", "пока", "после", "хотя", "бірақ", "ал",
-    "لكن", "بينما", "فيما", "رغم", "אבל", "בעוד", "אף"])
+    "لكن", "بينما", "فيما", "رغم", "אבל", "בעוד", "אף",
+    "ama", "fakat", "amma", "lakin", "lekin", "biroq", "ammo", "biraq", "اما", "ولي", "但"])
 # One-letter proclitics written attached to the next word: Arabic wa/fa (and), bi/li (in, to)
 # and the article al-; Hebrew ve, she, ha, be, le, mi, ke.
 _AR_CONJ, _AR_PREP, _AR_ARTICLE = "وف", "بل", "ال"
@@ -60,7 +73,7 @@ def normalise(text: str) -> str:
     dot Turkish İ leaves after case-folding), so a vowelled or dotted spelling stays one word
     and equals the plain one; Arabic letter variants are folded (see _FOLD)."""
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold().translate(_FOLD)
-    return "".join(ch for ch in text if not _is_mark(ch))
+    return _UZ_APOSTROPHE.sub("", "".join(ch for ch in text if not _is_mark(ch)))
 
 
 def _is_mark(ch: str) -> bool:
@@ -360,7 +373,7 @@ class Matcher:
             if not got:
                 trace.fail("any: no term hit")
         for k, near in enumerate(rule.near, 1):
-            got = self._near(near.a, near.b, near.within, found, near.field)
+            got = self._near(near.a, near.b, near.within, found, near.field, text)
             trace.hits += got
             trace.groups.update((h.term, f"near{k}{side}") for h, side in zip(got, "ab"))
             if not got:
@@ -372,13 +385,17 @@ class Matcher:
         return trace
 
     def _near(self, a: list[str], b: list[str], within: int, found: Found,
-              only: str | None = None) -> list[Hit]:
+              only: str | None, text: Text) -> list[Hit]:
         for name in (only,) if only else FIELDS:
+            # a Chinese or Japanese character is a word but counts half a word of distance
+            units = [0.0]
+            for w in text.words[name]:
+                units.append(units[-1] + (0.5 if re.match(f"[{_UNSPACED}]", w) else 1.0))
             pa = [(t, p) for t in a for p in found.get(self.terms[t].parts, {}).get(name, [])]
             pb = [(t, p) for t in b for p in found.get(self.terms[t].parts, {}).get(name, [])]
             for ta, x in pa:
                 for tb, y in pb:
-                    if abs(x - y) <= within:
+                    if abs(units[x] - units[y]) <= within:
                         return [Hit(ta, name, "near"), Hit(tb, name, "near")]
         return []
 
@@ -418,6 +435,7 @@ class Matcher:
                 clause = text.clauses[h.field][p]
                 spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
         claims = {name: {c for c, parts in cl.items() if len(parts) >= 2} for name, cl in spots.items()}
+        headline_claims = bool(claims["title"])
         if not any(claims.values()):
             claims = {name: set(cl) for name, cl in spots.items()}
         for name in FIELDS:
@@ -425,13 +443,25 @@ class Matcher:
                 found_cue = self._cue_in(claims[name], name, found, text)
                 if found_cue is not None:
                     return found_cue
+            if headline_claims:
+                break
         return Certainty.CONFIRMED, ()
 
     def _cue_in(self, clauses: set[int], name: str, found: Found,
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
-        for level, cues in ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected)):
-            near = tuple(c.text for c in cues
-                         if any(text.clauses[name][p] in clauses for p in found.get(c.parts, {}).get(name, [])))
+        """Denials first, then expectations. A denial inside a longer expectation ("not ruling
+        out", "не исключает", "不排除") is that expectation, not a denial."""
+        def cues_at(cues: list[Term]) -> list[tuple[Term, int]]:
+            return [(c, p) for c in cues for p in found.get(c.parts, {}).get(name, [])
+                    if text.clauses[name][p] in clauses]
+        expected = cues_at(self.expected)
+        denied = [(c, p) for c, p in cues_at(self.denied) if not any(_covers(e, q, c, p) for e, q in expected)]
+        for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):
             if near:
-                return level, near
+                return level, tuple(dict.fromkeys(c.text for c, _ in near))
         return None
+
+
+def _covers(outer: Term, at: int, inner: Term, p: int) -> bool:
+    """A longer cue at word `at` spans the words of a shorter one at word `p`."""
+    return len(outer.parts) > len(inner.parts) and at <= p and p + len(inner.parts) <= at + len(outer.parts)

@@ -103,6 +103,30 @@ def test_eval_without_mistakes_still_prints_the_confusion_table(
     assert "mistakes:" not in out
 
 
+def test_eval_titles_only_blanks_summaries_and_breaks_figures_down_by_language(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    labeled = tmp_path / "dev.jsonl"
+    rows = [("1", "Azerbaijan joins the Abraham Accords", "", "en", ["new_signatory"]),
+            ("2", "Big news from Baku", "Azerbaijan joins the Abraham Accords.", "en", ["new_signatory"]),
+            ("3", "Узбекистан присоединился к Соглашениям Авраама", "", "ru", ["new_signatory"]),
+            ("4", "Protest in Almaty over Abraham Accords with Azerbaijan", "", "kk", ["none"])]
+    labeled.write_text("\n".join(json.dumps({"id": i, "title": t, "summary": s, "lang": lang, "labels": lab})
+                                 for i, t, s, lang, lab in rows))
+    assert main(["eval", str(labeled), "--config", str(MINI)]) == 0
+    full = capsys.readouterr().out
+    assert main(["eval", str(labeled), "--titles-only", "--config", str(MINI)]) == 0
+    titles = capsys.readouterr().out
+    assert "new_signatory                 0.75  1.00" in full        # item 2 matches by its summary
+    assert "new_signatory                 0.67  0.67" in titles      # … and not on its title alone
+    assert "(titles only: every summary blanked)" in titles and "titles only" not in full
+    assert "FN new_signatory              2: Big news from Baku" in titles
+    table = titles.split("per language:")[1].split("confusions")[0]
+    rows_by_lang = {line.split()[0]: line.split()[1:] for line in table.strip().splitlines()[1:]}
+    assert rows_by_lang["en"] == ["1.00", "0.50", "0.67", "1", "0", "1", "0/0"]
+    assert rows_by_lang["ru"] == ["1.00", "1.00", "1.00", "1", "0", "0", "0/0"]
+    assert rows_by_lang["kk"] == ["0.00", "1.00", "0.00", "0", "2", "0", "1/1"]   # 2 indicators, 1 item
+
+
 def test_eval_bad_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "1", "title": "x", "labels": []}\n{oops\n')

@@ -119,3 +119,11 @@ def test_cross_script_headlines_sharing_too_few_concepts_stay_apart() -> None:
     en = report2("Azerbaijan to join the Abraham Accords, Trump says", "https://apnews.com/a")
     ar = report2("باكو تستضيف منتدى حول أذربيجان و اتفاقيات إبراهيم", "https://aljazeera.net/b")
     assert len(events2(en, ar)) == 2
+
+
+def test_two_chinese_reports_of_one_happening_share_character_pairs() -> None:
+    from watcher.events import salient, similarity
+    a = salient("阿塞拜疆宣布加入亚伯拉罕协议")
+    b = salient("特朗普：阿塞拜疆将加入亚伯拉罕协议")
+    c = salient("哈萨克斯坦总统会见以色列外长")
+    assert similarity(a, b) >= 0.5 and similarity(a, c) == 0.0

@@ -214,3 +214,109 @@ def test_near_can_be_limited_to_the_title() -> None:
         """)
     assert hit(m, "Azerbaijan joins accords")
     assert not hit(m, "Regional news", "Azerbaijan joins accords")
+
+
+def test_turkish_and_azerbaijani_dotless_i_is_one_letter_in_any_case() -> None:
+    m = probe("""
+        all: [[kazakistan*, qazaxıstan*], [anlaşma*, saziş*]]
+        """)
+    assert hit(m, "KAZAKİSTAN İBRAHİM ANLAŞMALARI'NA KATILDI")     # upper case: İ and I
+    assert hit(m, "Kazakistan İbrahim Anlaşmaları'na katıldı")
+    assert hit(m, "QAZAXISTAN İBRAHİM SAZİŞLƏRİNƏ QOŞULUR")
+    assert hit(m, "Qazaxıstan İbrahim Sazişlərinə qoşulur")
+    assert not hit(m, "Kazakistan ekonomisi büyüyor")
+
+
+def test_uzbek_o_and_g_are_one_letter_however_the_apostrophe_is_written() -> None:
+    m = probe("""
+        all: [["o'zbekiston*"], ["qo'shil*"]]
+        """)
+    for text in ["Oʻzbekiston Ibrohim kelishuvlariga qoʻshildi",       # modifier letter ʻ
+                 "O‘zbekiston Ibrohim kelishuvlariga qo‘shildi",       # quotation mark ‘
+                 "O'zbekiston Ibrohim kelishuvlariga qo'shildi",       # ASCII
+                 "O`zbekiston Ibrohim kelishuvlariga qo`shildi",       # backtick
+                 "Ozbekiston Ibrohim kelishuvlariga qoshildi"]:        # none
+        assert hit(m, text), text
+    # an English possessive still separates ("Congo's" is "congo s"), other apostrophes too, and
+    # so does a Turkish case ending after a name that ends in o or g ("Boeing'e" is "boeing e")
+    en = probe("""
+        all: [[congo, boeing], [kazakhstan, astana]]
+        """)
+    assert hit(en, "Congo's envoy meets Kazakhstan's minister")
+    assert hit(en, "Air Astana'dan Boeing'e 15 uçak siparişi")
+    assert hit(en, "Boeing'in Astana'daki ofisi")
+
+
+def test_persian_letters_fold_to_the_arabic_ones_and_zwnj_joins() -> None:
+    m = probe("""
+        all: [["قزاقستان"], ["منطقه"], ["ميپيوندد"]]
+        """)
+    assert hit(m, "قزاقستان در منطقه به پیمان می\u200cپیوندد")       # ی, ZWNJ
+    assert hit(m, "قزاقستان في المنطقة ميپيوندد")                      # ة is ه, attached ال
+    assert not hit(m, "قزاقستان در منطقه")
+
+
+def test_chinese_and_japanese_terms_match_as_substrings() -> None:
+    m = probe("""
+        all: [[哈萨克斯坦, カザフスタン], [以色列, イスラエル]]
+        """)
+    assert hit(m, "哈萨克斯坦与以色列签署水资源合作备忘录")           # no spaces, no boundaries
+    assert hit(m, "DFC向哈萨克斯坦项目，以色列公司参与")                # Latin glued to Han
+    assert hit(m, "カザフスタンとイスラエルが覚書に署名")
+    assert not hit(m, "哈萨克斯坦与中国签署协议")
+    dfc = probe("""
+        all: [[dfc], [哈萨克斯坦]]
+        """)
+    assert hit(dfc, "美国DFC向哈萨克斯坦钨矿项目发出意向书")           # "dfc" is its own word
+
+
+def test_near_counts_a_chinese_character_as_half_a_word() -> None:
+    m = probe("""
+        near: [{a: [沙特阿拉伯], b: [加入], within: 8}]
+        """)
+    assert hit(m, "沙特阿拉伯王国政府宣布将加入亚伯拉罕协议")        # 12 characters apart: 6 words
+    assert not hit(m, "沙特阿拉伯王国政府本周在利雅得举行的会议上讨论了很多问题并表示可能会加入")
+
+
+def test_a_chinese_full_stop_and_arabic_question_mark_end_a_clause() -> None:
+    m = probe("""
+        all: [[哈萨克斯坦], [以色列]]
+        """, top="""
+        certainty: {denied: [不会], expected: [可能]}
+        """)
+    (match,) = m.match("哈萨克斯坦与以色列签署协议。沙特可能跟进")
+    assert match.certainty is Certainty.CONFIRMED
+    (match,) = m.match("哈萨克斯坦可能与以色列签署协议")
+    assert match.certainty is Certainty.EXPECTED
+    ar = probe("""
+        all: [[كازاخستان], [اسرائيل]]
+        """, top="""
+        certainty: {denied: [لن], expected: [قد]}
+        """)
+    (match,) = ar.match("هل توقع كازاخستان واسرائيل اتفاقية؟ السعودية قد تنضم")
+    assert match.certainty is Certainty.CONFIRMED
+
+
+def test_a_denial_inside_a_longer_expectation_is_that_expectation() -> None:
+    m = probe("""
+        all: [[oman], [accords]]
+        """, top="""
+        certainty: {denied: ["ruling out", исключает], expected: ["not ruling out", "не исключает"]}
+        """)
+    assert m.match("Oman not ruling out joining the accords")[0].certainty is Certainty.EXPECTED
+    assert m.match("Oman ruling out joining the accords")[0].certainty is Certainty.DENIED
+    (match,) = m.match("Oman не исключает accords")
+    assert (match.certainty, match.cues) == (Certainty.EXPECTED, ("не исключает",))
+
+
+def test_a_headline_that_makes_the_claim_decides_its_certainty_alone() -> None:
+    m = probe("""
+        all: [[kazakhstan], [israel]]
+        """, top="""
+        certainty: {denied: ["will not"], expected: ["expected to"]}
+        """)
+    (match,) = m.match("Kazakhstan and Israel sign water deal", "The plant is expected to open in 2027.")
+    assert match.certainty is Certainty.CONFIRMED
+    # a headline that names only one side leaves the claim, and its cues, to the summary
+    (match,) = m.match("Kazakhstan water news", "Kazakhstan and Israel are expected to sign a deal.")
+    assert match.certainty is Certainty.EXPECTED

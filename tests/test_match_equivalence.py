@@ -119,13 +119,19 @@ def _vocabulary() -> list[str]:
     extra += ["ו" + w for w in vocab if "\u0590" <= w[:1] <= "\u05ff"][:20]
     extra += ["ה" + w for w in vocab if "\u0590" <= w[:1] <= "\u05ff"][:20]
     extra += ["U.S.", "a.", "as", "but", "но", "لكن", "אבל", "—", "-", ";", ":", "!", "?", ".", "•",
-              "Kazakhstan’s", "KAZAKHSTAN", "İstanbul", "Qazaqstan", "kazakhs", "ёлка"]
+              "Kazakhstan’s", "KAZAKHSTAN", "İstanbul", "Qazaqstan", "kazakhs", "ёлка",
+              # the region's other languages (issue 13): dotless ı, Uzbek apostrophes, Persian
+              # letters and ZWNJ, Chinese and Japanese without spaces, their punctuation
+              "KAZAKİSTAN", "Qazaxıstan", "ISRAİL'İN", "Oʻzbekiston", "O‘zbekiston", "O'zbekiston",
+              "qo`shildi", "Congo's", "g'", "می\u200cپیوندد", "منطقة", "منطقه", "ۀ", "哈萨克斯坦",
+              "与以色列签署", "DFC向", "カザフスタン", "。", "؟", "؛", "：", "但", "ama", "اما"]
     return vocab + extra
 
 
 VOCAB = _vocabulary()
 JUNK = st.sampled_from(["\u0301", "\u064e", "\u05b8", "\u200b", "\u202e", "\u00ad", "\u0640", "ـ", "ﻙ",
-                        "ﬁ", "Ⅻ", "<b>", "&amp;", " - ", ". ", ", ", "\n", "«", "»", "'", "’"])
+                        "ﬁ", "Ⅻ", "<b>", "&amp;", " - ", ". ", ", ", "\n", "«", "»", "'", "’",
+                        "ʻ", "`", "ı", "İ", "ة", "\u200c", "。", "国"])
 WORD = st.one_of(st.sampled_from(VOCAB), st.sampled_from(VOCAB), st.text(max_size=6), JUNK)
 SEP = st.sampled_from([" ", " ", " ", ", ", ". ", " — ", "; ", " as ", "-", "", "\u200c", "\u0301 "])
 PHRASE = st.lists(st.tuples(WORD, SEP), max_size=40).map(lambda ws: "".join(w + s for w, s in ws))

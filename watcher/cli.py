@@ -124,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     un.add_argument("indicator")
     ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
+    ev.add_argument("--titles-only", action="store_true",
+                    help="blank every summary (as headline-only feeds such as Google News give)")
     fd = sub.add_parser("feed", parents=[common], help="try a source before deploying it")
     fdsub = fd.add_subparsers(dest="feed_command", required=True, metavar="FEED_COMMAND")
     ft = fdsub.add_parser("test", parents=[common],
@@ -541,7 +543,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _, config = _config(args)
     items = load_labeled(args.path)
     contract = [i.id for i in config.indicators if i.contract] or [i.id for i in config.indicators]
-    print(format_evaluation(evaluate_matcher(Matcher(config), items, contract)))
+    print(format_evaluation(evaluate_matcher(Matcher(config), items, contract, args.titles_only)))
     return 0
 
 

@@ -19,10 +19,11 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from watcher.models import Certainty, Event, MatchedItem
-from watcher.text import words
+from watcher.text import unspaced, words
 
 WINDOW = timedelta(days=4)
 CROSS_WINDOW = timedelta(days=2)   # concept-only alignment (e.g. Arabic ~ English) is weaker
@@ -59,8 +60,11 @@ def headline(title: str) -> str:
 
 
 def salient(title: str) -> frozenset[str]:
-    """Words that say what happened: long enough, not stop words."""
-    return frozenset(w for w in words(headline(title)) if len(w) > 2 and w not in _STOP)
+    """Words that say what happened: long enough, not stop words; in Chinese and Japanese,
+    whose words are characters to the matcher, pairs of neighbouring characters."""
+    ws = words(headline(title))
+    pairs = {a + b for a, b in pairwise(ws) if unspaced(a) and unspaced(b)}
+    return frozenset(w for w in ws if len(w) > 2 and w not in _STOP) | pairs
 
 
 def skeleton(word: str) -> str:

@@ -19,7 +19,7 @@ from functools import cached_property
 
 from watcher.config import Config, Indicator, Near, Rule, group_terms
 from watcher.models import Certainty, Hit, Match
-from watcher.text import clauses, normalise, normalised_words, variants, words
+from watcher.text import clauses, normalise, normalised_words, spaced, unspaced, variants, words
 
 FIELDS = ("title", "summary")
 Parts = tuple[tuple[str, bool], ...]          # (word, is_prefix) per word of a term
@@ -54,7 +54,9 @@ class Text:
 
     def __init__(self, title: str, summary: str) -> None:
         self.normalised = {"title": normalise(title), "summary": normalise(summary)}
-        self.words: dict[str, list[str]] = {f: normalised_words(n) for f, n in self.normalised.items()}
+        self.spaced = {f: spaced(n) for f, n in self.normalised.items()}
+        self.words: dict[str, list[str]] = {f: normalised_words(n, self.spaced[f])
+                                            for f, n in self.normalised.items()}
 
     @classmethod
     def of(cls, title: str, summary: str) -> Text:
@@ -62,11 +64,27 @@ class Text:
 
     @cached_property
     def clauses(self) -> dict[str, list[int]]:
-        return {f: clauses(n) for f, n in self.normalised.items()}
+        return {f: clauses(n, self.spaced[f]) for f, n in self.normalised.items()}
 
     @cached_property
     def forms(self) -> dict[str, list[tuple[str, ...]]]:
         return {f: [variants(w) for w in ws] for f, ws in self.words.items()}
+
+    @cached_property
+    def units(self) -> dict[str, list[float] | None]:
+        """Per field, each word's position for `near`, or None where it is its offset (no
+        Chinese or Japanese). A character of those scripts is a word but counts half a word of
+        distance: their words are one to three characters long, so a window of 8 stays ~8 words."""
+        out: dict[str, list[float] | None] = dict.fromkeys(self.words)
+        for name, ws in self.words.items():
+            if self.spaced[name]:
+                continue
+            at, pos = [], 0.0
+            for w in ws:
+                at.append(pos)
+                pos += 0.5 if unspaced(w) else 1.0
+            out[name] = at
+        return out
 
 
 # positions[parts][field] = word offsets where a term with these words starts
@@ -311,6 +329,10 @@ class Matcher:
             self._term(text)
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
+        # cue word sequence → (its place in the list, the cue): an item's found terms are few,
+        # the cues (in eleven languages) many, so cues are looked up from what was found
+        self.cue_index = {level: _by_parts(cues) for level, cues in
+                          ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected))}
         self.index = _TermIndex(list(self.terms.values()))
         # Every rule, compiled, in decision order; and for each term the rules it can help pass
         # (a rule with no hit in its all, any or near clauses fails whatever else holds).
@@ -351,7 +373,7 @@ class Matcher:
             return []
         found = self.index.find(text, starters)
         hit = self._hit(found)
-        return self._matches([self._decide(k, hit, found) for k in self._rules_with(hit)
+        return self._matches([self._decide(k, hit, found, text) for k in self._rules_with(hit)
                               if self.rules[k][3].may_pass(hit)], found, text)
 
     def _rules_with(self, terms: Iterable[str]) -> list[int]:
@@ -363,7 +385,7 @@ class Matcher:
         text = Text(title, summary)
         found = self.index.find(text)
         hit = self._hit(found)
-        traces = [self._decide(k, hit, found) for k in range(len(self.rules))]
+        traces = [self._decide(k, hit, found, text) for k in range(len(self.rules))]
         return Analysis(text, found, traces, self._matches(traces, found, text))
 
     def _hit(self, found: Found) -> Hits:
@@ -388,7 +410,7 @@ class Matcher:
 
     # --- deciding one rule ----------------------------------------------------------------
 
-    def _decide(self, k: int, hit: Hits, found: Found) -> RuleTrace:
+    def _decide(self, k: int, hit: Hits, found: Found, text: Text) -> RuleTrace:
         ind, number, _, rule = self.rules[k]
         trace = RuleTrace(ind.id, number)
         for veto in rule.vetoes:
@@ -408,7 +430,7 @@ class Matcher:
             if not got:
                 trace.fail("any: no term hit")
         for n, (near, a, b) in enumerate(rule.near, 1):
-            got = self._near(a, b, near.within, hit, found, near.field)
+            got = self._near(a, b, near.within, hit, found, text, near.field)
             trace.hits += got
             trace.groups.update((h.term, f"near{n}{side}") for h, side in zip(got, "ab"))
             if not got:
@@ -419,7 +441,7 @@ class Matcher:
             trace.fail(f"strength {trace.strength:g} below min_score {ind.min_score:g}")
         return trace
 
-    def _near(self, a: _Clause, b: _Clause, within: int, hit: Hits, found: Found,
+    def _near(self, a: _Clause, b: _Clause, within: int, hit: Hits, found: Found, text: Text,
               only: str | None = None) -> list[Hit]:
         ta_hit, tb_hit = a.hit_terms(hit), b.hit_terms(hit)
         if not ta_hit or not tb_hit:
@@ -427,9 +449,10 @@ class Matcher:
         for name in (only,) if only else FIELDS:
             pa = [(t, p) for t in ta_hit for p in found[self.terms[t].parts].get(name, [])]
             pb = [(t, p) for t in tb_hit for p in found[self.terms[t].parts].get(name, [])]
+            units = text.units[name] if pa and pb else None
             for ta, x in pa:
                 for tb, y in pb:
-                    if abs(x - y) <= within:
+                    if abs(x - y if units is None else units[x] - units[y]) <= within:
                         return [Hit(ta, name, "near"), Hit(tb, name, "near")]
         return []
 
@@ -455,7 +478,9 @@ class Matcher:
     def certainty_of(self, trace: RuleTrace, found: Found,
                      text: Text) -> tuple[Certainty, tuple[str, ...]]:
         """Cues in the clauses that carry this indicator's claim: the title speaks first, then
-        the summary.
+        the summary; a title that makes the claim itself (two of the rule's parts in one clause)
+        decides alone, so a signed deal's summary saying the plant "is expected to open in 2027"
+        leaves it confirmed.
 
         A clause carries the claim when terms of two of the rule's parts hit in it ("Indonesia …
         will not join … Abraham Accords"); a clause that only names a country ("Kazakhstan ruled
@@ -469,6 +494,7 @@ class Matcher:
                 clause = text.clauses[h.field][p]
                 spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
         claims = {name: {c for c, parts in cl.items() if len(parts) >= 2} for name, cl in spots.items()}
+        headline_claims = bool(claims["title"])
         if not any(claims.values()):
             claims = {name: set(cl) for name, cl in spots.items()}
         for name in FIELDS:
@@ -476,13 +502,35 @@ class Matcher:
                 found_cue = self._cue_in(claims[name], name, found, text)
                 if found_cue is not None:
                     return found_cue
+            if headline_claims:          # the headline makes the claim, and makes it plainly
+                break
         return Certainty.CONFIRMED, ()
 
     def _cue_in(self, clauses: set[int], name: str, found: Found,
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
-        for level, cues in ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected)):
-            near = tuple(c.text for c in cues
-                         if any(text.clauses[name][p] in clauses for p in found.get(c.parts, {}).get(name, [])))
+        """Denials first, then expectations. A denial inside a longer expectation ("not ruling
+        out", "не исключает", "不排除") is that expectation, not a denial."""
+        def cues_at(level: Certainty) -> list[tuple[Term, int]]:
+            index = self.cue_index[level]
+            at = [(n, p, c) for parts, by_field in found.items() if parts in index
+                  for p in by_field.get(name, ()) if text.clauses[name][p] in clauses
+                  for n, c in index[parts]]
+            return [(c, p) for _, p, c in sorted(at, key=lambda x: (x[0], x[1]))]
+        expected = cues_at(Certainty.EXPECTED)
+        denied = [(c, p) for c, p in cues_at(Certainty.DENIED) if not any(_covers(e, q, c, p) for e, q in expected)]
+        for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):
             if near:
-                return level, near
+                return level, tuple(dict.fromkeys(c.text for c, _ in near))
         return None
+
+
+def _by_parts(cues: list[Term]) -> dict[Parts, list[tuple[int, Term]]]:
+    out: dict[Parts, list[tuple[int, Term]]] = defaultdict(list)
+    for n, c in enumerate(cues):
+        out[c.parts].append((n, c))
+    return dict(out)
+
+
+def _covers(outer: Term, at: int, inner: Term, p: int) -> bool:
+    """A longer cue at word `at` spans the words of a shorter one at word `p`."""
+    return len(outer.parts) > len(inner.parts) and at <= p and p + len(inner.parts) <= at + len(outer.parts)

@@ -18,19 +18,48 @@ _WORD = re.compile(r"\w+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
                                     "\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"), None)
 _INVISIBLE_RE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
+# Turkish endings written after an apostrophe (vowel harmony folded: ı is i): case, possessive,
+# "with", plural, copula; and the English possessive s.
+_TURKISH_ENDING = (r"(?:s|[iuüea]|y[iuüea]|n[iuüea]|[dt][ea]n?|[dt][ea]ki|n?[iuü]n|n[dt][ea]n?"
+                   r"|y?l[ea]|l[ea]r\w*|d[iuü]r|s[iuü]|c[ea])\b")
 _FOLD = str.maketrans({"ё": "е", "’": "'", "‘": "'",
+                       # Uzbek writes oʻ, gʻ and the tutuq with modifier letters (ʻ ʼ), which \w
+                       # takes for letters, or with quotes and backticks: one apostrophe for all
+                       "ʻ": "'", "ʼ": "'", "`": "'",
+                       # Turkish and Azerbaijani dotless ı: "I" case-folds to "i" in every other
+                       # language, so ı is i (İ folds to i + a dot, and the dot is dropped below)
+                       "ı": "i",
                        # Arabic: hamza-carrying and wasla alef → bare alef, alef maqsura → ya,
-                       # Persian kaf/ya → Arabic (Iranian sources), tatweel (stretching) dropped
+                       # Persian kaf/ya → Arabic (Iranian sources), tatweel (stretching) dropped;
+                       # ta marbuta and the Persian, Kurdish and Urdu forms of heh → heh (Persian
+                       # writes منطقه where Arabic writes منطقة, and Arabic sites drop the dots)
                        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ک": "ك", "ی": "ي",
+                       "ة": "ه", "ە": "ه", "ھ": "ه",
                        "\u0640": None})
+# Uzbek oʻ and gʻ are letters: the apostrophe after o or g inside a word is dropped
+# ("Oʻzbekiston", "O'zbekiston", "Ozbekiston" are one word), except before an English possessive
+# ("Congo's") or a Turkish case ending after a name ("Boeing'e", "Tokyo'da", "Bloomberg'in"; ı is
+# already i here). Other apostrophes separate words, as before ("Kazakhstan's", "İsrail'in").
+_UZ_APOSTROPHE = re.compile(r"(?<=[og])'(?=\w)(?!" + _TURKISH_ENDING + r")")
+# Scripts written without spaces between words (Chinese, Japanese kana): each character is a word,
+# so a term written in them is a run of one-character words and matches anywhere in a text, as a
+# substring, where other terms match at word boundaries.
+_UNSPACED = ("\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+             "\U00020000-\U0002ffff")
+_UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
+_WORD_UNSPACED = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
 # Clause breaks: sentence punctuation, a spaced dash, and conjunctions that start a new claim
 # ("Israel signs deal *as* Saudi Arabia rules out joining"): a certainty cue speaks for the
 # words of its own clause only.
-_BREAK = re.compile(r"[;:!?|•]|\.(?=\s|$)|\s[-–—]\s|^[-–—]\s")
+# Arabic ؛ ؟ and the ideographic full stop 。 are sentence punctuation too (Chinese ：；！？ fold to
+# their ASCII forms under NFKC).
+_BREAK = re.compile(r"[;:!?|•؛؟。]|\.(?=\s|$)|\s[-–—]\s|^[-–—]\s")
 _CONJUNCTIONS = frozenset([
     "but", "while", "whereas", "although", "though", "however", "as", "after", "amid",
     "но", "а", "однако", "тогда", "пока", "после", "хотя", "бірақ", "ал",
-    "لكن", "بينما", "فيما", "رغم", "אבל", "בעוד", "אף"])
+    "لكن", "بينما", "فيما", "رغم", "אבל", "בעוד", "אף",
+    # Turkish, Azerbaijani, Uzbek, Kazakh (Latin), Persian (ولی folded), Chinese
+    "ama", "fakat", "amma", "lakin", "lekin", "biroq", "ammo", "biraq", "اما", "ولي", "但"])
 # One-letter proclitics written attached to the next word: Arabic wa/fa (and), bi/li (in, to)
 # and the article al-; Hebrew ve, she, ha, be, le, mi, ke.
 _AR_CONJ, _AR_PREP, _AR_ARTICLE = "وف", "بل", "ال"
@@ -70,28 +99,35 @@ def normalise(text: str) -> str:
     already NFKC and has nothing to fold or drop but case; in other text a regular expression
     finds what to remove or fold (str.translate, a dict lookup per character, is ~40x slower)."""
     if text.isascii():
-        return text.lower()
+        text = text.lower()
+        if "`" in text:
+            text = text.replace("`", "'")
+        return _uzbek_letters(text)
     text = unicodedata.normalize("NFKC", text)
     if _INVISIBLE_RE.search(text):
         text = _INVISIBLE_RE.sub("", text)
     text = text.casefold()
-    if _FOLD_RE.search(text):
-        text = _FOLD_RE.sub(_fold, text)
+    if _FOLD_RE.search(text):                 # then a C scan per letter: cheaper than a Python
+        for ch, folded in _FOLDED.items():    # call per hit (Arabic has many ة)
+            if ch in text:
+                text = text.replace(ch, folded)
     marks = _bmp_marks()
     if marks.search(text):
         text = marks.sub("", text)
     if _ASTRAL.search(text):
         text = _ASTRAL.sub(_drop_if_mark, text)
-    return text
+    return _uzbek_letters(text)
 
 
-_FOLD_RE = re.compile("[" + re.escape("".join(map(chr, _FOLD))) + "]")
+def _uzbek_letters(text: str) -> str:
+    """Drop the apostrophe of Uzbek oʻ and gʻ (see _UZ_APOSTROPHE); most texts have neither."""
+    return _UZ_APOSTROPHE.sub("", text) if "o'" in text or "g'" in text else text
+
+
+# No folded letter is the source of another, so the order of replacing does not matter.
 _FOLDED = {chr(k): "" if v is None else v if isinstance(v, str) else chr(v) for k, v in _FOLD.items()}
+_FOLD_RE = re.compile("[" + re.escape("".join(_FOLDED)) + "]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def _fold(m: re.Match[str]) -> str:
-    return _FOLDED[m.group()]
 
 
 def _drop_if_mark(m: re.Match[str]) -> str:
@@ -119,27 +155,41 @@ def _is_mark(ch: str) -> bool:
 
 
 def words(text: str) -> list[str]:
-    """Normalised words in order, in any script (Latin, Cyrillic, Hebrew, Arabic...)."""
-    return _WORD.findall(normalise(text))
+    """Normalised words in order, in any script (Latin, Cyrillic, Hebrew, Arabic...); in
+    Chinese and Japanese, characters."""
+    return normalised_words(normalise(text))
 
 
-def normalised_words(norm: str) -> list[str]:
-    """The words of text already normalised (see normalise)."""
-    return _WORD.findall(norm)
+def normalised_words(norm: str, is_spaced: bool | None = None) -> list[str]:
+    """The words of text already normalised (see normalise); `is_spaced`: spaced(norm), if known."""
+    return (_WORD if (spaced(norm) if is_spaced is None else is_spaced) else _WORD_UNSPACED).findall(norm)
+
+
+def spaced(norm: str) -> bool:
+    """Normalised text with no character of a script written without spaces (the usual case,
+    decided in one pass)."""
+    return norm.isascii() or _UNSPACED_RE.search(norm) is None
+
+
+def unspaced(word: str) -> bool:
+    """A word of a script written without spaces: one Chinese character or Japanese kana."""
+    return _UNSPACED_RE.match(word) is not None
 
 
 def tokens(text: str) -> tuple[list[str], list[int]]:
     """Normalised words and, for each, the number of the clause it belongs to."""
     norm = normalise(text)
-    return _WORD.findall(norm), clauses(norm)
+    return normalised_words(norm), clauses(norm)
 
 
-def clauses(norm: str) -> list[int]:
+def clauses(norm: str, is_spaced: bool | None = None) -> list[int]:
     """For each word of normalised text, the number of the clause it belongs to.
 
     A clause ends at a break between two words (see _BREAK) or before a conjunction. The gaps
     between words repeat (" ", ", ", ". "), so each is judged once (_GAPS)."""
-    parts = _SPLIT.split(norm)                  # gap, word, gap, word, ..., gap
+    if is_spaced is None:
+        is_spaced = spaced(norm)
+    parts = (_SPLIT if is_spaced else _SPLIT_UNSPACED).split(norm)   # gap, word, ..., gap
     out: list[int] = []
     clause = 0
     previous = ""
@@ -159,6 +209,7 @@ def clauses(norm: str) -> list[int]:
 
 
 _SPLIT = re.compile(r"(\w+)")
+_SPLIT_UNSPACED = re.compile(f"({_WORD_UNSPACED.pattern})")
 _NO_BREAK, _BREAK_ALWAYS, _BREAK_UNLESS_ABBREVIATION = 0, 1, 2
 _GAPS: dict[str, int] = {" ": _NO_BREAK}
 
