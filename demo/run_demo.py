@@ -69,8 +69,11 @@ def main() -> int:
         env = dict(os.environ, WATCHER_CONFIG=str(demo_config(server.server_address[1])),
                    WATCHER_STATE_DIR=str(WORK / "state"), WATCHER_ALLOW_PRIVATE="127.0.0.1")
         env.pop("WATCHER_DATABASE_URL", None)
-        print(f"demo: serving {len(list(FEEDS.glob('*.xml')))} feed snapshots on "
-              f"http://127.0.0.1:{server.server_address[1]}/ ; state in {WORK / 'state'}", flush=True)
+        print(
+            f"demo: serving {len(list(FEEDS.glob('*.xml')))} feed snapshots on "
+            f"http://127.0.0.1:{server.server_address[1]}/ ; state in {WORK / 'state'}",
+            flush=True,
+        )
         return subprocess.call([sys.executable, "-m", "watcher", "run", "--once"], env=env)
     finally:
         server.shutdown()

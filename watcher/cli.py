@@ -23,6 +23,9 @@ from watcher.settings import Settings, load_settings
 if TYPE_CHECKING:
     from watcher.context import Context
 
+    # The subcommands' parsers, added in the order `watcher --help` lists them.
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
 log = logging.getLogger("watcher")
 
 
@@ -32,9 +35,11 @@ def _global_options(top: bool) -> argparse.ArgumentParser:
     a subcommand's own default would overwrite the value given before the command."""
     common = argparse.ArgumentParser(add_help=False,
                                      argument_default=None if top else argparse.SUPPRESS)
-    common.add_argument("--config", type=Path, help="indicators.yaml (default: $WATCHER_CONFIG or ./indicators.yaml)")
+    common.add_argument("--config", type=Path,
+                        help="indicators.yaml (default: $WATCHER_CONFIG or ./indicators.yaml)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
-    common.add_argument("--log-format", choices=["text", "json"], help="log line format (default: text)")
+    common.add_argument("--log-format", choices=["text", "json"],
+                        help="log line format (default: text)")
     if top:
         common.set_defaults(verbose=False, log_format="text")
     return common
@@ -43,45 +48,87 @@ def _global_options(top: bool) -> argparse.ArgumentParser:
 def _parser() -> argparse.ArgumentParser:
     common = _global_options(top=False)
     p = argparse.ArgumentParser(prog="watcher", parents=[_global_options(top=True)],
-                                description="Polls feeds, matches indicators, tracks the 6–12 month criterion, emails a digest.")
+                                description="Polls feeds, matches indicators, tracks the 6–12 "
+                                            "month criterion, emails a digest.")
     p.add_argument("--version", action="version", version=f"watcher {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _cycle_commands(sub, common)
+    _look_commands(sub, common)
+    _rule_commands(sub, common)
+    _admin_commands(sub, common)
+    return p
+
+
+def _cycle_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
+    """run, poll, digest: the service and its steps by hand."""
     run = sub.add_parser("run", parents=[common], help="the service (foreground)")
-    run.add_argument("--once", action="store_true", help="one full cycle (poll, judge, digest, deliver), then exit")
+    run.add_argument("--once", action="store_true",
+                     help="one full cycle (poll, judge, digest, deliver), then exit")
     pl = sub.add_parser("poll", parents=[common], help="fetch, store and match now")
-    pl.add_argument("--feed", action="append", metavar="ID", help="only this feed (repeatable); polls it even if not due")
-    dg = sub.add_parser("digest", parents=[common], help="write (and send) the digest for this period")
+    pl.add_argument("--feed", action="append", metavar="ID",
+                    help="only this feed (repeatable); polls it even if not due")
+    dg = sub.add_parser("digest", parents=[common],
+                        help="write (and send) the digest for this period")
     mode = dg.add_mutually_exclusive_group()
     mode.add_argument("--send", action="store_true", help="write it to the outbox and deliver now")
-    mode.add_argument("--preview", type=Path, metavar="FILE", help="write the HTML a recipient would see; nothing is sent")
-    dg.add_argument("--since", type=date.fromisoformat, metavar="DATE", help="count events new since DATE (YYYY-MM-DD)")
-    dg.add_argument("--full", action="store_true", help="with --preview: the full report (no list cut)")
-    ck = sub.add_parser("check", parents=[common], help="validate indicators.yaml and run its examples")
+    mode.add_argument("--preview", type=Path, metavar="FILE",
+                      help="write the HTML a recipient would see; nothing is sent")
+    dg.add_argument("--since", type=date.fromisoformat, metavar="DATE",
+                    help="count events new since DATE (YYYY-MM-DD)")
+    dg.add_argument("--full", action="store_true",
+                    help="with --preview: the full report (no list cut)")
+
+
+def _look_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
+    """check, status, explain: what the config, the watch and an item say."""
+    ck = sub.add_parser("check", parents=[common],
+                        help="validate indicators.yaml and run its examples")
     ck.add_argument("path", nargs="?", type=Path)
-    st = sub.add_parser("status", parents=[common], help="criterion, evidence per indicator, feed health")
+    st = sub.add_parser("status", parents=[common],
+                        help="criterion, evidence per indicator, feed health")
     st.add_argument("--json", action="store_true")
     ex = sub.add_parser("explain", parents=[common], help="why an item matched")
     ex.add_argument("item", help="item id or URL")
-    ex.add_argument("--all", action="store_true", help="also show indicators none of whose terms hit")
-    rm = sub.add_parser("rematch", parents=[common], help="re-apply the current rules to stored items")
+    ex.add_argument("--all", action="store_true",
+                    help="also show indicators none of whose terms hit")
+
+
+def _rule_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
+    """rematch, replay, score: the rules over stored, archived or piped items."""
+    rm = sub.add_parser("rematch", parents=[common],
+                        help="re-apply the current rules to stored items")
     rm.add_argument("--since", type=date.fromisoformat, metavar="DATE",
                     help="only items first seen on or after DATE (YYYY-MM-DD)")
-    rp = sub.add_parser("replay", parents=[common], help="backtest: ingest archived feed files, judge as of dates")
-    rp.add_argument("dir", type=Path, help="folder of archived feed files (dated names or sub-folders per feed)")
-    rp.add_argument("--as-of", action="append", required=True, type=date.fromisoformat, metavar="DATE",
+    rp = sub.add_parser("replay", parents=[common],
+                        help="backtest: ingest archived feed files, judge as of dates")
+    rp.add_argument("dir", type=Path,
+                    help="folder of archived feed files (dated names or sub-folders per feed)")
+    rp.add_argument("--as-of", action="append", required=True, type=date.fromisoformat,
+                    metavar="DATE",
                     help="evaluate the criterion as it stood at the end of DATE (repeatable)")
     where = rp.add_mutually_exclusive_group()
-    where.add_argument("--into-live", action="store_true", help="ingest into the live database (default: a temporary one)")
-    where.add_argument("--db", type=Path, metavar="FILE", help="keep the replay database in FILE (SQLite) for explain/status")
-    sub.add_parser("score", parents=[common], help="stateless: JSON-lines items on stdin → matches on stdout")
-    si = sub.add_parser("silence", parents=[common], help="stop alerts for an indicator until a date (not the digest)")
-    si.add_argument("indicator", nargs="?", help="indicator id, or 'criterion' for state-change alerts")
-    si.add_argument("--until", type=_moment, metavar="DATE", help="YYYY-MM-DD (UTC midnight) or YYYY-MM-DDTHH:MM")
+    where.add_argument("--into-live", action="store_true",
+                       help="ingest into the live database (default: a temporary one)")
+    where.add_argument("--db", type=Path, metavar="FILE",
+                       help="keep the replay database in FILE (SQLite) for explain/status")
+    sub.add_parser("score", parents=[common],
+                   help="stateless: JSON-lines items on stdin → matches on stdout")
+
+
+def _admin_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
+    """silence, unsilence, eval, db: alerts, rule quality, the database."""
+    si = sub.add_parser("silence", parents=[common],
+                        help="stop alerts for an indicator until a date (not the digest)")
+    si.add_argument("indicator", nargs="?",
+                    help="indicator id, or 'criterion' for state-change alerts")
+    si.add_argument("--until", type=_moment, metavar="DATE",
+                    help="YYYY-MM-DD (UTC midnight) or YYYY-MM-DDTHH:MM")
     si.add_argument("--reason", help="why (shown in the digest)")
     si.add_argument("--list", action="store_true", help="list silences (active and expired)")
     un = sub.add_parser("unsilence", parents=[common], help="alerts for an indicator again")
     un.add_argument("indicator")
-    ev = sub.add_parser("eval", parents=[common], help="precision/recall/F1 against labeled items")
+    ev = sub.add_parser("eval", parents=[common],
+                        help="precision/recall/F1 against labeled items")
     ev.add_argument("path", type=Path)
     ev.add_argument("--titles-only", action="store_true",
                     help="blank every summary (as headline-only feeds such as Google News give)")
@@ -90,10 +137,10 @@ def _parser() -> argparse.ArgumentParser:
     cp = dbsub.add_parser("copy", parents=[common],
                           help="copy every row to a new, empty database (e.g. SQLite → PostgreSQL)")
     cp.add_argument("--from", dest="source", metavar="URL",
-                    help="the database to copy (default: $WATCHER_DATABASE_URL or the state dir's SQLite file)")
+                    help="the database to copy (default: $WATCHER_DATABASE_URL or the state "
+                         "dir's SQLite file)")
     cp.add_argument("--to", dest="target", metavar="URL", required=True,
                     help="an empty database, e.g. postgresql+psycopg://watcher@db.example.org/watcher")
-    return p
 
 
 def _moment(text: str) -> datetime:
@@ -101,7 +148,8 @@ def _moment(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -125,7 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings()
-    return settings if args.config is None else dataclasses.replace(settings, config_path=args.config)
+    if args.config is None:
+        return settings
+    return dataclasses.replace(settings, config_path=args.config)
 
 
 def _config(args: argparse.Namespace) -> tuple[Settings, Config]:
@@ -211,7 +261,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if problems:
         raise ConfigError(problems)
     n = sum(len(i.examples.match) + len(i.examples.no_match) for i in config.indicators)
-    print(f"{path}: ok: {len(config.indicators)} indicators, {len(config.feeds)} feeds, {n} examples pass")
+    print(f"{path}: ok: {len(config.indicators)} indicators, {len(config.feeds)} feeds, "
+          f"{n} examples pass")
     return 0
 
 
@@ -229,7 +280,8 @@ def example_failures(config: Config, path: Path) -> list[str]:
                        if m.certainty is not Certainty.DENIED}
                 if (ind.id in got) != (kind == "match"):
                     line = lines.get(("indicators", i, "examples", kind, j), 1)
-                    verb = "should match but does not" if kind == "match" else "should not match but does"
+                    verb = ("should match but does not" if kind == "match"
+                            else "should not match but does")
                     problems.append(f"{path}:{line}: {ind.id}: example {verb}: {ex.title!r}")
     return problems
 
@@ -282,14 +334,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from watcher.replay import archived_files, as_of, ingest, replay_feeds
     settings, config = _config(args)
     files = archived_files(args.dir)
-    config = config.model_copy(update={"feeds": replay_feeds(config, files, keep_configured=args.into_live)})
+    feeds = replay_feeds(config, files, keep_configured=args.into_live)
+    config = config.model_copy(update={"feeds": feeds})
     with tempfile.TemporaryDirectory(prefix="watcher-replay-") as tmp:
         if args.into_live:
             where = f"the live database {settings.database_url}"
         else:
             db = args.db or Path(tmp) / "replay.db"
             settings = dataclasses.replace(settings, database_url=f"sqlite:///{db.resolve()}")
-            where = f"the replay database {db}" if args.db else "a temporary database (deleted after)"
+            where = (f"the replay database {db}" if args.db
+                     else "a temporary database (deleted after)")
         ctx = Context.open(config, settings, clock=lambda: files[0].at)
         try:
             print(ingest(ctx, files).line(where))
@@ -314,7 +368,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             if not isinstance(d, dict) or not isinstance(d.get("title", ""), str):
                 raise ValueError("expected an object with a string title")  # noqa: TRY004 (reported as bad input)
         except ValueError as exc:
-            print(f"watcher score: stdin line {n}: not a JSON item ({exc}); skipped", file=sys.stderr)
+            print(f"watcher score: stdin line {n}: not a JSON item ({exc}); skipped",
+                  file=sys.stderr)
             bad += 1
             continue
         matches = matcher.match(d.get("title") or "", d.get("summary") or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
@@ -71,6 +71,10 @@ class Alerts(Strict):
     subject: str = "[watcher] ALERT {state}: {what}"
 
 
+def _one_or_alternatives(value: Any) -> str:
+    return "tag:alternatives" if isinstance(value, list) else "tag:one"
+
+
 class Indicator(Strict):
     """One follow-up signal named by a seed paper."""
 
@@ -86,7 +90,7 @@ class Indicator(Strict):
     # One rule, or a list of alternative rules: the indicator matches if any of them does.
     match: Annotated[Annotated[Rule, Tag("tag:one")]
                      | Annotated[list[Rule], Tag("tag:alternatives"), Field(min_length=1)],
-                     Discriminator(lambda v: "tag:alternatives" if isinstance(v, list) else "tag:one")]
+                     Discriminator(_one_or_alternatives)]
     examples: Examples
     alert: AlertRule | None = None
 
@@ -229,7 +233,8 @@ class Config(Strict):
         names = {i.id for i in self.indicators} | {i.group for i in self.indicators}
         unknown = [n for n in self.criterion.follow_up if n not in names]
         if unknown:
-            raise ValueError(f"criterion.follow_up names no indicator or group: {', '.join(unknown)}")
+            raise ValueError("criterion.follow_up names no indicator or group: "
+                             f"{', '.join(unknown)}")
         if self.criterion.expire_months <= self.criterion.warn_months:
             raise ValueError("criterion.expire_after must be later than warn_after")
         return self

@@ -82,7 +82,8 @@ def expand_term_sets(data: dict[str, Any]) -> list[Problem]:
 
 def _expand_rule(rule: dict[str, Any], path: Path_, sets: _Sets, problems: list[Problem]) -> None:
     if isinstance(rule.get("all"), list):        # a list of groups: each "$name" is one group
-        rule["all"] = [sets.group(g, path + ("all", k), problems) for k, g in enumerate(rule["all"])]
+        rule["all"] = [sets.group(g, path + ("all", k), problems)
+                       for k, g in enumerate(rule["all"])]
     for key in ("any", "none"):
         if key in rule:
             rule[key] = sets.group(rule[key], path + (key,), problems)

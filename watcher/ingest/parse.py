@@ -98,13 +98,15 @@ def _with_feedparser(where: str, feed_id: str, body: bytes, content_type: str | 
 def _parsed(feed_id: str, feed: Mapping[str, Any], entries: list[Any], base_url: str,
             lang: str | None, warning: str | None) -> ParsedFeed:
     feed_lang = _language(feed.get("language")) or _detail_language(feed) or lang
-    entries, cut = _newest(entries, lambda e: _utc(e.get("published_parsed") or e.get("updated_parsed")))
+    entries, cut = _newest(entries,
+                           lambda e: _utc(e.get("published_parsed") or e.get("updated_parsed")))
     items = [_entry_item(feed_id, e, base_url, feed_lang) for e in entries]
     return ParsedFeed(title=_clean(feed.get("title"), MAX_TITLE), items=items,
                       warning=_joined(warning, cut))
 
 
-def _newest(entries: list[Any], date_of: Callable[[Any], datetime | None]) -> tuple[list[Any], str | None]:
+def _newest(entries: list[Any],
+            date_of: Callable[[Any], datetime | None]) -> tuple[list[Any], str | None]:
     """At most MAX_ITEMS entries, and a warning when some were cut (issue 16: 190,000 items
     with rotating guids added 190,000 rows a poll). The newest by date are kept, then
     undated ones in document order (feeds list the newest first); document order stays."""

@@ -39,7 +39,8 @@ class PollReport:
     left: int = 0              # not finished because the service is stopping: still due
 
     def line(self) -> str:
-        return (f"polled {self.polled} feed(s): {self.unchanged} unchanged, {len(self.failed)} failed, "
+        return (f"polled {self.polled} feed(s): {self.unchanged} unchanged, "
+                f"{len(self.failed)} failed, "
                 f"{self.new_items} new item(s), {self.matches} match(es) in {self.seconds:.1f} s"
                 + (f"; stopping: {self.left} feed(s) left for the next run" if self.left else ""))
 
@@ -112,7 +113,8 @@ class _Leases:
 
     def __init__(self, ctx: Context, now: datetime, feeds: dict[str, Feed],
                  feed_ids: list[str] | None, report: PollReport) -> None:
-        self.ctx, self.now, self.feeds, self.feed_ids, self.report = ctx, now, feeds, feed_ids, report
+        self.ctx, self.now, self.feeds = ctx, now, feeds
+        self.feed_ids, self.report = feed_ids, report
         self.me = ctx.settings.instance_id
         self.order = {fid: n for n, fid in enumerate(feeds)}       # config order, as before
         self.seen: set[str] = set()

@@ -51,7 +51,8 @@ class Evaluation:
 
     @property
     def languages(self) -> list[str]:
-        return sorted(set(self.lang_none) | set(self.lang_tp) | set(self.lang_fp) | set(self.lang_fn))
+        return sorted(set(self.lang_none) | set(self.lang_tp) | set(self.lang_fp)
+                      | set(self.lang_fn))
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -170,6 +171,7 @@ def _language_table(ev: Evaluation) -> list[str]:
     lines = ["\nper language:", head]
     for lang in ev.languages:
         p, r, f = ev.prf_lang(lang)
-        lines.append(f"  {lang:<6}{p:6.2f}{r:6.2f}{f:6.2f}{ev.lang_tp[lang]:5d}{ev.lang_fp[lang]:5d}"
-                     f"{ev.lang_fn[lang]:5d}  {ev.lang_none_flagged[lang]}/{ev.lang_none[lang]}")
+        counts = f"{ev.lang_tp[lang]:5d}{ev.lang_fp[lang]:5d}{ev.lang_fn[lang]:5d}"
+        lines.append(f"  {lang:<6}{p:6.2f}{r:6.2f}{f:6.2f}{counts}  "
+                     f"{ev.lang_none_flagged[lang]}/{ev.lang_none[lang]}")
     return lines

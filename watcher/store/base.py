@@ -126,7 +126,8 @@ class Database:
         engine = _migration_engine(self.url, self.busy_timeout) if sqlite else self.engine
         try:
             with engine.begin() as conn:
-                if engine.dialect.name == "postgresql":   # instances starting together: one migrates
+                # instances starting together: one migrates, the others wait for it
+                if engine.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('watcher:migrate'))"))
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
