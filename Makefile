@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops screenshot soak
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops screenshot soak golden
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,11 +57,17 @@ bench: $(STAMP)
 bench-ops: $(STAMP)
 	$(BIN)/python benchmarks/ops_bench.py
 
+## Rewrite tests/golden/ (feed files → Items, the demo digest's text and HTML) after a change
+## meant to alter what analysts read; review `git diff tests/golden/` before committing.
+golden: $(STAMP)
+	WATCHER_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check watcher tests demo
 
+## mypy --strict on the package (migrations included): 0 errors; .ci/run runs it.
 typecheck: $(STAMP)
-	$(BIN)/mypy
+	$(BIN)/mypy --strict -p watcher
 
 clean:
 	rm -rf .demo var .pytest_cache .mypy_cache

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from watcher.config import load_config
-from watcher.match import Matcher
+from watcher.judge.match import Matcher
 from watcher.models import Match
 from watcher.settings import load_settings
 from watcher.store import Store

@@ -4,7 +4,7 @@ Not part of `make test` (a speed goal is measured, not asserted). Issue 6 wants 
 over 100,000 stored items in ≤ 10 s, so this prints items/s and the projected time for 100k.
 
 Items: the shared bench corpus (../shared/bench/make_corpus.py, generated once into a cache
-folder and parsed with watcher.parse, the real path), plus every topical text we have (indicator
+folder and parsed with watcher.ingest.parse, the real path), plus every topical text we have (indicator
 examples, the devset, the held-out sets) mixed in at about 5 %, so matches, near clauses and
 certainty cues are exercised too, not only the no-hit fast path.
 
@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from watcher.config import load_config
-from watcher.match import Matcher
-from watcher.parse import parse_feed
+from watcher.ingest.parse import parse_feed
+from watcher.judge.match import Matcher
 
 SHARED = ROOT.parent / "shared"
 CACHE = Path(os.environ.get("BENCH_TMP", "/tmp/watcher-bench")) / "match-items"

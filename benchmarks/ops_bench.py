@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from watcher.config import load_config
-from watcher.dbcheck import check_database
-from watcher.store import Store, make_engine
+from watcher.store import Store
+from watcher.store.base import make_engine
+from watcher.store.dbcheck import check_database
 
 WORDS = ["astana", "kazakhstan", "israel", "accords", "signing", "ceremony", "deal", "water", "technology", "report"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from watcher.page import PageSelectors, parse_page
+from watcher.ingest.page import PageSelectors, parse_page
 
 PAGES = ROOT / "tests" / "fixtures" / "pages"
 MAZHILIS = PageSelectors(item="ul.news-list li.news-list__item", title="a.news-list__title",
@@ -31,7 +31,8 @@ def hostile_cases() -> dict[str, bytes]:
     """10 MiB bodies (the fetcher's cap) built to cost the parser the most."""
     cap = 10 * 1024 * 1024
     tiny = b"<i></i>"
-    row = b"<div class=n><a href='/x'>Item</a><span>12.11.2025</span><script>var a='<div class=n>';</script></div>"
+    row = (b"<div class=n><a href='/x'>Item</a><span>12.11.2025</span>"
+           b"<script>var a='<div class=n>';</script></div>")
     return {
         "1.4M empty elements": b"<html><body>" + tiny * (cap // len(tiny)) + b"</body></html>",
         "95k matching items": b"<html><body>" + row * (cap // len(row)) + b"</body></html>",

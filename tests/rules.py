@@ -6,7 +6,7 @@ import textwrap
 
 from tests.conftest import ROOT
 from watcher.config import Config, parse_config
-from watcher.match import Matcher
+from watcher.judge.match import Matcher
 
 MINI = (ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8")
 HEAD = MINI.split("indicators:\n")[0].replace("follow_up: [expansion, kz_israel_deal]",
@@ -19,7 +19,14 @@ def probe_yaml(rule: str, top: str = "", fields: str = "") -> str:
     `top` adds top-level sections; a `certainty:` there replaces the mini file's."""
     head = HEAD
     if "certainty:" in top:
-        head = "\n".join(ln for ln in head.splitlines() if not ln.startswith(("certainty:", "  denied:", "  expected:"))) + "\n"
+        head = (
+            "\n".join(
+                ln
+                for ln in head.splitlines()
+                if not ln.startswith(("certainty:", "  denied:", "  expected:"))
+            )
+            + "\n"
+        )
     body = textwrap.indent(textwrap.dedent(rule).strip(), "      ")
     extra = f"    fields: {fields}\n" if fields else ""
     return (head + textwrap.dedent(top) + "indicators:\n"

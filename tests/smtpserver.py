@@ -1,7 +1,8 @@
 """A real SMTP server on 127.0.0.1 for delivery tests (aiosmtpd in a thread).
 
 Tests hold a reply back (`server.hold_rcpt = True`, `server.hold_data = True`; released by
-setting them False, or after 30 s) to kill a client at a chosen moment. Tests switch it to refuse mail (`server.reply = "550 mailbox unavailable"` at DATA,
+setting them False, or after 30 s) to kill a client at a chosen moment. Tests switch it to
+refuse mail (`server.reply = "550 mailbox unavailable"` at DATA,
 `server.rcpt_reply = "451 try later"` at RCPT), require a login (`SmtpServer(users={...})`),
 or take it down and up again on the same port (`server.stop()`, `server.start()`).
 """

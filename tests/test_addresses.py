@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
-from watcher.addresses import parse_policy, private_kind
 from watcher.errors import ConfigError
+from watcher.ingest.addresses import parse_policy, private_kind
 from watcher.settings import load_settings
 
 

@@ -12,10 +12,13 @@ import yaml
 from tests.conftest import ROOT, at
 from tests.test_criterion import events, item
 from tests.test_pipeline import context, serve_fixtures, write_config
-from watcher.alerts import select_alerts
 from watcher.config import parse_config
-from watcher.criterion import evaluate
-from watcher.service import judge, message_id, poll, prepare_alerts, run_once
+from watcher.deliver.outbox import message_id
+from watcher.ingest.poll import poll
+from watcher.judge.criterion import evaluate
+from watcher.models import AlertMark, Transition
+from watcher.report.alerts import select_alerts
+from watcher.service import judge, prepare_alerts, run_once
 
 NOW = at("2026-03-10T06:00")
 RULES = {"new_signatory": {"sources": 2, "max_age": "60d"},
@@ -26,7 +29,9 @@ ALERT_CFG = parse_config(yaml.safe_dump({**yaml.safe_load(
                    for i in yaml.safe_load((ROOT / "tests" / "fixtures" / "mini.yaml")
                                            .read_text(encoding="utf-8"))["indicators"]]},
     allow_unicode=True))
-WIRE = item(1, "Azerbaijan joins the Abraham Accords", "2026-03-08", "https://reuters.com/a", "wire")
+WIRE = item(
+    1, "Azerbaijan joins the Abraham Accords", "2026-03-08", "https://reuters.com/a", "wire"
+)
 SECOND = item(2, "Azerbaijan formally joins Abraham Accords", "2026-03-08", "https://apnews.com/b")
 THIRD = item(3, "Azerbaijan joins Abraham Accords, officials say", "2026-03-09", "https://bbc.co.uk/c")
 
@@ -42,7 +47,7 @@ def test_an_event_alerts_once_when_corroborated_and_never_again_as_it_grows() ->
     first = alerts_for(events(WIRE, SECOND), {})
     (line,) = first.lines
     assert line.subject == "new_signatory" and line.refs == [1, 2]
-    alerted = {"new_signatory": {ref for _, ref, _ in first.covered()}}
+    alerted = {"new_signatory": {mark.ref for mark in first.covered()}}
     assert alerts_for(events(WIRE, SECOND), alerted).lines == []
     assert alerts_for(events(WIRE, SECOND, THIRD), alerted).lines == []   # grew: same happening
 
@@ -58,15 +63,17 @@ def test_rules_follow_certainty_age_and_indicators_without_a_rule_never_alert() 
 
 
 def test_a_criterion_change_alerts_once_and_a_silence_sets_an_alert_aside() -> None:
-    transitions = [(1, "WATCHING", None, at("2025-11-07"), "first"),
-                   (2, "FOLLOW-UP", "WATCHING", NOW, "FOLLOW-UP: measurable follow-up seen")]
+    transitions = [
+        Transition(1, "WATCHING", None, at("2025-11-07"), "first"),
+        Transition(2, "FOLLOW-UP", "WATCHING", NOW, "FOLLOW-UP: measurable follow-up seen"),
+    ]
     report = alerts_for(events(WIRE, SECOND), {}, transitions=transitions)
     assert [line.subject for line in report.lines] == ["new_signatory", "criterion"]
     assert report.lines[1].headline == "Criterion changed WATCHING → FOLLOW-UP on 10 Mar 2026"
     assert alerts_for([], {"criterion": {2}}, transitions=transitions).lines == []
     quiet = alerts_for(events(WIRE, SECOND), {}, silenced={"new_signatory"})
     assert quiet.lines == [] and [line.subject for line in quiet.silenced] == ["new_signatory"]
-    assert ("new_signatory", 1, "silenced") in quiet.covered()
+    assert AlertMark("new_signatory", 1, "silenced") in quiet.covered()
 
 
 def alert_config(tmp: Path, server: Any) -> Path:
@@ -168,5 +175,7 @@ def test_the_running_service_alerts_right_after_a_poll_and_records_its_run(
             code, err = stop(proc)
     assert code == 0, err
     with sqlite3.connect(state / "watcher.db") as db:
-        ((mode, started, seen),) = db.execute("SELECT mode, started_at, last_seen_at FROM service_run")
+        ((mode, started, seen),) = db.execute(
+            "SELECT mode, started_at, last_seen_at FROM service_run"
+        )
     assert mode == "run" and seen >= started

@@ -14,7 +14,8 @@ import pytest
 from tests.conftest import at
 from tests.test_alerts import alert_config
 from tests.test_pipeline import context, serve_fixtures
-from watcher.service import deliver_pending, run_once
+from watcher.deliver.outbox import deliver_pending
+from watcher.service import run_once
 from watcher.settings import load_settings
 
 

@@ -2,7 +2,7 @@
 
 Whatever goes wrong while one feed is fetched, parsed, stored or matched is recorded on that
 feed; the other feeds are stored, and the cycle goes on to the digest and the outbox. The
-feeds are real documents on a 127.0.0.1 server, polled through `service.poll` and
+feeds are real documents on a 127.0.0.1 server, polled through `ingest.poll` and
 `run_once` as the service does, on a real database.
 """
 
@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,9 +24,12 @@ from tests.feedserver import FeedServer
 from tests.hostile_docs import documents
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher import cli
-from watcher.match import Matcher
+from watcher.context import Context
+from watcher.ingest.poll import poll
+from watcher.judge.match import Matcher
 from watcher.models import Match
-from watcher.service import Context, poll, run_once
+from watcher.service import run_once
+from watcher.store import FeedFailed
 
 T0 = at("2026-03-10T06:00")
 HEALTHY = ("wire", "regional", "gazette")
@@ -109,10 +112,14 @@ def test_a_bug_on_one_feed_is_recorded_on_it_and_never_stops_the_others(
     bug = [r for r in caplog.records if "unexpected error" in r.getMessage() and r.exc_info]
     assert bug and "poison" in bug[0].getMessage()     # the traceback is in the log
     health = {f.feed_id: f for f in ctx.store.feed_health()}
-    assert health["poison"].failures == 1 and health["poison"].next_due_at == T0 + timedelta(minutes=30)
+    assert health["poison"].failures == 1 and health["poison"].next_due_at == T0 + timedelta(
+        minutes=30
+    )
     assert cli.main(["status", "--config", str(config)]) == 0
     assert "failing: 1" in capsys.readouterr().out
-    again = asyncio.run(poll(at_time(ctx, T0 + timedelta(minutes=31))))   # it backs off, then retries
+    again = asyncio.run(
+        poll(at_time(ctx, T0 + timedelta(minutes=31)))
+    )  # it backs off, then retries
     assert again.failed.keys() == {"poison"} and ctx.store.feed_health()[0].failures == 2
 
 
@@ -122,10 +129,10 @@ def test_a_feed_whose_failure_cannot_be_written_either_stays_due_and_the_others_
     ctx, _config = poisoned(feed_server, tmp_path)
     real = ctx.store.record_failure
 
-    def refuse_poison(feed_id: str, **kwargs: object) -> int:
-        if feed_id == "poison":          # as PostgreSQL refuses a row it cannot hold
+    def refuse_poison(failed: FeedFailed, now: datetime) -> int:
+        if failed.feed_id == "poison":   # as PostgreSQL refuses a row it cannot hold
             raise ValueError("A string literal cannot contain NUL (0x00) characters.")
-        return real(feed_id, **kwargs)  # type: ignore[arg-type]
+        return real(failed, now)
 
     monkeypatch.setattr(ctx.store, "record_failure", refuse_poison)
     report = asyncio.run(poll(ctx))                    # raised ValueError before
@@ -164,8 +171,12 @@ def test_generated_hostile_documents_never_stop_the_healthy_feeds(
         hostile_ctx: Context, feed_server: FeedServer, doc: tuple[bytes, str | None]) -> None:
     body, content_type = doc
     n = next(ROUND)
-    now = T0 + timedelta(days=2 * n)                  # every feed due again, backoff or not
-    for fid, path in (("wire", "/wire.rss"), ("regional", "/regional.atom"), ("gazette", "/outlet.rss")):
+    now = T0 + timedelta(days=2 * n)  # every feed due again, backoff or not
+    for fid, path in (
+        ("wire", "/wire.rss"),
+        ("regional", "/regional.atom"),
+        ("gazette", "/outlet.rss"),
+    ):
         feed_server.add(path, healthy_version(fid, n))
     feed_server.add("/hostile", body, content_type=content_type or "application/octet-stream")
     ctx = at_time(hostile_ctx, now)
@@ -201,6 +212,6 @@ def test_a_feed_of_5000_items_costs_2000_rows_and_says_so_in_health_and_status(
     out = capsys.readouterr().out
     assert "failing: 0, read with warnings since the last digest: 1" in out and f"~ {cut}" in out
     assert prepare_digest(ctx, T0) == 1
-    assert cut in ctx.store.messages()[0].raw.decode("utf-8", "replace")   # the health section
-    assert cli.main(["status", "--config", str(config)]) == 0          # reported: the window moves on
+    assert cut in ctx.store.messages()[0].raw.decode("utf-8", "replace")  # the health section
+    assert cli.main(["status", "--config", str(config)]) == 0  # reported: the window moves on
     assert "read with warnings since the last digest: 0" in capsys.readouterr().out

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from tests.conftest import ROOT, at
 from watcher.config import parse_config
-from watcher.criterion import coverage_of, evaluate
+from watcher.judge.criterion import coverage_of, evaluate
 from watcher.models import CriterionState
-from watcher.store import Store
+from watcher.store import FeedFailed, FeedPolled, Store
 
 CFG = parse_config((ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8"))
 WARN_DAY = at("2026-06-01")          # 207 days after the baseline, one feed configured
@@ -41,7 +41,9 @@ def test_a_poorly_observed_absence_says_so_instead_of_claiming_it() -> None:
     late = at("2026-12-01")
     hw = evaluate(CFG, [], late, coverage_of(CFG, late, observed_days={"wire": 30}, items=50,
                                              recent_items=0, failing_now=0))
-    assert hw.state is CriterionState.HIGH_WATER and hw.sentence().startswith("HIGH-WATER (coverage poor)")
+    assert hw.state is CriterionState.HIGH_WATER and hw.sentence().startswith(
+        "HIGH-WATER (coverage poor)"
+    )
     assert "high-water mark of the expansion" not in hw.sentence()
 
 
@@ -51,11 +53,9 @@ def test_polls_are_counted_per_feed_and_day(tmp_path: Path) -> None:
     day = at("2026-01-01T10:00")
     for n in range(3):                                    # three days polled, one of them failing
         t = day + timedelta(days=n)
-        store.record_poll("wire", now=t, next_due=t, status=200, etag=None, last_modified=None,
-                          content_hash=None, stored=2)
-    store.record_poll("wire", now=day + timedelta(hours=1), next_due=day, status=304, etag=None,
-                      last_modified=None, content_hash=None, stored=0)
-    store.record_failure("wire", now=day + timedelta(days=5), status=503, reason="down", next_due=day)
+        store.record_polls([FeedPolled("wire", 200, None, None, None, t, stored=2)], t)
+    store.record_polls([FeedPolled("wire", 304, None, None, None, day)], day + timedelta(hours=1))
+    store.record_failure(FeedFailed("wire", 503, "down", day), day + timedelta(days=5))
     assert store.observed_days(at("2025-12-01"), at("2026-02-01")) == {"wire": 3}
     assert store.observed_days(at("2026-01-02"), at("2026-02-01")) == {"wire": 2}
     store.close()

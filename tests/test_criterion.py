@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from tests.conftest import ROOT, at
 from watcher.config import parse_config
-from watcher.criterion import add_months, evaluate
-from watcher.events import cluster, host_of
-from watcher.match import Matcher
+from watcher.judge.criterion import add_months, evaluate
+from watcher.judge.events import cluster, host_of
+from watcher.judge.match import Matcher
+from watcher.judge.score import score_events
 from watcher.models import CriterionState, Match, MatchedItem
-from watcher.score import score_events
 
 CFG = parse_config((ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8"))
 M = Matcher(CFG)
@@ -23,8 +23,10 @@ def events(*items: list[MatchedItem]) -> list:  # type: ignore[type-arg]
     return score_events(cluster([m for group in items for m in group]), CFG)
 
 
-STRONG = (item(1, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://reuters.com/a", "wire")
-          + item(2, "Azerbaijan formally joins Abraham Accords", "2026-02-11", "https://apnews.com/b"))
+STRONG = (item(1, "Azerbaijan joins the Abraham Accords", "2026-02-10",
+                "https://reuters.com/a", "wire")
+          + item(2, "Azerbaijan formally joins Abraham Accords", "2026-02-11",
+                 "https://apnews.com/b"))
 
 
 def test_watching_inside_the_window_without_follow_up() -> None:
@@ -57,21 +59,39 @@ def test_follow_up_is_not_seen_before_it_happened() -> None:
 
 
 def test_follow_up_after_the_window_does_not_undo_high_water() -> None:
-    late = item(1, "Azerbaijan joins the Abraham Accords", "2026-12-01", "https://reuters.com/a", "wire")
+    late = item(
+        1, "Azerbaijan joins the Abraham Accords", "2026-12-01", "https://reuters.com/a", "wire"
+    )
     assert evaluate(CFG, events(late + late), at("2027-01-01")).state is CriterionState.HIGH_WATER
 
 
 def test_expected_denied_and_non_counting_indicators_do_not_count() -> None:
-    talks = item(1, "Azerbaijan in talks to join the Abraham Accords", "2026-02-10", "https://reuters.com/a", "wire")
-    denial = item(2, "Indonesia says it will not join the Abraham Accords", "2026-02-10", "https://bbc.co.uk/x", "wire")
-    protest = item(3, "Protest in Almaty over Abraham Accords", "2026-02-10", "https://rferl.org/p", "wire")
+    talks = item(
+        1,
+        "Azerbaijan in talks to join the Abraham Accords",
+        "2026-02-10",
+        "https://reuters.com/a",
+        "wire",
+    )
+    denial = item(
+        2,
+        "Indonesia says it will not join the Abraham Accords",
+        "2026-02-10",
+        "https://bbc.co.uk/x",
+        "wire",
+    )
+    protest = item(
+        3, "Protest in Almaty over Abraham Accords", "2026-02-10", "https://rferl.org/p", "wire"
+    )
     v = evaluate(CFG, events(talks, denial, protest), at("2026-03-01"))
     assert v.state is CriterionState.WATCHING
 
 
 def test_a_single_weak_aggregator_report_is_below_the_threshold() -> None:
     weak = item(1, "Azerbaijan", "2026-02-10", "https://news.google.com/x", "aggregator")
-    weak = [m for m in weak] + item(2, "Azerbaijan", "2026-02-10", "https://news.google.com/y", "aggregator")
+    weak = [m for m in weak] + item(
+        2, "Azerbaijan", "2026-02-10", "https://news.google.com/y", "aggregator"
+    )
     assert evaluate(CFG, events(weak), at("2026-03-01")).state is CriterionState.WATCHING
 
 
@@ -109,9 +129,14 @@ def test_a_denial_never_joins_a_report_that_it_happened() -> None:
 
 
 def test_a_widely_reported_denial_still_does_not_count() -> None:
-    wording = ["Azerbaijan will not join the Abraham Accords", "Baku will not join Abraham Accords, Azerbaijan says",
-               "Azerbaijan says it will not join Abraham Accords", "Azerbaijan: we will not join the Abraham Accords",
-               "Azerbaijan will not join Abraham Accords, Aliyev aide says", "Aliyev: Azerbaijan will not join the Abraham Accords"]
+    wording = [
+        "Azerbaijan will not join the Abraham Accords",
+        "Baku will not join Abraham Accords, Azerbaijan says",
+        "Azerbaijan says it will not join Abraham Accords",
+        "Azerbaijan: we will not join the Abraham Accords",
+        "Azerbaijan will not join Abraham Accords, Aliyev aide says",
+        "Aliyev: Azerbaijan will not join the Abraham Accords",
+    ]
     denial = [m for n, title in enumerate(wording)
               for m in item(n, title, "2026-02-10", f"https://outlet{n}.com/x", "official")]
     (ev,) = events(denial)
@@ -120,37 +145,67 @@ def test_a_widely_reported_denial_still_does_not_count() -> None:
 
 
 def test_balance_puts_denials_on_the_stall_side_with_the_strongest_items() -> None:
-    from watcher.score import balance_of
-    evs = events(STRONG,
-                 item(3, "Indonesia says it will not join the Abraham Accords", "2026-02-12", "https://bbc.co.uk/x", "wire"),
-                 item(4, "Protest in Almaty over Abraham Accords", "2026-02-13", "https://rferl.org/p"),
-                 item(5, "Azerbaijan joins the Abraham Accords", "2025-10-01", "https://old.com/x"))   # before the baseline
+    from watcher.report.balance import balance_of
+    evs = events(
+        STRONG,
+        item(
+            3,
+            "Indonesia says it will not join the Abraham Accords",
+            "2026-02-12",
+            "https://bbc.co.uk/x",
+            "wire",
+        ),
+        item(4, "Protest in Almaty over Abraham Accords", "2026-02-13", "https://rferl.org/p"),
+        item(5, "Azerbaijan joins the Abraham Accords", "2025-10-01", "https://old.com/x"),
+    )  # before the baseline
     b = balance_of(evs, CFG, at("2026-03-01"))
     assert (b.momentum.events, b.stall.events, b.stall.denials) == (1, 2, 1)
     assert sorted(x.certainty for x in b.stall.strongest) == ["confirmed", "denied"]
-    assert b.momentum.strongest[0].title.startswith("Azerbaijan") and b.momentum.score == evs[0].score
+    assert (
+        b.momentum.strongest[0].title.startswith("Azerbaijan") and b.momentum.score == evs[0].score
+    )
     assert "stall 2 event(s)" in b.sentence() and "1 of them denials" in b.sentence()
 
 
 def test_balance_counts_one_happening_once_across_indicators() -> None:
-    from watcher.score import balance_of
+    from watcher.report.balance import balance_of
     both = item(1, "Protest in Almaty as Azerbaijan joins the Abraham Accords", "2026-02-10", "https://a.com/1")
     assert {m.match.indicator for m in both} == {"new_signatory", "domestic_backlash"}
     b = balance_of(events(both), CFG, at("2026-03-01"))
-    assert b.momentum.events == 1 and b.stall.events == 1       # different sides: both shown
-    twice = [MatchedItem(m.item_id, m.feed_id, m.title, m.url, m.published, m.seen_at, m.host, m.tier,
-                         Match("kz_israel_deal", m.match.strength, m.match.certainty, m.match.hits))
-             for m in item(2, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://b.com/2")]
-    b = balance_of(events(item(2, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://b.com/2"), twice),
-                   CFG, at("2026-03-01"))
+    assert b.momentum.events == 1 and b.stall.events == 1  # different sides: both shown
+    twice = [
+        MatchedItem(
+            m.item_id,
+            m.feed_id,
+            m.title,
+            m.url,
+            m.published,
+            m.seen_at,
+            m.host,
+            m.tier,
+            Match("kz_israel_deal", m.match.strength, m.match.certainty, m.match.hits),
+        )
+        for m in item(2, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://b.com/2")
+    ]
+    b = balance_of(
+        events(
+            item(2, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://b.com/2"), twice
+        ),
+        CFG,
+        at("2026-03-01"),
+    )
     assert b.momentum.events == 1                               # same reports under two indicators
 
 
 def test_what_the_baseline_occasion_announced_does_not_count_as_follow_up() -> None:
     """Deals announced at the summit where the accession was announced are the baseline."""
-    grace = CFG.model_copy(update={"criterion": CFG.criterion.model_copy(update={"baseline_grace": "3d"})})
-    summit = (item(1, "Azerbaijan joins the Abraham Accords", "2025-11-07", "https://reuters.com/a", "wire")
-              + item(2, "Azerbaijan formally joins Abraham Accords", "2025-11-07", "https://apnews.com/b"))
+    grace = CFG.model_copy(
+        update={"criterion": CFG.criterion.model_copy(update={"baseline_grace": "3d"})}
+    )
+    summit = (item(1, "Azerbaijan joins the Abraham Accords", "2025-11-07",
+                    "https://reuters.com/a", "wire")
+              + item(2, "Azerbaijan formally joins Abraham Accords", "2025-11-07",
+                     "https://apnews.com/b"))
     evs = score_events(cluster(summit), grace)
     assert evaluate(CFG, evs, at("2026-01-01")).state is CriterionState.FOLLOW_UP   # no grace
     assert evaluate(grace, evs, at("2026-01-01")).state is CriterionState.WATCHING

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from watcher.dates import check_format, check_language, month_of, read_date
+from watcher.ingest.dates import check_format, check_language, month_of, read_date
 
 ALMATY = ZoneInfo("Asia/Almaty")     # UTC+5 since March 2024
 
@@ -55,15 +55,18 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("printed", "lang", "expected"), CASES, ids=[c[0] or "empty" for c in CASES])
+@pytest.mark.parametrize(("printed", "lang", "expected"), CASES,
+                         ids=[c[0] or "empty" for c in CASES])
 def test_read_date(printed: str, lang: str | None, expected: datetime | None) -> None:
     assert read_date(printed, lang=lang) == expected
 
 
 def test_a_printed_time_is_read_in_the_page_zone_and_a_bare_date_keeps_its_day() -> None:
     # 14:30 in Astana is 09:30 UTC; a date alone stays that calendar day, whatever the zone.
-    assert read_date("12 ноября 2025 г., 14:30", tz=ALMATY) == datetime(2025, 11, 12, 9, 30, tzinfo=UTC)
-    assert read_date("04 Желтоқсан 2025 17:20", tz=ALMATY) == datetime(2025, 12, 4, 12, 20, tzinfo=UTC)
+    assert read_date("12 ноября 2025 г., 14:30", tz=ALMATY) == datetime(2025, 11, 12, 9, 30,
+                                                                          tzinfo=UTC)
+    assert read_date("04 Желтоқсан 2025 17:20", tz=ALMATY) == datetime(2025, 12, 4, 12, 20,
+                                                                         tzinfo=UTC)
     assert read_date("12.11.2025 02:00", tz=ALMATY) == datetime(2025, 11, 11, 21, tzinfo=UTC)
     assert read_date("12 қараша 2025", tz=ALMATY) == datetime(2025, 11, 12, tzinfo=UTC)
     assert read_date("Nov. 3, 2025 2:30 pm") == datetime(2025, 11, 3, 14, 30, tzinfo=UTC)
@@ -83,7 +86,8 @@ def test_date_format_pins_one_form(printed: str, fmt: str, lang: str | None,
 
 
 def test_month_names_in_every_form_a_page_uses() -> None:
-    assert [month_of(w) for w in ("қарашада", "қараша", "ноября", "ноябрь", "ноя", "nov", "בנובמבר")] == [11] * 7
+    forms = ("қарашада", "қараша", "ноября", "ноябрь", "ноя", "nov", "בנובמבר")
+    assert [month_of(w) for w in forms] == [11] * 7
     assert month_of("мая") == month_of("май") == 5
     assert month_of("марта") == month_of("мар.") == 3
     assert month_of("Казахстан") is None and month_of("Қазақстан") is None

@@ -15,8 +15,10 @@ from sqlmodel import SQLModel
 from tests.conftest import at, postgres_database
 from tests.feedserver import FeedServer
 from tests.test_pipeline import context, serve_fixtures, write_config
-from watcher.db import tables as _tables  # noqa: F401  (registers the tables)
-from watcher.service import Context, poll, run_once
+from watcher.context import Context
+from watcher.ingest.poll import poll
+from watcher.service import run_once
+from watcher.store import schema as _schema  # noqa: F401  (registers the tables)
 
 
 def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -252,7 +252,9 @@ def test_transport_for_prefers_smtp_and_falls_back_to_files(tmp_path: Path) -> N
     assert isinstance(smtp, SmtpTransport) and (smtp.host, smtp.port) == ("mail.example.org", 465)
 
 
-def test_stored_bytes_parse_back_and_send_unchanged(tmp_path: Path, smtp_server: SmtpServer) -> None:
+def test_stored_bytes_parse_back_and_send_unchanged(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
     """The outbox keeps raw bytes and re-parses them before sending: nothing may drift."""
     raw = bytes(build_email(make_message()))
     stored = message_from_bytes(raw, policy=policy.SMTP)

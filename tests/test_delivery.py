@@ -20,7 +20,10 @@ from tests.conftest import at
 from tests.feedserver import child_env
 from tests.test_pipeline import context, received, serve_fixtures, write_config
 from watcher.cli import main
-from watcher.service import MAX_ATTEMPTS, Context, deliver_pending, poll, prepare_digest
+from watcher.context import Context
+from watcher.deliver.outbox import MAX_ATTEMPTS, deliver_pending
+from watcher.ingest.poll import poll
+from watcher.service import prepare_digest
 
 WAIT = 30.0
 

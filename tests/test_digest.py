@@ -12,15 +12,19 @@ import pytest
 from tests.conftest import at
 from tests.test_criterion import CFG, events, item
 from tests.test_pipeline import context, serve_fixtures, write_config
-from watcher.charts import build_spark, build_timeline, week_count, week_of
-from watcher.criterion import evaluate
-from watcher.render import render_digest
-from watcher.report import History, Silence, Undelivered, build_digest, uptime
-from watcher.service import poll, prepare_digest
+from watcher.ingest.poll import poll
+from watcher.judge.criterion import evaluate
+from watcher.models import IngestIssue, ServiceRun, Silence, Transition
+from watcher.report.charts import build_spark, build_timeline, week_count, week_of
+from watcher.report.digest import History, Undelivered, build_digest, uptime
+from watcher.report.render import render_digest
+from watcher.service import prepare_digest
 
 NOW = at("2026-03-10T06:00")
-STRONG = (item(1, "Azerbaijan joins the Abraham Accords", "2026-02-10", "https://reuters.com/a", "wire")
-          + item(2, "Azerbaijan formally joins Abraham Accords", "2026-02-11", "https://apnews.com/b"))
+STRONG = (item(1, "Azerbaijan joins the Abraham Accords", "2026-02-10",
+                "https://reuters.com/a", "wire")
+          + item(2, "Azerbaijan formally joins Abraham Accords", "2026-02-11",
+                 "https://apnews.com/b"))
 DENIED = item(3, "Indonesia says it will not join the Abraham Accords", "2026-01-20",
               "https://jakartapost.com/c")
 
@@ -55,8 +59,8 @@ def test_weekly_evidence_sums_scores_per_week_and_leaves_denials_out() -> None:
 
 def test_uptime_counts_only_time_covered_by_runs_since_the_last_digest() -> None:
     since = at("2026-03-02T00:00")
-    runs = [(at("2026-02-20T00:00"), at("2026-03-04T00:00")),      # ran until Wednesday, killed
-            (at("2026-03-05T00:00"), at("2026-03-09T00:00"))]      # restarted Thursday
+    runs = [ServiceRun(at("2026-02-20T00:00"), at("2026-03-04T00:00")),  # until Wednesday, killed
+            ServiceRun(at("2026-03-05T00:00"), at("2026-03-09T00:00"))]  # restarted Thursday
     up = uptime(runs, since, at("2026-03-09T00:00"))
     assert up is not None and up.starts == 1
     assert up.seconds_up == timedelta(days=6).total_seconds()
@@ -66,10 +70,11 @@ def test_uptime_counts_only_time_covered_by_runs_since_the_last_digest() -> None
 def test_digest_text_is_complete_on_its_own() -> None:
     evs = events(STRONG, DENIED)
     verdict = evaluate(CFG, evs, NOW)
-    history = History(transitions=[(1, "WATCHING", None, at("2026-01-01"), ""),
-                                   (2, "FOLLOW-UP", "WATCHING", at("2026-03-09"), "")],
-                      runs=[(at("2026-03-02T07:00"), NOW)],
-                      issues=[("wire", at("2026-03-05"), "XML parse error line 3: mismatched tag")],
+    history = History(transitions=[Transition(1, "WATCHING", None, at("2026-01-01"), ""),
+                                   Transition(2, "FOLLOW-UP", "WATCHING", at("2026-03-09"), "")],
+                      runs=[ServiceRun(at("2026-03-02T07:00"), NOW)],
+                      issues=[IngestIssue("wire", at("2026-03-05"),
+                                          "XML parse error line 3: mismatched tag")],
                       undelivered=[Undelivered("digest", "2026-W10", "a@example.org",
                                                "550 mailbox unavailable", 1)],
                       silences=[Silence("domestic_backlash", at("2026-04-01"), "protest season")])
@@ -119,4 +124,6 @@ def test_with_a_report_url_the_cut_list_links_to_the_full_report(
     prepare_digest(ctx)
     (msg,) = ctx.store.messages()
     raw = msg.raw.decode().replace("=\r\n", "").replace("=3D", "=")
-    assert 'href="https://intranet.example.org/watcher/digest-2026-W11.html#ind-new_signatory"' in raw
+    assert (
+        'href="https://intranet.example.org/watcher/digest-2026-W11.html#ind-new_signatory"' in raw
+    )

@@ -10,13 +10,16 @@ import pytest
 
 from tests.conftest import ROOT, SHARED
 from watcher.config import load_config
-from watcher.evaluate import evaluate_matcher, load_labeled
-from watcher.match import Matcher
+from watcher.judge.evaluate import evaluate_matcher, load_labeled
+from watcher.judge.match import Matcher
 
 CFG = load_config(ROOT / "indicators.yaml")
 M = Matcher(CFG)
 CONTRACT = [i.id for i in CFG.indicators if i.contract]
-SETS = [SHARED / "devset" / "headlines.jsonl"] + sorted((ROOT / "tests" / "fixtures").glob("heldout*.jsonl"))
+SETS = [SHARED / "devset" / "headlines.jsonl"] + sorted(
+    (ROOT / "tests" / "fixtures").glob("heldout*.jsonl")
+)
+
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
 def test_targets_hold(path: Path) -> None:
@@ -25,7 +28,9 @@ def test_targets_hold(path: Path) -> None:
     ev = evaluate_matcher(M, load_labeled(path), CONTRACT)
     p, r, _ = ev.prf()
     assert p >= 0.90 and r >= 0.85, f"{path.name}: micro P {p:.2f} R {r:.2f}"
-    assert ev.none_flagged <= 0.05 * ev.none_total, f"{path.name}: {ev.none_flagged}/{ev.none_total} 'none' flagged"
+    assert ev.none_flagged <= 0.05 * ev.none_total, (
+        f"{path.name}: {ev.none_flagged}/{ev.none_total} 'none' flagged"
+    )
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
@@ -37,7 +42,9 @@ def test_titles_only_targets_hold(path: Path) -> None:
     ev = evaluate_matcher(M, load_labeled(path), CONTRACT, titles_only=True)
     p, r, _ = ev.prf()
     assert p >= 0.90 and r >= 0.75, f"{path.name} (titles only): micro P {p:.2f} R {r:.2f}"
-    assert ev.none_flagged <= 0.05 * ev.none_total, f"{path.name}: {ev.none_flagged}/{ev.none_total} 'none' flagged"
+    assert ev.none_flagged <= 0.05 * ev.none_total, (
+        f"{path.name}: {ev.none_flagged}/{ev.none_total} 'none' flagged"
+    )
 
 
 def test_every_contract_indicator_has_english_and_russian_terms() -> None:
@@ -63,5 +70,5 @@ def test_every_contract_indicator_has_terms_in_the_regions_languages() -> None:
 
 
 def _all_terms(rule: object) -> list[str]:
-    from watcher.match import _rule_terms
+    from watcher.judge.match import _rule_terms
     return _rule_terms(rule)  # type: ignore[arg-type]

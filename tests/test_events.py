@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from tests.conftest import at
 from tests.rules import probe_config
-from watcher.events import cluster, host_of, skeleton
-from watcher.match import Matcher
+from watcher.judge.events import cluster, host_of, skeleton
+from watcher.judge.match import Matcher
+from watcher.judge.score import score_events
 from watcher.models import Event, MatchedItem
-from watcher.score import score_events
 
 CFG = probe_config("""
     all: [$AZ, $JOIN, $ACCORDS]
@@ -23,7 +23,9 @@ _n = iter(range(10_000))
 
 def report(title: str, day: str, url: str, summary: str = "") -> MatchedItem:
     (m,) = M.match(title, summary)
-    return MatchedItem(next(_n), "f", title, url, at(day), at(day), host_of(url), "outlet", m, summary)
+    return MatchedItem(
+        next(_n), "f", title, url, at(day), at(day), host_of(url), "outlet", m, summary
+    )
 
 
 def events(*items: MatchedItem) -> list[Event]:
@@ -36,45 +38,117 @@ def test_names_align_across_cyrillic_and_latin() -> None:
 
 
 def test_one_happening_in_english_and_russian_is_one_event() -> None:
-    (ev,) = events(report("Azerbaijan agrees to join the Abraham Accords, Trump says", "2026-11-18", "https://apnews.com/a"),
-                   report("Азербайджан присоединится к Соглашениям Авраама, заявил Трамп", "2026-11-18", "https://tass.ru/b"))
+    (ev,) = events(
+        report(
+            "Azerbaijan agrees to join the Abraham Accords, Trump says",
+            "2026-11-18",
+            "https://apnews.com/a",
+        ),
+        report(
+            "Азербайджан присоединится к Соглашениям Авраама, заявил Трамп",
+            "2026-11-18",
+            "https://tass.ru/b",
+        ),
+    )
     assert ev.sources == ["apnews.com", "tass.ru"] and ev.independent == 2
 
 
 def test_arabic_and_english_align_by_concept_only_when_close_in_time() -> None:
     en = report("Azerbaijan to join the Abraham Accords", "2026-11-18", "https://apnews.com/a")
-    assert len(events(en, report("أذربيجان تعلن انضمام إلى اتفاقيات إبراهيم", "2026-11-19", "https://aljazeera.net/b"))) == 1
-    assert len(events(en, report("أذربيجان تعلن انضمام إلى اتفاقيات إبراهيم", "2026-11-21", "https://aljazeera.net/c"))) == 2
+    assert (
+        len(
+            events(
+                en,
+                report(
+                    "أذربيجان تعلن انضمام إلى اتفاقيات إبراهيم",
+                    "2026-11-19",
+                    "https://aljazeera.net/b",
+                ),
+            )
+        )
+        == 1
+    )
+    assert (
+        len(
+            events(
+                en,
+                report(
+                    "أذربيجان تعلن انضمام إلى اتفاقيات إبراهيم",
+                    "2026-11-21",
+                    "https://aljazeera.net/c",
+                ),
+            )
+        )
+        == 2
+    )
 
 
 def test_two_stories_from_one_outlet_stay_two_events() -> None:
-    evs = events(report("Azerbaijan agrees to join the Abraham Accords", "2026-11-18", "https://apnews.com/a"),
-                 report("Azerbaijan opposition protests plan to join the Abraham Accords", "2026-11-19", "https://apnews.com/b"))
+    evs = events(
+        report(
+            "Azerbaijan agrees to join the Abraham Accords", "2026-11-18", "https://apnews.com/a"
+        ),
+        report(
+            "Azerbaijan opposition protests plan to join the Abraham Accords",
+            "2026-11-19",
+            "https://apnews.com/b",
+        ),
+    )
     assert len(evs) == 2
 
 
 def test_a_second_outlet_still_joins_an_event_with_one_story_per_outlet() -> None:
-    (ev,) = events(report("Azerbaijan agrees to join the Abraham Accords", "2026-11-18", "https://apnews.com/a"),
-                   report("Azerbaijan agrees to join Abraham Accords, White House says", "2026-11-18", "https://reuters.com/b"))
+    (ev,) = events(
+        report(
+            "Azerbaijan agrees to join the Abraham Accords", "2026-11-18", "https://apnews.com/a"
+        ),
+        report(
+            "Azerbaijan agrees to join Abraham Accords, White House says",
+            "2026-11-18",
+            "https://reuters.com/b",
+        ),
+    )
     assert ev.independent == 2
 
 
 def test_ten_syndicated_copies_weigh_less_than_two_independent_reports() -> None:
-    text = ("Azerbaijan agrees to join the Abraham Accords", "Baku will sign the declaration next month, the White House said.")
-    copies = [report(f"{text[0]} - Site {n}", "2026-11-18", f"https://site{n}.com/x", text[1]) for n in range(10)]
+    text = (
+        "Azerbaijan agrees to join the Abraham Accords",
+        "Baku will sign the declaration next month, the White House said.",
+    )
+    copies = [
+        report(f"{text[0]} - Site {n}", "2026-11-18", f"https://site{n}.com/x", text[1])
+        for n in range(10)
+    ]
     (syndicated,) = events(*copies)
     assert len(syndicated.sources) == 10 and syndicated.independent == 1
-    (two,) = events(report(text[0], "2026-11-18", "https://apnews.com/a", text[1]),
-                    report("Azerbaijan will join the Abraham Accords, Aliyev's office confirms", "2026-11-18",
-                           "https://trend.az/b", "President Aliyev's office said the decision followed talks with Washington."))
+    (two,) = events(
+        report(text[0], "2026-11-18", "https://apnews.com/a", text[1]),
+        report(
+            "Azerbaijan will join the Abraham Accords, Aliyev's office confirms",
+            "2026-11-18",
+            "https://trend.az/b",
+            "President Aliyev's office said the decision followed talks with Washington.",
+        ),
+    )
     assert two.independent == 2 and two.score > syndicated.score
 
 
 def test_same_headline_with_different_reporting_counts_twice() -> None:
-    (ev,) = events(report("Azerbaijan to join the Abraham Accords", "2026-11-18", "https://a.com/1",
-                          "Trump announced the decision after a call with Aliyev on Tuesday."),
-                   report("Azerbaijan to join the Abraham Accords", "2026-11-18", "https://b.com/2",
-                          "Baku's foreign ministry confirmed the step, citing energy ties with Israel."))
+    (ev,) = events(
+        report(
+            "Azerbaijan to join the Abraham Accords",
+            "2026-11-18",
+            "https://a.com/1",
+            "Trump announced the decision after a call with Aliyev on Tuesday.",
+        ),
+        report(
+            "Azerbaijan to join the Abraham Accords",
+            "2026-11-18",
+            "https://b.com/2",
+            "Baku's foreign ministry confirmed the step, citing energy ties with Israel.",
+        ),
+    )
     assert ev.independent == 2
 
 
@@ -94,7 +168,18 @@ M2 = Matcher(CFG2)
 
 def report2(title: str, url: str, summary: str = "") -> MatchedItem:
     (m,) = M2.match(title, summary)
-    return MatchedItem(next(_n), "f", title, url, at("2026-11-18"), at("2026-11-18"), host_of(url), "outlet", m, summary)
+    return MatchedItem(
+        next(_n),
+        "f",
+        title,
+        url,
+        at("2026-11-18"),
+        at("2026-11-18"),
+        host_of(url),
+        "outlet",
+        m,
+        summary,
+    )
 
 
 def events2(*items: MatchedItem) -> list[Event]:
@@ -103,15 +188,18 @@ def events2(*items: MatchedItem) -> list[Event]:
 
 def test_a_headline_in_another_script_that_adds_a_detail_still_joins_the_event() -> None:
     en = report2("Azerbaijan to join the Abraham Accords", "https://apnews.com/a")
-    ar = report2("ترامب: أذربيجان تعلن انضمام إلى اتفاقيات إبراهيم", "https://aljazeera.net/b")   # adds "Trump"
+    ar = report2(
+        "ترامب: أذربيجان تعلن انضمام إلى اتفاقيات إبراهيم", "https://aljazeera.net/b"
+    )  # adds "Trump"
     (ev,) = events2(en, ar)
     assert ev.independent == 2
 
 
 def test_concepts_only_in_a_summary_do_not_split_a_cross_script_event() -> None:
     en = report2("Azerbaijan to join the Abraham Accords", "https://apnews.com/a")
-    ar = report2("أذربيجان تعلن انضمام إلى اتفاقيات إبراهيم", "https://aljazeera.net/b",
-                 "ترامب باكو")                                                        # background terms
+    ar = report2(
+        "أذربيجان تعلن انضمام إلى اتفاقيات إبراهيم", "https://aljazeera.net/b", "ترامب باكو"
+    )  # background terms
     assert len(events2(en, ar)) == 1
 
 
@@ -122,7 +210,7 @@ def test_cross_script_headlines_sharing_too_few_concepts_stay_apart() -> None:
 
 
 def test_two_chinese_reports_of_one_happening_share_character_pairs() -> None:
-    from watcher.events import salient, similarity
+    from watcher.judge.events import salient, similarity
     a = salient("阿塞拜疆宣布加入亚伯拉罕协议")
     b = salient("特朗普：阿塞拜疆将加入亚伯拉罕协议")
     c = salient("哈萨克斯坦总统会见以色列外长")

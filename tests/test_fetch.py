@@ -19,9 +19,9 @@ import pytest
 
 from tests.feedserver import ALLOW_PRIVATE, LAST_MODIFIED, FeedServer  # feed_server: conftest
 from watcher import USER_AGENT
-from watcher.addresses import parse_policy
 from watcher.errors import FeedError
-from watcher.fetch import (
+from watcher.ingest.addresses import parse_policy
+from watcher.ingest.fetch import (
     Fetcher,
     FetchRequest,
     FetchResult,
@@ -29,7 +29,7 @@ from watcher.fetch import (
     Validators,
     backoff,
 )
-from watcher.response import parse_retry_after
+from watcher.ingest.response import parse_retry_after
 
 T = TypeVar("T")
 LOOPBACK = parse_policy(ALLOW_PRIVATE)[0]      # the test server's address, as the suite allows it

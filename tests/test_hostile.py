@@ -37,9 +37,9 @@ from tests.test_parse import HEADER, corpus_files
 from tests.test_pipeline import context
 from watcher.config import parse_config
 from watcher.errors import ConfigError, FeedError
-from watcher.fetch import MiB
-from watcher.match import Matcher
-from watcher.parse import MAX_SUMMARY, MAX_TITLE, parse_feed
+from watcher.ingest.fetch import MiB
+from watcher.ingest.parse import MAX_SUMMARY, MAX_TITLE, parse_feed
+from watcher.judge.match import Matcher
 from watcher.service import run_once
 
 CORPUS = SHARED / "feeds-realworld"
@@ -70,7 +70,10 @@ def serve_corpus(server: FeedServer) -> dict[str, tuple[Path, bytes, str | None]
 # it would hide the poll's own growth.
 POLL_AND_MEASURE = """
 import re, sys
-from watcher import cli, service, store, fetch, parse, match, render, report
+from watcher import cli, service, store
+from watcher.ingest import fetch, parse
+from watcher.judge import match
+from watcher.report import digest, render
 def peak():
     with open("/proc/self/status") as status:
         return int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
@@ -337,7 +340,10 @@ def test_a_mutated_indicators_file_is_valid_or_a_config_error_with_a_line(text: 
 def test_an_alias_bomb_is_refused_fast_with_its_line() -> None:
     text = "\n".join(SHIPPED[:1] + BOMB + SHIPPED[1:]) + "\n"
     started = time.monotonic()
-    with pytest.raises(ConfigError, match=r"indicators\.yaml:7: YAML aliases add over [\d,]+ values "
-                                          r"\(at most 200,000, or as many as the file writes out\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"indicators\.yaml:7: YAML aliases add over [\d,]+ values "
+        r"\(at most 200,000, or as many as the file writes out\)",
+    ):
         parse_config(text)
     assert time.monotonic() - started < 5

@@ -32,8 +32,12 @@ from tests.conftest import ROOT, at, postgres_database
 from tests.feedserver import FeedServer, child_env
 from tests.smtpserver import SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
-from watcher import service
-from watcher.service import Context, deliver_pending, poll, prepare_digest
+from watcher.context import Context
+from watcher.deliver.outbox import deliver_pending
+from watcher.ingest import poll as pipeline
+from watcher.ingest.poll import poll
+from watcher.service import prepare_digest
+from watcher.store import Instance
 
 NOW = at("2026-03-10T06:00")
 RECIPIENTS = ["a@example.org", "b@example.org"]
@@ -92,7 +96,7 @@ def test_a_warm_poll_over_several_lease_batches_polls_every_feed_once(
     later = NOW + timedelta(hours=1)
     feed_server.requests.clear()
     # one feed in flight, leased one at a time: each batch is done before the next is leased
-    monkeypatch.setattr(service, "PIPELINE", 1)
+    monkeypatch.setattr(pipeline, "PIPELINE", 1)
     me = as_instance(ctx, "me", clock=lambda: later)
     me.settings = dataclasses.replace(me.settings, lease_batch=1)
     warm = asyncio.run(poll(me))
@@ -150,13 +154,11 @@ def test_status_shows_instances_their_leases_and_heartbeats(
     ctx = context(config)
     now = datetime.now(UTC)
     until = now + timedelta(minutes=5)
-    ctx.store.heartbeat("host-a:1", now - timedelta(seconds=3), until, host="host-a", pid=1,
-                        version="t")
+    ctx.store.heartbeat(Instance("host-a:1", "host-a", 1, "t"), now - timedelta(seconds=3), until)
     ctx.store.lease_due_feeds(now, "host-a:1", until, limit=2)
-    ctx.store.heartbeat("host-b:2", now - timedelta(hours=2), until, host="host-b", pid=2,
-                        version="t")                                     # silent for 2 h
-    ctx.store.heartbeat("host-c:3", now, until, host="host-c", pid=3, version="t",
-                        stopping=True)
+    ctx.store.heartbeat(Instance("host-b:2", "host-b", 2, "t"), now - timedelta(hours=2),
+                        until)                                           # silent for 2 h
+    ctx.store.heartbeat(Instance("host-c:3", "host-c", 3, "t"), now, until, stopping=True)
     assert main(["status", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "instances: 1 alive, 2 feed lease(s) held" in out
@@ -294,8 +296,10 @@ def test_three_instances_poll_each_feed_once_per_interval_and_send_one_digest(
     gaps = [second[p] - first[p] for p in counts]
     # the next poll is due 1 min after the start of the poll that fetched it (a tick is 1 s)
     assert min(gaps) > 55, min(gaps)
-    per_instance = {name: sum(int(n) for n in re.findall(r"poll: polled (\d+) feed", cluster.log(name)))
-                    for name in "abc"}
+    per_instance = {
+        name: sum(int(n) for n in re.findall(r"poll: polled (\d+) feed", cluster.log(name)))
+        for name in "abc"
+    }
     assert sum(per_instance.values()) == 2 * FEEDS and all(per_instance.values()), per_instance
     items, total = cluster.query("SELECT (SELECT count(*) FROM item), "
                                  "(SELECT sum(items_total) FROM feed_state)")[0]

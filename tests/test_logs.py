@@ -26,7 +26,9 @@ from tests.feedserver import FeedServer, child_env
 from tests.smtpserver import RawSmtpServer, SmtpServer
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.cli import main
-from watcher.service import Context, poll, prepare_digest
+from watcher.context import Context
+from watcher.ingest.poll import poll
+from watcher.service import prepare_digest
 
 URL_SECRET = "url-pw:Q7/z@x"          # characters that need quoting in a URL
 ENV_SECRET = "env-pw-K9f3!"
@@ -50,8 +52,11 @@ def auth_smtp() -> Iterator[SmtpServer]:
 
 def run_cycle(config: Path, state: Path, smtp: SmtpServer | RawSmtpServer, *flags: str) -> str:
     """`watcher run --once` with both secrets in its environment; its stderr (the log)."""
-    env = child_env(WATCHER_STATE_DIR=str(state), WATCHER_SMTP_PASSWORD=ENV_SECRET,
-                    WATCHER_SMTP_URL=f"smtp://alice:{quote(URL_SECRET, safe='')}@127.0.0.1:{smtp.port}")
+    env = child_env(
+        WATCHER_STATE_DIR=str(state),
+        WATCHER_SMTP_PASSWORD=ENV_SECRET,
+        WATCHER_SMTP_URL=f"smtp://alice:{quote(URL_SECRET, safe='')}@127.0.0.1:{smtp.port}",
+    )
     result = subprocess.run([sys.executable, "-m", "watcher", "run", "--once", "--config",
                              str(config), *flags], env=env, capture_output=True, text=True,
                             timeout=120, check=False)
@@ -91,11 +96,17 @@ def test_one_line_per_feed_event_with_id_counts_and_durations(
     wire = next(line for line in lines if line.startswith("feed wire:"))
     assert wire.startswith("feed wire: 4 item(s), 4 new, 3 matched; fetched in ")
     assert wire.endswith(" s") and "stored in" in wire
-    assert any(line.startswith("feed gazette failed (1 in a row): server error (503 status code); next try")
-               for line in lines)
+    assert any(
+        line.startswith(
+            "feed gazette failed (1 in a row): server error (503 status code); next try"
+        )
+        for line in lines
+    )
     assert any(line.startswith("poll: polled 3 feed(s): 0 unchanged, 1 failed, 7 new item(s)")
                and line.endswith(" s") for line in lines)
-    assert any(line.startswith("digest 2026-W11: FOLLOW-UP; 1 message(s) written") for line in lines)
+    assert any(
+        line.startswith("digest 2026-W11: FOLLOW-UP; 1 message(s) written") for line in lines
+    )
 
 
 def test_status_shows_the_next_poll_and_digest(
@@ -119,7 +130,7 @@ def test_status_shows_the_next_poll_and_digest(
 
 def test_next_digest_is_the_coming_monday_slot(state_env: Path, feed_server: FeedServer,
                                                tmp_path: Path) -> None:
-    from watcher.service import next_digest_at
+    from watcher.report.periods import next_digest_at
     ctx: Context = context(write_config(tmp_path, feed_server))
     # Tuesday 10 Mar 2026 06:00 UTC → Monday 16 Mar 07:00 Almaty (UTC+5) = 02:00 UTC
     assert next_digest_at(ctx.config, at("2026-03-10T06:00")) == at("2026-03-16T02:00")
@@ -164,7 +175,7 @@ def test_json_logs_of_the_service_name_a_failing_job_and_its_exception(
 def test_json_logs_carry_the_traceback_of_a_job_that_fails_by_a_bug(
         feed_server: FeedServer, state_env: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from watcher.cli import _setup_logging
+    from watcher.logs import setup_logging
     from watcher.scheduler import Service
     serve_fixtures(feed_server)
     ctx = context(write_config(tmp_path, feed_server))
@@ -172,7 +183,7 @@ def test_json_logs_carry_the_traceback_of_a_job_that_fails_by_a_bug(
     def judge() -> None:        # a job with a bug in it
         return {"a": 1}["b"]    # type: ignore[return-value]
 
-    _setup_logging("INFO", "json")
+    setup_logging("INFO", "json")
     Service(ctx, ctx.settings.config_path)._guard(judge)()    # type: ignore[operator]
     logging.getLogger("watcher").info("%d feed(s) polled", 3, extra={"feed": "wire", "new": 4})
     bug, info = json_lines(capsys.readouterr().err)
@@ -183,7 +194,9 @@ def test_json_logs_carry_the_traceback_of_a_job_that_fails_by_a_bug(
     assert (info["msg"], info["feed"], info["new"]) == ("3 feed(s) polled", "wire", 4)
 
 
-def test_a_server_echoing_the_login_leaks_it_nowhere(feed_server: FeedServer, tmp_path: Path) -> None:
+def test_a_server_echoing_the_login_leaks_it_nowhere(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
     """A 535 that quotes the AUTH lines: not in the log, `watcher status` or outbox.last_error."""
     serve_fixtures(feed_server)
     config = write_config(tmp_path, feed_server)

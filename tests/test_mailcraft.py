@@ -12,13 +12,14 @@ import pytest
 from tests.conftest import at
 from tests.test_criterion import CFG, M
 from tests.test_pipeline import context, received, serve_fixtures, write_config
-from watcher.criterion import evaluate
-from watcher.events import cluster, host_of
+from watcher.deliver.outbox import message_id
+from watcher.judge.criterion import evaluate
+from watcher.judge.events import cluster, host_of
+from watcher.judge.score import score_events
 from watcher.models import MatchedItem
-from watcher.render import fit_subject, render_digest, safe_url
-from watcher.report import build_digest
-from watcher.score import score_events
-from watcher.service import message_id, run_once
+from watcher.report.digest import build_digest
+from watcher.report.render import fit_subject, render_digest, safe_url
+from watcher.service import run_once
 
 NOW = at("2026-03-10T06:00")
 RLO = "\u202e"
@@ -45,7 +46,11 @@ def hostile_digest() -> tuple[str, str, str]:
 
 def test_feed_text_cannot_inject_active_html_or_links() -> None:
     _subject, text, html = hostile_digest()
-    assert "<script" not in html and "<img" not in html and "onerror=" not in html.replace("onerror=alert(1)&gt;", "")
+    assert (
+        "<script" not in html
+        and "<img" not in html
+        and "onerror=" not in html.replace("onerror=alert(1)&gt;", "")
+    )
     assert "&lt;img src=x onerror=alert(1)&gt;" in html              # shown, as text
     assert all(h.startswith("http") for h in re.findall(r'href="([^"]*)"', html))
     assert "data:text" not in html and "&lt;a href=javascript:alert(3)&gt;" in html   # as text
@@ -54,9 +59,21 @@ def test_feed_text_cannot_inject_active_html_or_links() -> None:
     assert text.count("(no usable link)") == 3 and "javascript:alert(1)" not in text
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", " java\tscript:x",
-                                 "java\nscript:x", "data:text/html,x", "vbscript:x", "//evil.example",
-                                 "mailto:x@example.org", f"https://ok.example{RLO}/x", ""])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " java\tscript:x",
+        "java\nscript:x",
+        "data:text/html,x",
+        "vbscript:x",
+        "//evil.example",
+        "mailto:x@example.org",
+        f"https://ok.example{RLO}/x",
+        "",
+    ],
+)
 def test_only_http_links_survive(url: str) -> None:
     got = safe_url(url)
     assert got is None or (got.startswith("https://ok.example") and RLO not in got)
@@ -67,7 +84,9 @@ def test_subject_stays_under_80_characters_and_names_the_state() -> None:
     for raw in (long, "[watcher] {state} " + long):
         subject = fit_subject(raw.replace("{state}", "HIGH-WATER"), "HIGH-WATER")
         assert len(subject) < 80 and "HIGH-WATER" in subject and "\n" not in subject
-    assert fit_subject(f"{RLO}[watcher]\r\nBcc: x@example.net", "WARN").startswith("WARN: [watcher] Bcc")
+    assert fit_subject(f"{RLO}[watcher]\r\nBcc: x@example.net", "WARN").startswith(
+        "WARN: [watcher] Bcc"
+    )
 
 
 def test_message_id_is_stable_per_period_and_recipient() -> None:
@@ -86,8 +105,9 @@ def test_digest_on_the_wire_has_the_headers_css_and_dark_mode(
     (msg,) = received(smtp_server)
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg["List-Id"] == "watcher digests <digest.example.org>"
-    assert msg["Date"] and msg["Message-ID"] == message_id("digest", "2026-W11",
-                                                           "analyst@example.org", "watcher@example.org")
+    assert msg["Date"] and msg["Message-ID"] == message_id(
+        "digest", "2026-W11", "analyst@example.org", "watcher@example.org"
+    )
     assert len(msg["Subject"]) < 80 and "FOLLOW-UP" in msg["Subject"]
     html = _html(msg)
     assert '<meta name="color-scheme" content="light dark">' in html
@@ -98,8 +118,13 @@ def test_digest_on_the_wire_has_the_headers_css_and_dark_mode(
     assert "{" not in body                                          # every other rule was inlined
 
 
-def test_a_hostile_feed_item_arrives_harmless(feed_server: Any, smtp_server: Any, state_env: Path,
-                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hostile_feed_item_arrives_harmless(
+    feed_server: Any,
+    smtp_server: Any,
+    state_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     serve_fixtures(feed_server)
     title = ("Azerbaijan joins the Abraham Accords &lt;img src=x onerror=alert(1)&gt; "
              f"{RLO}evil\r\nBcc: victim@example.net")
@@ -112,7 +137,9 @@ def test_a_hostile_feed_item_arrives_harmless(feed_server: Any, smtp_server: Any
     ctx = context(write_config(tmp_path, feed_server))
     run_once(ctx)
     (msg,) = received(smtp_server)
-    assert msg["Bcc"] is None and [r.rcpt_tos for r in smtp_server.messages] == [["analyst@example.org"]]
+    assert msg["Bcc"] is None and [r.rcpt_tos for r in smtp_server.messages] == [
+        ["analyst@example.org"]
+    ]
     html = _html(msg)
     assert "Azerbaijan joins the Abraham Accords" in html and "<img" not in html
     assert "javascript:" not in html and RLO not in html

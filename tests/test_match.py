@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from tests.conftest import ROOT
 from tests.rules import probe
 from watcher.config import parse_config
-from watcher.match import Matcher, compile_term
+from watcher.judge.match import Matcher
+from watcher.judge.terms import compile_term
 from watcher.models import Certainty
 
 CFG = parse_config((ROOT / "tests" / "fixtures" / "mini.yaml").read_text(encoding="utf-8"))
@@ -35,12 +36,20 @@ def test_all_groups_must_each_hit_and_none_vetoes() -> None:
 
 
 def test_all_groups_may_hit_across_title_and_summary() -> None:
-    assert "new_signatory" in ids("Azerbaijan joins the accord", "It becomes part of the Abraham Accords.")
+    assert "new_signatory" in ids(
+        "Azerbaijan joins the accord", "It becomes part of the Abraham Accords."
+    )
 
 
 def test_near_requires_terms_within_n_words() -> None:
     assert "kz_israel_deal" in ids("Kazakhstan and Israel sign water agreement")
-    far = "Kazakhstan and Israel " + "talk " * 10 + "sign; later a separate " + "x " * 10 + "agreement"
+    far = (
+        "Kazakhstan and Israel "
+        + "talk " * 10
+        + "sign; later a separate "
+        + "x " * 10
+        + "agreement"
+    )
     assert "kz_israel_deal" not in ids(far)
 
 
@@ -59,8 +68,10 @@ def test_why_puts_headline_evidence_first_and_stays_one_short_line() -> None:
         all: [[Almaty, Astana, Shymkent, Aktau, Atyrau, Karaganda], [protest]]
         """).match("Karaganda protest", summary)
     why = m.why()
-    assert why.startswith("“Karaganda” in title, “protest” in title")   # the headline's own words lead
-    assert why.count("“") == 5 and why.endswith("(+2 more)")               # five terms, then a count
+    assert why.startswith(
+        "“Karaganda” in title, “protest” in title"
+    )  # the headline's own words lead
+    assert why.count("“") == 5 and why.endswith("(+2 more)")  # five terms, then a count
 
 
 def test_certainty_confirmed_expected_denied() -> None:
@@ -68,7 +79,10 @@ def test_certainty_confirmed_expected_denied() -> None:
         (m,) = [m for m in M.match(title) if m.indicator == "new_signatory"]
         return m.certainty
     assert certainty("Azerbaijan joins the Abraham Accords") is Certainty.CONFIRMED
-    assert certainty("Azerbaijan reportedly in talks to join the Abraham Accords") is Certainty.EXPECTED
+    assert (
+        certainty("Azerbaijan reportedly in talks to join the Abraham Accords")
+        is Certainty.EXPECTED
+    )
     assert certainty("Indonesia says it will not join the Abraham Accords") is Certainty.DENIED
     assert certainty("Азербайджан не присоединится к Соглашениям Авраама") is Certainty.DENIED
 
@@ -315,8 +329,12 @@ def test_a_headline_that_makes_the_claim_decides_its_certainty_alone() -> None:
         """, top="""
         certainty: {denied: ["will not"], expected: ["expected to"]}
         """)
-    (match,) = m.match("Kazakhstan and Israel sign water deal", "The plant is expected to open in 2027.")
+    (match,) = m.match(
+        "Kazakhstan and Israel sign water deal", "The plant is expected to open in 2027."
+    )
     assert match.certainty is Certainty.CONFIRMED
     # a headline that names only one side leaves the claim, and its cues, to the summary
-    (match,) = m.match("Kazakhstan water news", "Kazakhstan and Israel are expected to sign a deal.")
+    (match,) = m.match(
+        "Kazakhstan water news", "Kazakhstan and Israel are expected to sign a deal."
+    )
     assert match.certainty is Certainty.EXPECTED

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 import tests.reference_match as ref
 from tests.conftest import ROOT, SHARED
-from watcher import match as fast
 from watcher import text
 from watcher.config import Config, load_config
+from watcher.judge import match as fast
 
 CONFIGS = {"shipped": ROOT / "indicators.yaml", "mini": ROOT / "tests" / "fixtures" / "mini.yaml"}
 LOADED = {name: load_config(path) for name, path in CONFIGS.items()}
@@ -34,7 +34,9 @@ SHIPPED = LOADED["shipped"]
 def _jsonl_texts(path: Path) -> list[tuple[str, str]]:
     if not path.exists():
         return []
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     return [(r.get("title", ""), r.get("summary", "")) for r in rows]
 
 
@@ -45,7 +47,7 @@ def _example_texts(cfg: Config) -> list[tuple[str, str]]:
 
 def _realworld_texts() -> list[tuple[str, str]]:
     from watcher.errors import FeedError
-    from watcher.parse import parse_feed
+    from watcher.ingest.parse import parse_feed
     folder = SHARED / "feeds-realworld" / "realworld"
     out: list[tuple[str, str]] = []
     for path in sorted(folder.glob("*")) if folder.is_dir() else []:
@@ -56,8 +58,14 @@ def _realworld_texts() -> list[tuple[str, str]]:
     return out
 
 
-LABELED = [t for p in [SHARED / "devset" / "headlines.jsonl", *sorted((ROOT / "tests" / "fixtures").glob("heldout*.jsonl"))]
-           for t in _jsonl_texts(p)]
+LABELED = [
+    t
+    for p in [
+        SHARED / "devset" / "headlines.jsonl",
+        *sorted((ROOT / "tests" / "fixtures").glob("heldout*.jsonl")),
+    ]
+    for t in _jsonl_texts(p)
+]
 EXAMPLES = _example_texts(SHIPPED) + _example_texts(LOADED["mini"])
 
 
@@ -66,14 +74,21 @@ def _trace(t: Any) -> tuple[Any, ...]:
 
 
 def _found(found: Any) -> dict[Any, dict[str, list[int]]]:
-    return {parts: {f: list(pos) for f, pos in by_field.items() if pos} for parts, by_field in found.items()}
+    return {
+        parts: {f: list(pos) for f, pos in by_field.items() if pos}
+        for parts, by_field in found.items()
+    }
 
 
 def assert_same(title: str, summary: str, config: str = "shipped") -> None:
     """Every observable part of the analysis agrees, and match() agrees with analyse()."""
     new, old = PAIRS[config]
     a, b = new.analyse(title, summary), old.analyse(title, summary)
-    assert a.text.words == b.text.words and a.text.clauses == b.text.clauses and a.text.forms == b.text.forms
+    assert (
+        a.text.words == b.text.words
+        and a.text.clauses == b.text.clauses
+        and a.text.forms == b.text.forms
+    )
     assert _found(a.found) == _found(b.found)
     assert [_trace(t) for t in a.traces] == [_trace(t) for t in b.traces]
     assert a.matches == b.matches, (title, summary)
@@ -129,11 +144,13 @@ def _vocabulary() -> list[str]:
 
 
 VOCAB = _vocabulary()
-JUNK = st.sampled_from(["\u0301", "\u064e", "\u05b8", "\u200b", "\u202e", "\u00ad", "\u0640", "ـ", "ﻙ",
-                        "ﬁ", "Ⅻ", "<b>", "&amp;", " - ", ". ", ", ", "\n", "«", "»", "'", "’",
-                        "ʻ", "`", "ı", "İ", "ة", "\u200c", "。", "国"])
+JUNK = st.sampled_from(["\u0301", "\u064e", "\u05b8", "\u200b", "\u202e", "\u00ad", "\u0640",
+                        "ـ", "ﻙ", "ﬁ", "Ⅻ", "<b>", "&amp;", " - ", ". ", ", ", "\n", "«", "»",
+                        "'", "’", "ʻ", "`", "ı", "İ", "ة", "\u200c", "。", "国"])
 WORD = st.one_of(st.sampled_from(VOCAB), st.sampled_from(VOCAB), st.text(max_size=6), JUNK)
-SEP = st.sampled_from([" ", " ", " ", ", ", ". ", " — ", "; ", " as ", "-", "", "\u200c", "\u0301 "])
+SEP = st.sampled_from(
+    [" ", " ", " ", ", ", ". ", " — ", "; ", " as ", "-", "", "\u200c", "\u0301 "]
+)
 PHRASE = st.lists(st.tuples(WORD, SEP), max_size=40).map(lambda ws: "".join(w + s for w, s in ws))
 
 

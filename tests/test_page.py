@@ -1,4 +1,4 @@
-"""Page sources parsed (watcher.page): saved official pages → Items, layout changes, hostile pages."""
+"""Page sources parsed (watcher.ingest.page): saved pages → Items, layout changes, hostile pages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from watcher.errors import FeedError
-from watcher.page import MAX_ELEMENTS, MAX_ITEMS, PageSelectors, compile_selector, parse_page
+from watcher.ingest.page import MAX_ELEMENTS, MAX_ITEMS, PageSelectors, compile_selector, parse_page
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 MAZHILIS = PageSelectors(item="ul.news-list li.news-list__item", title="a.news-list__title",
@@ -39,8 +39,10 @@ def test_kazakh_month_names_on_the_kazakh_pages() -> None:
     parsed = parse_page("mazhilis-kk", (PAGES / "mazhilis-kk.html").read_bytes(), select,
                         base_url="https://www.parlam.kz/kk/mazhilis/news")
     dates = [i.published for i in parsed.items]
-    assert dates == [datetime(2026, 12, 2, 10, 40, tzinfo=UTC), datetime(2026, 6, 10, 8, 30, tzinfo=UTC),
-                     datetime(2026, 5, 27, 5, 15, tzinfo=UTC), datetime(2026, 5, 20, 12, tzinfo=UTC),
+    assert dates == [datetime(2026, 12, 2, 10, 40, tzinfo=UTC),
+                     datetime(2026, 6, 10, 8, 30, tzinfo=UTC),
+                     datetime(2026, 5, 27, 5, 15, tzinfo=UTC),
+                     datetime(2026, 5, 20, 12, tzinfo=UTC),
                      datetime(2025, 11, 18, 6, 45, tzinfo=UTC)]
 
 
@@ -55,7 +57,8 @@ def test_russian_genitive_months_with_a_pinned_format() -> None:
 
 def test_xpath_selectors_base_href_and_time_attributes() -> None:
     ksrk = PageSelectors(
-        item="//div[contains(@class,'view-news')]//div[contains(concat(' ',normalize-space(@class),' '),' views-row ')]",
+        item=("//div[contains(@class,'view-news')]"
+              "//div[contains(concat(' ',normalize-space(@class),' '),' views-row ')]"),
         title=".//div[contains(@class,'views-field-title')]//a",
         date=".//div[contains(@class,'views-field-created')]/span")
     court = parse_page("ksrk-ru", (PAGES / "ksrk-ru.html").read_bytes(), ksrk,
@@ -97,8 +100,10 @@ def test_scripts_and_templates_never_become_items() -> None:
 
 
 def test_identity_is_the_link_else_title_and_printed_date() -> None:
-    page = ("<html><body><div class=n><h3>Мажилис одобрил закон</h3><span>12.11.2025</span></div>"
-            "<div class=n><h3>Мажилис одобрил закон</h3><span>13.11.2025</span></div></body></html>")
+    page = ("<html><body>"
+            "<div class=n><h3>Мажилис одобрил закон</h3><span>12.11.2025</span></div>"
+            "<div class=n><h3>Мажилис одобрил закон</h3><span>13.11.2025</span></div>"
+            "</body></html>")
     select = PageSelectors(item="div.n", title="h3", date="span")
     first = parse_page("x", page.encode(), select, base_url="https://parlam.kz/")
     again = parse_page("x", page.encode(), select, base_url="https://parlam.kz/")
@@ -109,13 +114,15 @@ def test_identity_is_the_link_else_title_and_printed_date() -> None:
 
 
 def test_a_page_without_the_items_is_a_failure_that_says_why() -> None:
-    redesigned = b"<html><body><section class='news-grid'><article><h2>Title</h2></article></section></body></html>"
+    redesigned = (b"<html><body><section class='news-grid'><article><h2>Title</h2></article>"
+                  b"</section></body></html>")
     with pytest.raises(FeedError) as caught:
         parse_page("mazhilis-ru", redesigned, MAZHILIS, base_url=MAZHILIS_URL)
     assert caught.value.reason == ("selector `ul.news-list li.news-list__item` matched nothing; "
                                    "the page's layout may have changed")
     untitled = b"<ul class=news-list><li class=news-list__item><b>no title here</b></li></ul>"
-    with pytest.raises(FeedError, match="selector `a.news-list__title` found no title in any of the 1 item"):
+    with pytest.raises(FeedError,
+                       match="selector `a.news-list__title` found no title in any of the 1 item"):
         parse_page("mazhilis-ru", untitled, MAZHILIS, base_url=MAZHILIS_URL)
     with pytest.raises(FeedError, match="empty body"):
         parse_page("mazhilis-ru", b"  \n", MAZHILIS, base_url=MAZHILIS_URL)
@@ -133,12 +140,14 @@ def test_dates_that_cannot_be_read_are_a_warning_not_a_failure() -> None:
 
 
 def test_the_header_charset_wins_and_a_meta_charset_is_read() -> None:
-    page = "<html><head><meta charset='windows-1251'></head><body><p class=n><a href=/x>Сенат одобрил закон</a></p></body></html>"
+    page = ("<html><head><meta charset='windows-1251'></head>"
+            "<body><p class=n><a href=/x>Сенат одобрил закон</a></p></body></html>")
     select = PageSelectors(item="p.n", title="a")
     by_meta = parse_page("x", page.encode("cp1251"), select, base_url="https://senate.parlam.kz/")
     assert by_meta.items[0].title == "Сенат одобрил закон"
     plain = page.replace("<meta charset='windows-1251'>", "")
-    by_header = parse_page("x", plain.encode("koi8-r"), select, content_type="text/html; charset=KOI8-R",
+    by_header = parse_page("x", plain.encode("koi8-r"), select,
+                           content_type="text/html; charset=KOI8-R",
                            base_url="https://senate.parlam.kz/")
     assert by_header.items[0].title == "Сенат одобрил закон"
 
@@ -147,10 +156,12 @@ def test_hostile_page_is_bounded() -> None:
     """100k elements, a huge attribute, scripts everywhere, javascript: links: cut, capped, fast."""
     huge = "x" * 2_000_000
     rows = "".join(f"<div class=n><a href='javascript:alert({n})' title='{huge if n == 3 else ''}'>"
-                   f"Item {n}</a><script>document.write('<div class=n><a>evil</a></div>')</script></div>"
+                   f"Item {n}</a>"
+                   "<script>document.write('<div class=n><a>evil</a></div>')</script></div>"
                    for n in range(20_000))
     filler = "<i></i>" * 100_000
-    page = f"<html><body>{rows}{filler}<div class=n><a href=/late>Late</a></div></body></html>".encode()
+    late = "<div class=n><a href=/late>Late</a></div>"
+    page = f"<html><body>{rows}{filler}{late}</body></html>".encode()
     select = PageSelectors(item="div.n", title="a")
     started = time.perf_counter()
     parsed = parse_page("x", page, select, base_url="https://example.org/")
@@ -165,9 +176,10 @@ def test_hostile_page_is_bounded() -> None:
 
 
 def test_deep_nesting_is_refused_by_the_parser_not_followed() -> None:
-    page = ("<div class=n><a href=/x>Top</a></div>" + "<div>" * 10_000 + "<div class=n><a>deep</a></div>"
-            + "</div>" * 10_000).encode()
-    parsed = parse_page("x", page, PageSelectors(item="div.n", title="a"), base_url="https://example.org/")
+    page = ("<div class=n><a href=/x>Top</a></div>" + "<div>" * 10_000
+            + "<div class=n><a>deep</a></div>" + "</div>" * 10_000).encode()
+    parsed = parse_page("x", page, PageSelectors(item="div.n", title="a"),
+                        base_url="https://example.org/")
     assert parsed.items[0].title == "Top"
 
 

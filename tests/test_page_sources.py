@@ -13,9 +13,10 @@ import yaml
 from tests.conftest import ROOT, at
 from watcher.cli import main
 from watcher.config import Config, Feed, load_config
-from watcher.match import Matcher
-from watcher.page import parse_page
-from watcher.service import Context, poll
+from watcher.context import Context
+from watcher.ingest.page import parse_page
+from watcher.ingest.poll import poll
+from watcher.judge.match import Matcher
 from watcher.settings import load_settings
 
 PAGES = ROOT / "tests" / "fixtures" / "pages"
@@ -123,7 +124,8 @@ def test_feed_test_prints_the_items_and_their_rules_and_stores_nothing(
     path = page_config(tmp_path, feed_server, ["senate-ru"])
     assert main(["feed", "test", "--config", str(path), "senate-ru"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith(f"senate-ru: page {feed_server.url('/senate-ru')} (200): 5 item(s)")
+    head = f"senate-ru: page {feed_server.url('/senate-ru')} (200): 5 item(s)"
+    assert out.splitlines()[0].startswith(head)
     assert "2026-06-18 00:00 UTC  Сенат одобрил Закон «О ратификации Декларации" in out
     block = out.split("Сенат одобрил Закон", 1)[1].split("\n\n", 1)[0]
     assert "matches: ratification (" in block
@@ -168,8 +170,8 @@ def test_an_edited_select_block_applies_at_the_next_poll(
     narrow["feeds"][0]["select"]["item"] = "ul.news-list li.news-list__item:first-child"
     path.write_text(yaml.safe_dump(narrow, allow_unicode=True), encoding="utf-8")
     assert asyncio.run(poll(context(load_config(path), "2026-12-04T06:00"))).new_items == 1
-    wide = asyncio.run(poll(context(load_config(page_config(tmp_path, feed_server, ["mazhilis-ru"])),
-                                    "2026-12-04T09:00")))
+    wide_config = load_config(page_config(tmp_path, feed_server, ["mazhilis-ru"]))
+    wide = asyncio.run(poll(context(wide_config, "2026-12-04T09:00")))
     assert wide.new_items == 5 and wide.unchanged == 0
 
 
@@ -177,18 +179,22 @@ def test_a_hostile_page_is_polled_within_bounds_and_the_cut_is_recorded(
         feed_server: Any, state_env: Path, tmp_path: Path) -> None:
     rows = "".join(f"<li class='news-list__item'><a class='news-list__title' href='/n/{n}' "
                    f"onclick='{'x' * 50_000 if n == 1 else ''}'>Новость {n}</a>"
-                   f"<script>alert('<li class=news-list__item>')</script></li>" for n in range(5_000))
+                   "<script>alert('<li class=news-list__item>')</script></li>"
+                   for n in range(5_000))
     page = f"<ul class='news-list'>{rows}</ul>{'<b></b>' * 100_000}".encode()
     feed_server.add("/mazhilis-ru", page, content_type=HTML)
-    ctx = context(load_config(page_config(tmp_path, feed_server, ["mazhilis-ru"])), "2026-12-04T06:00")
+    config = load_config(page_config(tmp_path, feed_server, ["mazhilis-ru"]))
+    ctx = context(config, "2026-12-04T06:00")
     report = asyncio.run(poll(ctx))
     assert report.new_items == 200 and not report.failed
     [(feed_id, _, detail)] = ctx.store.issues(None)
     assert feed_id == "mazhilis-ru"
-    assert "page cut at 50,000 elements" in detail and "5000 items matched, the first 200 kept" in detail
+    assert "page cut at 50,000 elements" in detail
+    assert "5000 items matched, the first 200 kept" in detail
 
 
-def test_the_demo_serves_and_polls_every_shipped_page_source(state_env: Path, tmp_path: Path) -> None:
+def test_the_demo_serves_and_polls_every_shipped_page_source(state_env: Path,
+                                                            tmp_path: Path) -> None:
     import importlib.util
     spec = importlib.util.spec_from_file_location("run_demo", ROOT / "demo" / "run_demo.py")
     assert spec is not None and spec.loader is not None
@@ -214,19 +220,19 @@ def test_the_demo_serves_and_polls_every_shipped_page_source(state_env: Path, tm
 def test_check_names_the_line_of_a_bad_selector_format_or_language(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (ROOT / "indicators.yaml").read_text(encoding="utf-8")
-    bad = (text.replace('select: {item: "ul.news-list li.news-list__item", title: "a.news-list__title",\n'
-                        '             date: "span.news-list__date", summary: "div.news-list__lead",\n'
-                        '             date_format: "%d.%m.%Y %H:%M"',
-                        'select: {item: "ul.news-list li..item", title: "//a[",\n'
-                        '             date: "span.news-list__date", summary: "div.news-list__lead",\n'
-                        '             date_format: "%d.%m.%Q %H:%M"', 1))
+    fields = ('             date: "span.news-list__date", summary: "div.news-list__lead",\n'
+              '             date_format: "%d.%m.')
+    good = 'select: {item: "ul.news-list li.news-list__item", title: "a.news-list__title",\n'
+    wrong = 'select: {item: "ul.news-list li..item", title: "//a[",\n'
+    bad = text.replace(good + fields + "%Y %H:%M", wrong + fields + "%Q %H:%M", 1)
     assert bad != text
     path = tmp_path / "indicators.yaml"
     path.write_text(bad, encoding="utf-8")
     line = next(n for n, row in enumerate(bad.splitlines(), start=1) if "li..item" in row)
     assert main(["check", str(path)]) == 1
     err = capsys.readouterr().err
-    assert f"{path}:{line}: feeds." in err and "select.item: invalid CSS selector 'ul.news-list li..item'" in err
+    assert f"{path}:{line}: feeds." in err
+    assert "select.item: invalid CSS selector 'ul.news-list li..item'" in err
     assert "select.title: invalid XPath '//a['" in err
     assert "select.date_format: date_format '%d.%m.%Q %H:%M': unsupported directive(s) %Q" in err
 

@@ -14,18 +14,35 @@ import yaml
 
 from tests.conftest import ROOT, at
 from watcher.config import load_config
-from watcher.service import Context, deliver_pending, judge, poll, prepare_digest, run_once
+from watcher.context import Context
+from watcher.deliver.outbox import deliver_pending
+from watcher.ingest.poll import poll
+from watcher.service import judge, prepare_digest, run_once
 from watcher.settings import load_settings
 
 E2E = ROOT / "tests" / "fixtures" / "e2e"
 NOW = at("2026-03-10T06:00")
 
 
-def write_config(tmp: Path, server: Any, base: Path = ROOT / "tests" / "fixtures" / "mini.yaml") -> Path:
+def write_config(
+    tmp: Path, server: Any, base: Path = ROOT / "tests" / "fixtures" / "mini.yaml"
+) -> Path:
     data = yaml.safe_load(base.read_text(encoding="utf-8"))
     data["feeds"] = [
-        {"id": "wire", "url": server.url("/wire.rss"), "every": "30m", "tier": "wire", "lang": "en"},
-        {"id": "regional", "url": server.url("/regional.atom"), "every": "1h", "tier": "outlet", "lang": "ru"},
+        {
+            "id": "wire",
+            "url": server.url("/wire.rss"),
+            "every": "30m",
+            "tier": "wire",
+            "lang": "en",
+        },
+        {
+            "id": "regional",
+            "url": server.url("/regional.atom"),
+            "every": "1h",
+            "tier": "outlet",
+            "lang": "ru",
+        },
         {"id": "gazette", "url": server.url("/outlet.rss"), "every": "1h", "tier": "outlet"},
     ]
     path = tmp / "indicators.yaml"
@@ -37,7 +54,9 @@ def serve_fixtures(server: Any) -> None:
     server.add("/wire.rss", (E2E / "wire.rss").read_bytes(), content_type="application/rss+xml")
     server.add("/regional.atom", (E2E / "regional.atom").read_bytes(),
                content_type="application/atom+xml; charset=utf-8")
-    server.add("/outlet.rss", (E2E / "outlet.rss").read_bytes(), content_type="text/xml; charset=utf-8")
+    server.add(
+        "/outlet.rss", (E2E / "outlet.rss").read_bytes(), content_type="text/xml; charset=utf-8"
+    )
 
 
 def context(config_path: Path, clock: Any = lambda: NOW) -> Context:
@@ -57,7 +76,9 @@ def test_second_poll_gets_304s_and_stores_nothing_new(feed_server: Any, state_en
     first = asyncio.run(poll(ctx))
     assert first.polled == 3 and first.new_items == 9 and not first.failed
     stored = ctx.store.count_items()
-    later = Context(ctx.config, ctx.settings, ctx.store, ctx.matcher, lambda: at("2026-03-10T08:00"))
+    later = Context(
+        ctx.config, ctx.settings, ctx.store, ctx.matcher, lambda: at("2026-03-10T08:00")
+    )
     second = asyncio.run(poll(later))
     assert second.polled == 3 and second.unchanged == 3 and second.new_items == 0
     assert ctx.store.count_items() == stored
@@ -65,7 +86,9 @@ def test_second_poll_gets_304s_and_stores_nothing_new(feed_server: Any, state_en
     assert statuses.count(304) == 3
 
 
-def test_a_feed_not_yet_due_is_not_polled(feed_server: Any, state_env: Path, tmp_path: Path) -> None:
+def test_a_feed_not_yet_due_is_not_polled(
+    feed_server: Any, state_env: Path, tmp_path: Path
+) -> None:
     serve_fixtures(feed_server)
     ctx = context(write_config(tmp_path, feed_server))
     asyncio.run(poll(ctx))
@@ -96,7 +119,9 @@ def test_digest_reaches_a_real_smtp_server_with_items_under_their_indicators(
     az = sections.index("Another country joins the Abraham Accords")
     deal = sections.index("Kazakh–Israeli deal signed")
     backlash = sections.index("Domestic backlash in Kazakhstan")
-    assert az < sections.index("Azerbaijan joins the Abraham Accords at White House ceremony") < deal
+    assert (
+        az < sections.index("Azerbaijan joins the Abraham Accords at White House ceremony") < deal
+    )
     assert deal < sections.index("Kazakhstan and Israel sign water technology agreement") < backlash
     assert "В Алматы прошел митинг" in sections[backlash:]
     # wire + gazette (English) and the regional Russian report: one event, three publishers
@@ -105,15 +130,28 @@ def test_digest_reaches_a_real_smtp_server_with_items_under_their_indicators(
     assert "why: “Abraham Accords” in title/summary, “Azerbaijan” in title" in sections
     assert "wheat" not in text
     balance = text.split("BALANCE OF EVIDENCE")[1].split("INDICATORS")[0]
-    assert "MOMENTUM: 2 event(s)" in balance and "STALL: 2 event(s)" in balance and "1 denial(s)" in balance
+    assert (
+        "MOMENTUM: 2 event(s)" in balance
+        and "STALL: 2 event(s)" in balance
+        and "1 denial(s)" in balance
+    )
     assert "Indonesia says it will not join" in balance and "denied" in balance
     assert "<table" in html and "Azerbaijan joins the Abraham Accords" in html
-    assert "Balance of evidence" in html and "momentum 2</strong>" in html and "stall 2</strong>" in html
+    assert (
+        "Balance of evidence" in html
+        and "momentum 2</strong>" in html
+        and "stall 2</strong>" in html
+    )
     assert "why: “Abraham Accords” in title/summary, “Azerbaijan” in title" in html
 
 
-def test_the_same_period_is_never_sent_twice(feed_server: Any, smtp_server: Any, state_env: Path,
-                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_same_period_is_never_sent_twice(
+    feed_server: Any,
+    smtp_server: Any,
+    state_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     serve_fixtures(feed_server)
     monkeypatch.setenv("WATCHER_SMTP_URL", smtp_server.url)
     path = write_config(tmp_path, feed_server)
@@ -172,14 +210,16 @@ def test_a_failing_feed_is_recorded_and_listed_and_others_still_stored(
     assert b"wire" in msg.raw and b"500 status code" in msg.raw
 
 
-def test_criterion_transition_is_stored_once(feed_server: Any, state_env: Path, tmp_path: Path) -> None:
+def test_criterion_transition_is_stored_once(
+    feed_server: Any, state_env: Path, tmp_path: Path
+) -> None:
     serve_fixtures(feed_server)
     ctx = context(write_config(tmp_path, feed_server))
     judge(ctx)
     asyncio.run(poll(ctx))
     judge(ctx)
     judge(ctx)
-    assert [t[0] for t in ctx.store.transitions()] == ["WATCHING", "FOLLOW-UP"]
+    assert [t.state for t in ctx.store.transitions()] == ["WATCHING", "FOLLOW-UP"]
 
 
 def test_shipped_indicators_on_unseen_feeds_deliver_one_digest_with_items_in_place(
@@ -204,7 +244,9 @@ def test_shipped_indicators_on_unseen_feeds_deliver_one_digest_with_items_in_pla
         end = events.find("\n\n", start)
         return events[start:end]
 
-    assert "Azerbaijan joins the Abraham Accords at White House ceremony" in section("new_signatory")
+    assert "Azerbaijan joins the Abraham Accords at White House ceremony" in section(
+        "new_signatory"
+    )
     assert "Kazakhstan and Israel sign water technology agreement" in section("kz_israel_deal")
     assert "В Алматы прошел митинг" in section("domestic_backlash")
     assert "Indonesia says it will not join" in section("new_signatory")

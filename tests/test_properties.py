@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 from watcher.config import load_config
-from watcher.events import headline, salient, script_of, skeleton
-from watcher.match import Matcher, Text
+from watcher.judge.events import headline, salient, script_of, skeleton
+from watcher.judge.match import Matcher
+from watcher.judge.terms import Text
 from watcher.text import normalise, tokens, variants, words
 
 CFG = load_config(ROOT / "indicators.yaml")
@@ -47,7 +48,9 @@ def _unrelated(extra: str) -> bool:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(EXAMPLES_ST, PROSE)
-def test_an_unrelated_sentence_never_removes_or_weakens_a_match(example: tuple[str, str], extra: str) -> None:
+def test_an_unrelated_sentence_never_removes_or_weakens_a_match(
+    example: tuple[str, str], extra: str
+) -> None:
     assume(_unrelated(extra))
     title, summary = example
     before = {m.indicator: m for m in M.match(title, summary)}

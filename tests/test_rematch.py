@@ -11,8 +11,8 @@ import pytest
 
 from tests.test_pipeline import context, serve_fixtures, write_config
 from watcher.cli import main
+from watcher.ingest.poll import poll
 from watcher.scheduler import Service
-from watcher.service import poll
 
 
 def drop_rally_terms(config: Path) -> None:
@@ -36,18 +36,23 @@ def test_rematch_applies_edited_rules_to_history(feed_server: Any, state_env: Pa
     assert totals(config, capsys)["domestic_backlash"] == 1
     drop_rally_terms(config)
     assert "- picket" in config.read_text(encoding="utf-8")
-    assert totals(config, capsys)["domestic_backlash"] == 1          # history still has the old match
+    assert totals(config, capsys)["domestic_backlash"] == 1  # history still has the old match
     assert main(["rematch", "--since", "2099-01-01", "--config", str(config)]) == 0
     assert "rematched 0 stored item(s)" in capsys.readouterr().out
     assert main(["rematch", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "rematched 9 stored item(s)" in out and "1 item(s) matched differently" in out
     assert totals(config, capsys)["domestic_backlash"] == 0
-    assert main(["explain", "https://regional.example.ru/news/almaty-rally", "--config", str(config)]) == 0
+    assert (
+        main(["explain", "https://regional.example.ru/news/almaty-rally", "--config", str(config)])
+        == 0
+    )
     assert "matches no indicator" in capsys.readouterr().out
 
 
-def test_reload_rematches_when_the_rules_changed(feed_server: Any, state_env: Path, tmp_path: Path) -> None:
+def test_reload_rematches_when_the_rules_changed(
+    feed_server: Any, state_env: Path, tmp_path: Path
+) -> None:
     serve_fixtures(feed_server)
     config = write_config(tmp_path, feed_server)
     ctx = context(config)

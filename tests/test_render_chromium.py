@@ -19,7 +19,7 @@ from PIL import Image
 
 from tests.browser import Chromium, chromium_path
 from tests.test_pipeline import context, serve_fixtures, write_config
-from watcher.service import poll
+from watcher.ingest.poll import poll
 
 pytestmark = pytest.mark.skipif(
     chromium_path() is None and not os.environ.get("WATCHER_REQUIRE_CHROMIUM"),

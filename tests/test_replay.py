@@ -14,9 +14,14 @@ MINI = ROOT / "tests" / "fixtures" / "mini.yaml"
 
 
 def rss(*items: tuple[str, str]) -> str:
-    body = "".join(f"<item><title>{t}</title><link>https://wire.example.com/{t.lower().replace(' ', '-')}</link>"
-                   f"<pubDate>{d}</pubDate></item>" for t, d in items)
-    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>Wire</title>{body}</channel></rss>"
+    body = "".join(
+        f"<item><title>{t}</title>"
+        f"<link>https://wire.example.com/{t.lower().replace(' ', '-')}</link>"
+        f"<pubDate>{d}</pubDate></item>"
+        for t, d in items
+    )
+    return ("<?xml version='1.0'?><rss version='2.0'><channel><title>Wire</title>"
+            f"{body}</channel></rss>")
 
 
 @pytest.fixture
@@ -25,7 +30,10 @@ def archive(tmp_path: Path) -> Path:
     folder = tmp_path / "archive"
     (folder / "wire").mkdir(parents=True)
     quiet = ("Kazakhstan wheat exports rise", "Mon, 05 Jan 2026 08:00:00 +0000")
-    deal = ("Kazakhstan and Israel sign water technology agreement", "Mon, 02 Mar 2026 09:00:00 +0000")
+    deal = (
+        "Kazakhstan and Israel sign water technology agreement",
+        "Mon, 02 Mar 2026 09:00:00 +0000",
+    )
     (folder / "wire" / "2026-01-06.xml").write_text(rss(quiet), encoding="utf-8")
     (folder / "wire" / "2026-02-06.xml").write_text(rss(quiet), encoding="utf-8")
     (folder / "wire" / "2026-03-03T0600.xml").write_text(rss(deal, quiet), encoding="utf-8")
@@ -39,9 +47,14 @@ def test_replay_judges_each_date_from_what_was_seen_by_then(
                  "--config", str(MINI)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "replayed 3 file(s) into a temporary database (deleted after): 2 new item(s), 1 match(es)" in out
+    assert (
+        "replayed 3 file(s) into a temporary database (deleted after): 2 new item(s), 1 match(es)"
+        in out
+    )
     feb, mar = out.split("as of 2026-02-15: ")[1].split("as of 2026-03-10: ")
-    assert feb.startswith("WATCHING") and mar.startswith("FOLLOW-UP: measurable follow-up seen 02 Mar 2026")
+    assert feb.startswith("WATCHING") and mar.startswith(
+        "FOLLOW-UP: measurable follow-up seen 02 Mar 2026"
+    )
     assert "balance: momentum 1 event(s)" in mar
     assert not (state_env / "watcher.db").exists()          # the live database was never touched
 
@@ -50,7 +63,9 @@ def test_replay_states_thin_coverage_of_an_absence(tmp_path: Path, state_env: Pa
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "a"
     folder.mkdir()
-    (folder / "wire.2026-01-06.xml").write_text(rss(("Wheat exports rise", "Mon, 05 Jan 2026 08:00:00 +0000")))
+    (folder / "wire.2026-01-06.xml").write_text(
+        rss(("Wheat exports rise", "Mon, 05 Jan 2026 08:00:00 +0000"))
+    )
     assert main(["replay", str(folder), "--as-of", "2026-07-01", "--config", str(MINI)]) == 0
     assert "as of 2026-07-01: WARN (coverage poor)" in capsys.readouterr().out
 
@@ -58,9 +73,28 @@ def test_replay_states_thin_coverage_of_an_absence(tmp_path: Path, state_env: Pa
 def test_replay_can_keep_its_database_or_use_the_live_one(
         archive: Path, tmp_path: Path, state_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     kept = tmp_path / "replay.db"
-    assert main(["replay", str(archive), "--as-of", "2026-03-10", "--db", str(kept), "--config", str(MINI)]) == 0
+    assert (
+        main(
+            [
+                "replay",
+                str(archive),
+                "--as-of",
+                "2026-03-10",
+                "--db",
+                str(kept),
+                "--config",
+                str(MINI),
+            ]
+        )
+        == 0
+    )
     assert kept.exists() and not (state_env / "watcher.db").exists()
-    assert main(["replay", str(archive), "--as-of", "2026-03-10", "--into-live", "--config", str(MINI)]) == 0
+    assert (
+        main(
+            ["replay", str(archive), "--as-of", "2026-03-10", "--into-live", "--config", str(MINI)]
+        )
+        == 0
+    )
     assert "into the live database" in capsys.readouterr().out
     assert ON_POSTGRES or (state_env / "watcher.db").exists()
     live = context(MINI)                  # the configured database, SQLite or PostgreSQL
@@ -74,4 +108,7 @@ def test_replay_of_a_folder_without_feeds_is_a_one_line_error(
         tmp_path: Path, state_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(tmp_path), "--as-of", "2026-03-10", "--config", str(MINI)]) == 1
     assert "no feed files" in capsys.readouterr().err
-    assert main(["replay", str(tmp_path / "nope"), "--as-of", "2026-03-10", "--config", str(MINI)]) == 1
+    assert (
+        main(["replay", str(tmp_path / "nope"), "--as-of", "2026-03-10", "--config", str(MINI)])
+        == 1
+    )

@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from tests.feedserver import FeedServer
 from tests.test_pipeline import E2E, NOW, context, serve_fixtures, write_config
 from watcher.scheduler import Service
+from watcher.store import Instance
 
 EXTRA_FEEDS = 1000     # a feed list long enough that one process's first sync overlaps the other's
 
@@ -68,9 +69,13 @@ def test_two_run_once_on_a_brand_new_state_dir_both_succeed(
     engine = create_engine(database_url)
     with engine.connect() as db:
         feeds = db.execute(text("SELECT count(*) FROM feed_state")).scalar()
-        items = tuple(db.execute(text("SELECT count(*), count(DISTINCT feed_id || key) FROM item")).one())
+        items = tuple(
+            db.execute(text("SELECT count(*), count(DISTINCT feed_id || key) FROM item")).one()
+        )
         digests = db.execute(text("SELECT count(*) FROM outbox WHERE kind = 'digest'")).scalar()
-        states = list(db.execute(text("SELECT state FROM criterion_transition ORDER BY id")).scalars())
+        states = list(
+            db.execute(text("SELECT state FROM criterion_transition ORDER BY id")).scalars()
+        )
     engine.dispose()
     assert feeds == 3 + EXTRA_FEEDS
     assert items == (9, 9)                          # every item of the three feeds, once
@@ -106,7 +111,9 @@ def test_a_service_restarted_after_kill_9_polls_its_own_leased_feeds_at_once(
         second.wait(timeout=60)
     log = (tmp_path / "second.log").read_text(encoding="utf-8")
     # the whole batch leased with it (4 feeds) comes back; the others are not due anyway
-    assert re.search(r"took back \d feed lease\(s\) left by the previous run of kz-watch-1", log), log
+    assert re.search(r"took back \d feed lease\(s\) left by the previous run of kz-watch-1", log), (
+        log
+    )
 
 
 def service(config: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -132,8 +139,8 @@ def test_leases_are_left_alone_while_another_live_service_has_the_same_id(
     me = ctx.settings.instance_id
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        ctx.store.heartbeat(me, NOW, NOW + timedelta(minutes=5), host=socket.gethostname(),
-                            pid=other.pid, version="test")
+        ctx.store.heartbeat(Instance(me, socket.gethostname(), other.pid, "test"), NOW,
+                            NOW + timedelta(minutes=5))
         assert len(ctx.store.lease_due_feeds(NOW, me, NOW + timedelta(minutes=5), 10)) == 3
         assert Service(ctx, ctx.settings.config_path).take_back_leases() == 0
     finally:

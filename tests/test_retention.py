@@ -1,4 +1,4 @@
-"""Retention: items that matched nothing are deleted after WATCHER_KEEP_UNMATCHED; evidence stays."""
+"""Retention: items that matched nothing go after WATCHER_KEEP_UNMATCHED; evidence stays."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 
 from tests.test_pipeline import NOW, context, serve_fixtures, write_config
 from watcher.errors import ConfigError
-from watcher.service import judge, poll, prune
+from watcher.ingest.poll import poll
+from watcher.service import judge, prune
 from watcher.settings import load_settings
 
 
@@ -47,5 +48,7 @@ def test_zero_keeps_everything_and_a_bad_value_is_a_clear_error(
     finally:
         ctx.store.close()
     assert load_settings({"WATCHER_KEEP_UNMATCHED": "90d"}).keep_unmatched_days == 90
-    with pytest.raises(ConfigError, match="WATCHER_KEEP_UNMATCHED: '3 months' is not a number of days"):
+    with pytest.raises(
+        ConfigError, match="WATCHER_KEEP_UNMATCHED: '3 months' is not a number of days"
+    ):
         load_settings({"WATCHER_KEEP_UNMATCHED": "3 months"})

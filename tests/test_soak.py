@@ -40,12 +40,14 @@ import yaml
 from tests.conftest import ROOT, at
 from tests.feedserver import FeedServer, child_env
 from tests.test_pipeline import context, serve_fixtures, write_config
-from watcher import service
 from watcher.config import load_config
-from watcher.match import Matcher
+from watcher.context import Context
+from watcher.deliver import outbox
+from watcher.ingest.parse import parse_feed
+from watcher.ingest.poll import poll
+from watcher.judge.match import Matcher
 from watcher.models import Match
-from watcher.parse import parse_feed
-from watcher.service import Context, poll, prepare_digest
+from watcher.service import prepare_digest
 
 SEED = 20251106
 KILLS = 40                       # kills that landed mid-cycle (a late kill finds it done)
@@ -281,7 +283,7 @@ def check_outbox(db: sqlite3.Connection, outbox: Path) -> None:
 
 def check_delivered(db: sqlite3.Connection, outbox: Path, now: datetime, config: object) -> None:
     """After a completed cycle every digest so far is sent, and this period's exists."""
-    from watcher.service import period_of
+    from watcher.report.periods import period_of
     period = period_of(config, now)  # type: ignore[arg-type]
     rows = db.execute("SELECT period, message_id, status FROM outbox").fetchall()
     assert {r[0] for r in rows if r[0] == period}, f"no digest for {period}"
@@ -341,7 +343,7 @@ def test_a_crash_while_writing_the_digest_leaves_no_recipient_without_one(
     data["digest"]["recipients"] = RECIPIENTS
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     ctx = context(path)
-    real, calls = service.build_email, []
+    real, calls = outbox.build_email, []
 
     def build_then_crash(msg: Any) -> Any:
         calls.append(msg.recipient)
@@ -349,10 +351,10 @@ def test_a_crash_while_writing_the_digest_leaves_no_recipient_without_one(
             raise RuntimeError("crash after the first recipient's copy")
         return real(msg)
 
-    monkeypatch.setattr(service, "build_email", build_then_crash)
+    monkeypatch.setattr(outbox, "build_email", build_then_crash)
     with pytest.raises(RuntimeError):
         prepare_digest(ctx)
     assert ctx.store.messages() == []
-    monkeypatch.setattr(service, "build_email", real)
+    monkeypatch.setattr(outbox, "build_email", real)
     assert prepare_digest(ctx) == 2
     assert sorted(m.recipient for m in ctx.store.messages()) == RECIPIENTS

@@ -28,9 +28,10 @@ from sqlalchemy import event
 
 from tests.feedserver import FeedServer
 from tests.test_pipeline import context, serve_fixtures, write_config
+from watcher.context import Context
 from watcher.errors import StoreError
+from watcher.ingest.poll import poll
 from watcher.scheduler import Service
-from watcher.service import Context, poll
 
 BUSY = "0.3"          # seconds a write waits for the lock before giving up (default 10)
 ITEMS = 9             # what the three fixture feeds hold
@@ -81,8 +82,11 @@ def locked(state_env: Path, ctx: Context) -> Iterator[sqlite3.Connection]:
 def test_a_locked_database_stops_the_poll_cleanly_and_the_next_one_recovers(
         ctx: Context, locked: sqlite3.Connection, state_env: Path) -> None:
     before = snapshot(state_env / "watcher.db")
-    with pytest.raises(StoreError, match=r"poll (stopped at feed \w+|could not lease due feeds): database is locked: "
-                                         r"another process held it longer than 0\.3 s"):
+    with pytest.raises(
+        StoreError,
+        match=r"poll (stopped at feed \w+|could not lease due feeds): database is locked: "
+        r"another process held it longer than 0\.3 s",
+    ):
         asyncio.run(poll(ctx))
     locked.execute("ROLLBACK")
     assert snapshot(state_env / "watcher.db") == before     # nothing kept, every feed still due
@@ -224,33 +228,39 @@ def downgrade() -> None:
 '''
 
 
-@pytest.mark.sqlite_only("reads sqlite_master; the migration transaction (BEGIN IMMEDIATE) is SQLite's")
+@pytest.mark.sqlite_only(
+    "reads sqlite_master; the migration transaction (BEGIN IMMEDIATE) is SQLite's"
+)
 def test_a_failed_migration_leaves_the_old_schema_and_data_intact(
-        ctx: Context, state_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: Context, state_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
     from watcher import store
+    from watcher.store import base
     asyncio.run(poll(ctx))
     ctx.store.close()
     db = state_env / "watcher.db"
 
     def schema() -> tuple[list[Any], list[Any], list[Any]]:
         with sqlite3.connect(db) as conn:
-            found = (conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall(),
-                     conn.execute("SELECT version_num FROM alembic_version").fetchall(),
-                     conn.execute("SELECT id, title FROM item ORDER BY id").fetchall())
+            found = (
+                conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall(),
+                conn.execute("SELECT version_num FROM alembic_version").fetchall(),
+                conn.execute("SELECT id, title FROM item ORDER BY id").fetchall(),
+            )
         conn.close()
         return found
 
     before = schema()
     migrations = tmp_path / "migrations"
-    shutil.copytree(store.MIGRATIONS, migrations)
+    shutil.copytree(base.MIGRATIONS, migrations)
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(migrations))
     head = ScriptDirectory.from_config(cfg).get_current_head()
     (migrations / "versions" / "9999_broken.py").write_text(BROKEN_MIGRATION.format(head=head))
-    monkeypatch.setattr(store, "MIGRATIONS", migrations)
+    monkeypatch.setattr(base, "MIGRATIONS", migrations)
     with pytest.raises(StoreError, match="database migration failed, the schema is unchanged: "
                                          "RuntimeError: bug in the middle of a migration"):
         store.Store(ctx.settings.database_url)
@@ -305,7 +315,9 @@ def filled(ctx: Context, feed_server: FeedServer, state_env: Path, tmp_path: Pat
     feed_server.add("/big.rss", big_feed(300))
     path = tmp_path / "indicators.yaml"             # what the ctx fixture wrote
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["feeds"].append({"id": "big", "url": feed_server.url("/big.rss"), "every": "1h", "tier": "outlet"})
+    data["feeds"].append(
+        {"id": "big", "url": feed_server.url("/big.rss"), "every": "1h", "tier": "outlet"}
+    )
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert watcher_cli(["poll"], path, state_env).returncode == 0
     ctx.store.close()                               # the last connection checkpoints the WAL
@@ -376,12 +388,14 @@ def test_a_file_too_big_to_check_in_the_budget_is_used_unchecked_with_a_warning(
         ctx: Context, state_env: Path, caplog: pytest.LogCaptureFixture) -> None:
     """100 MB take 50 ms or more to check: a budget of 2 ms runs out (the interrupt comes
     from a timer thread: on a loaded machine it may come late, hence up to three tries)."""
-    from watcher.dbcheck import check_database
+    from watcher.store.dbcheck import check_database
     db = state_env / "watcher.db"
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE ballast (b BLOB)")
-        conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000) "
-                     "INSERT INTO ballast SELECT randomblob(4000) FROM n")
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000) "
+            "INSERT INTO ballast SELECT randomblob(4000) FROM n"
+        )
     conn.close()
     with caplog.at_level(logging.WARNING, logger="watcher"):
         results = [check_database(ctx.store.engine, 1.0, budget=0.002) for _ in range(3)]

@@ -1,11 +1,16 @@
 """Copy a whole watcher database to another one: SQLite → PostgreSQL when one machine is
 not enough any more (README, deployment). Both ends are brought to the newest schema with
 the same migrations first; the target must be empty and is written in one transaction, so
-a failed copy leaves it empty and the source is never changed beyond its migrations."""
+a failed copy leaves it empty and the source is never changed beyond its migrations.
+
+It works on the tables themselves, whatever they hold (SQLAlchemy Core over the schema's
+metadata, not the Store's typed records): the one module outside watcher/store/ allowed to
+import SQLAlchemy (tests/test_layout.py).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Connection, Table, func, insert, select, text
 from sqlmodel import SQLModel
 
 from watcher.errors import StoreError
@@ -42,23 +47,23 @@ def copy_database(source_url: str, target_url: str, batch: int = 1000) -> dict[s
         target.close()
 
 
-def _copy_table(table: Table, src: object, dst: object, batch: int) -> int:
+def _copy_table(table: Table, src: Connection, dst: Connection, batch: int) -> int:
     """Rows in primary-key order, `batch` at a time (a big item table never sits in memory)."""
-    result = src.execution_options(yield_per=batch).execute(  # type: ignore[attr-defined]
+    result = src.execution_options(yield_per=batch).execute(
         select(table).order_by(*table.primary_key.columns))
     copied = 0
     for part in result.partitions(batch):
         rows = [dict(r._mapping) | CLEAR.get(table.name, {}) for r in part]
-        dst.execute(insert(table), rows)  # type: ignore[attr-defined]
+        dst.execute(insert(table), rows)
         copied += len(rows)
     return copied
 
 
-def _reset_sequence(table: Table, dst: object) -> None:
+def _reset_sequence(table: Table, dst: Connection) -> None:
     """Ids were copied as they were: the next id PostgreSQL hands out must follow them."""
     pk = list(table.primary_key.columns)
     if len(pk) != 1 or not pk[0].autoincrement or pk[0].type.python_type is not int:
         return
-    dst.execute(text(  # type: ignore[attr-defined]
+    dst.execute(text(
         f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
         f"coalesce(max({pk[0].name}), 1), max({pk[0].name}) IS NOT NULL) FROM \"{table.name}\""))

@@ -81,7 +81,8 @@ class DamagedDatabaseError(StoreError):
     """The SQLite file is damaged (its integrity check failed, or SQLite found a malformed
     page): nothing more is written to it, so a backup can replace it without losing more."""
 
-    hint = "stop watcher and restore the file from a backup: deploy/README.md, 'Back up and restore'"
+    hint = ("stop watcher and restore the file from a backup: deploy/README.md, "
+            "'Back up and restore'")
 
 
 class DeliveryError(WatcherError):
@@ -92,3 +93,14 @@ class DeliveryError(WatcherError):
 
 class PermanentDeliveryError(DeliveryError):
     """The mail server rejected the message for good (5xx); it is not retried."""
+
+
+def damage_in(exc: BaseException) -> DamagedDatabaseError | None:
+    """The DamagedDatabaseError behind an error that wrapped it (e.g. "poll stopped at feed
+    X: ..."), so the service stops and the CLI prints the restore hint, not the wrapper's."""
+    seen: BaseException | None = exc
+    for _ in range(10):             # a cause chain is short; never loop on a cycle
+        if seen is None or isinstance(seen, DamagedDatabaseError):
+            return seen
+        seen = seen.__cause__
+    return None

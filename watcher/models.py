@@ -20,13 +20,23 @@ class Item:
     """One feed entry, parsed and cleaned: what `store` keeps and `match` reads."""
 
     feed_id: str
-    key: str                      # stable identity inside the feed: guid, else link, else content hash
+    key: str                      # identity in the feed: guid, else link, else content hash
     title: str
     summary: str
     url: str
     published: datetime | None    # UTC, aware
     lang: str | None = None
     source: str | None = None     # publisher host or name when the feed names the original source
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as stored, with its row id (what `match` and `explain` work on)."""
+
+    id: int
+    item: Item
+    host: str
+    seen_at: datetime
 
 
 @dataclass(frozen=True)
@@ -81,14 +91,16 @@ class MatchedItem:
     summary: str = ""             # to tell a syndicated copy from an independent report
 
 
-@dataclass
+@dataclass(frozen=True)
 class Event:
-    """Items about one happening for one indicator, with their independent sources."""
+    """Items about one happening for one indicator, with their independent sources.
+
+    Built once by `events.cluster`; `score.score_events` returns scored copies."""
 
     indicator: str
     items: list[MatchedItem] = field(default_factory=list)
     score: float = 0.0
-    independent: int = 0          # independent sources (copies of one text count once); set by events.cluster
+    independent: int = 0          # independent sources (copies of one text count once)
 
     @property
     def lead(self) -> MatchedItem:
@@ -202,7 +214,8 @@ class CriterionVerdict:
         if self.state is CriterionState.FOLLOW_UP and self.counting_event is not None:
             ev = self.counting_event
             return (f"FOLLOW-UP: measurable follow-up seen {ev.first_seen:%d %b %Y} "
-                    f"({ev.indicator}: “{ev.lead.title}”, {ev.independent or len(ev.sources)} independent source(s)); "
+                    f"({ev.indicator}: “{ev.lead.title}”, "
+                    f"{ev.independent or len(ev.sources)} independent source(s)); "
                     f"day {d} since the baseline.")
         if self.state is CriterionState.WATCHING:
             return (f"WATCHING: no measurable follow-up yet, day {d} since the baseline; "
@@ -223,3 +236,53 @@ class CriterionVerdict:
         return (f"{self.state.value} (coverage poor): no measurable follow-up seen in the {d} days "
                 f"since the baseline, but only {cov.sentence()}; this may be a gap in the watch "
                 f"rather than an absence of follow-up.")
+
+
+# --- what the store remembers beyond items, as the digest, alerts and status read it ------
+
+@dataclass(frozen=True)
+class Transition:
+    """One change of the criterion's state, as stored (the first has no `previous`)."""
+
+    id: int
+    state: str
+    previous: str | None
+    at: datetime
+    detail: str
+
+
+@dataclass(frozen=True)
+class ServiceRun:
+    """One start of the service and the last moment it was seen alive (uptime)."""
+
+    started_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class IngestIssue:
+    """A feed document read with errors: items after the error may be lost."""
+
+    feed_id: str
+    at: datetime
+    detail: str
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Alerts for `indicator` (or "criterion") are off until `until`; the digest still says it."""
+
+    indicator: str
+    until: datetime
+    reason: str
+    since: datetime | None = None     # when it was set
+
+
+@dataclass(frozen=True)
+class AlertMark:
+    """What an alert covered (an item of an indicator, or a criterion transition), so it never
+    alerts twice; `status` says whether it was queued or silenced."""
+
+    subject: str                  # indicator id, or "criterion"
+    ref: int                      # item id, or criterion_transition id
+    status: str                   # queued | silenced

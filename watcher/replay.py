@@ -13,13 +13,16 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 
 from watcher.config import Config, Feed
-from watcher.criterion import evaluate
+from watcher.context import Context
 from watcher.errors import FeedError, WatcherError
-from watcher.events import cluster
+from watcher.ingest.page import parse_source
+from watcher.judge.criterion import evaluate
+from watcher.judge.events import cluster
+from watcher.judge.score import score_events
 from watcher.models import CriterionVerdict
-from watcher.page import parse_source
-from watcher.score import Balance, balance_of, score_events
-from watcher.service import Context, coverage
+from watcher.report.balance import Balance, balance_of
+from watcher.service import coverage
+from watcher.store import FeedFailed, FeedPolled
 
 FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json", ".html", ".htm")   # .html: saved pages
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T_ ](\d{2}):?(\d{2}))?")
@@ -55,7 +58,8 @@ def archived_files(folder: Path) -> list[ArchivedFile]:
     if not folder.is_dir():
         raise WatcherError(f"{folder}: not a folder of archived feed files")
     out = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in FEED_FILES):
+    found = (p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in FEED_FILES)
+    for path in sorted(found):
         m = _DATE.search(path.name)
         at = _moment(m) if m else datetime.fromtimestamp(path.stat().st_mtime, UTC)
         stem = _DATE.sub("", path.stem).strip("._- ") if m else path.stem
@@ -81,7 +85,8 @@ def replay_feeds(config: Config, files: list[ArchivedFile], *, keep_configured: 
     unknown feed is an outlet. A temporary replay watches only the archive's feeds."""
     known = {f.id: f for f in config.feeds}
     ids = dict.fromkeys(f.feed_id for f in files)
-    extra = [Feed(id=i, url=f"https://archive.invalid/{i}", tier="outlet") for i in ids if i not in known]
+    extra = [Feed(id=i, url=f"https://archive.invalid/{i}", tier="outlet")
+             for i in ids if i not in known]
     ours = list(config.feeds) if keep_configured else [known[i] for i in ids if i in known]
     return ours + extra
 
@@ -98,13 +103,12 @@ def ingest(ctx: Context, files: list[ArchivedFile]) -> ReplayReport:
                                   base_url=feed.url if feed.page is not None else "")
         except (FeedError, OSError) as exc:
             report.failed[str(f.path)] = str(exc)
-            ctx.store.record_failure(f.feed_id, now=f.at, status=None, reason=str(exc)[:300], next_due=f.at)
+            ctx.store.record_failure(FeedFailed(f.feed_id, None, str(exc)[:300], f.at), f.at)
             continue
         new = ctx.store.add_items(parsed.items, f.at)
         report.matches += ctx.store.add_matches(
             {s.id: ms for s in new if (ms := ctx.matcher.match(s.item.title, s.item.summary))})
-        ctx.store.record_poll(f.feed_id, now=f.at, next_due=f.at, status=200, etag=None,
-                              last_modified=None, content_hash=None, stored=len(new))
+        ctx.store.record_polls([FeedPolled(f.feed_id, 200, None, None, None, f.at, len(new))], f.at)
         report.files += 1
         report.items += len(new)
     return report

@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -24,21 +25,21 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__
 from watcher.config import Config, load_config
-from watcher.dbcheck import damage_in
-from watcher.errors import ConfigError, DamagedDatabaseError, WatcherError
-from watcher.match import Matcher
+from watcher.context import Context
+from watcher.deliver.outbox import deliver_pending
+from watcher.errors import ConfigError, DamagedDatabaseError, WatcherError, damage_in
+from watcher.ingest.poll import poll
+from watcher.judge.match import Matcher
 from watcher.service import (
-    Context,
-    deliver_pending,
     judge,
     mark_alive,
-    poll,
     prepare_alerts,
     prepare_digest,
     prune,
     rematch,
     start_run,
 )
+from watcher.store import Instance
 from watcher.systemd import notify, watchdog_interval
 
 log = logging.getLogger("watcher")
@@ -101,12 +102,14 @@ class Service:
 
     def _schedule(self) -> None:
         s = self.scheduler
-        s.add_job(self.heartbeat, IntervalTrigger(seconds=max(1.0, self.ctx.settings.lease_seconds / 3)),
+        beat_every = max(1.0, self.ctx.settings.lease_seconds / 3)
+        s.add_job(self.heartbeat, IntervalTrigger(seconds=beat_every),
                   executor="instance", id="instance", name="instance heartbeat, lease renewal",
                   next_run_time=self.ctx.clock())
         s.add_job(self._guard(self.poll), IntervalTrigger(seconds=self.ctx.settings.poll_tick),
                   id="poll", name="poll due feeds", next_run_time=self.ctx.clock())
-        s.add_job(self._guard(self.digest), self._digest_trigger(), id="digest", name="weekly digest")
+        s.add_job(self._guard(self.digest), self._digest_trigger(), id="digest",
+                  name="weekly digest")
         s.add_job(self._guard(self.digest), id="digest-catch-up", name="digest missed while down")
         s.add_job(self._guard(self.judge), CronTrigger(hour=0, minute=5, timezone="UTC"),
                   id="criterion", name="daily criterion")
@@ -130,10 +133,9 @@ class Service:
         does not stop it, a dead process does."""
         settings, now = self.ctx.settings, self.ctx.clock()
         try:
-            self.ctx.store.heartbeat(settings.instance_id, now,
-                                     now + timedelta(seconds=settings.lease_seconds),
-                                     host=socket.gethostname(), pid=os.getpid(),
-                                     version=__version__, stopping=stopping)
+            me = Instance(settings.instance_id, socket.gethostname(), os.getpid(), __version__)
+            self.ctx.store.heartbeat(me, now, now + timedelta(seconds=settings.lease_seconds),
+                                     stopping=stopping)
         except DamagedDatabaseError as exc:
             self._give_up(exc)
         except WatcherError as exc:
@@ -180,16 +182,17 @@ class Service:
     def outbox(self) -> None:
         deliver_pending(self.ctx)
 
-    def _guard(self, job: object) -> object:
+    def _guard(self, job: Callable[[], None]) -> Callable[[], None]:
         """A failing job is logged and the service keeps running: an expected error in one
         line (its traceback under -v), anything else as the bug it is, with its traceback.
-        Either way the log record names the job and the exception's type (JSON logs keep both)."""
+        Either way the log record names the job and the exception's type (JSON logs keep
+        both)."""
         name = getattr(job, "__name__", "job")
 
         def run() -> None:
             with self.lock:
                 try:
-                    job()  # type: ignore[operator]
+                    job()
                     mark_alive(self.ctx)
                 except WatcherError as exc:
                     if (damage := damage_in(exc)) is not None:

@@ -67,7 +67,7 @@ _HE_FIRST, _HE_SECOND = "וש", "הבלמכ"
 
 
 def strip_html(text: str) -> str:
-    """HTML fragment → plain text: scripts dropped, tags removed, entities decoded, spaces folded."""
+    """HTML fragment → plain text: scripts dropped, tags gone, entities decoded, spaces folded."""
     text = _SCRIPT.sub(" ", text)
     text = _INLINE.sub("", text)
     text = _TAG.sub(" ", text)
@@ -125,7 +125,8 @@ def _uzbek_letters(text: str) -> str:
 
 
 # No folded letter is the source of another, so the order of replacing does not matter.
-_FOLDED = {chr(k): "" if v is None else v if isinstance(v, str) else chr(v) for k, v in _FOLD.items()}
+_FOLDED = {chr(k): "" if v is None else v if isinstance(v, str) else chr(v)
+           for k, v in _FOLD.items()}
 _FOLD_RE = re.compile("[" + re.escape("".join(_FOLDED)) + "]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
@@ -162,7 +163,8 @@ def words(text: str) -> list[str]:
 
 def normalised_words(norm: str, is_spaced: bool | None = None) -> list[str]:
     """The words of text already normalised (see normalise); `is_spaced`: spaced(norm), if known."""
-    return (_WORD if (spaced(norm) if is_spaced is None else is_spaced) else _WORD_UNSPACED).findall(norm)
+    word = _WORD if (spaced(norm) if is_spaced is None else is_spaced) else _WORD_UNSPACED
+    return word.findall(norm)
 
 
 def spaced(norm: str) -> bool:

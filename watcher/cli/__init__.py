@@ -1,0 +1,349 @@
+"""Command line (DESIGN §8). Exit codes: 0 ok, 1 user error (one line + hint), 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from watcher.cli.parser import build_parser
+from watcher.config import Config, config_lines, load_config
+from watcher.errors import ConfigError, WatcherError, damage_in
+from watcher.judge.match import Matcher
+from watcher.logs import setup_logging
+from watcher.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from watcher.context import Context
+
+log = logging.getLogger("watcher")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
+    try:
+        return int(COMMANDS[args.command](args) or 0)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        print(f"watcher: configuration error ({exc.hint})", file=sys.stderr)
+        return 1
+    except WatcherError as exc:
+        if args.verbose:
+            log.exception("failed")
+        print(f"watcher: {damage_in(exc) or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings()
+    if args.config is None:
+        return settings
+    return dataclasses.replace(settings, config_path=args.config)
+
+
+def _config(args: argparse.Namespace) -> tuple[Settings, Config]:
+    settings = _settings(args)
+    return settings, load_config(settings.config_path)
+
+
+def _context(args: argparse.Namespace) -> Context:
+    from watcher.context import Context
+    settings, config = _config(args)
+    return Context.open(config, settings)
+
+
+# --- commands ---------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from watcher.deliver import FileTransport, transport_for
+    from watcher.service import run_once
+    ctx = _context(args)
+    if not args.once:
+        from watcher.scheduler import Service
+        Service(ctx, ctx.settings.config_path).run()
+        return 0
+    report, verdict, (sent, failed) = run_once(ctx)
+    print(report.line())
+    print(verdict.sentence())
+    transport = transport_for(ctx.settings)
+    if isinstance(transport, FileTransport):
+        print(f"delivered {sent} message(s) to the file outbox {transport.outbox_dir}"
+              + (f", {failed} failed" if failed else ""))
+        for path in sorted(transport.outbox_dir.glob("*.eml")):
+            print(f"  {path}\n  {path.with_suffix('.html')}")
+    else:
+        print(f"delivered {sent} message(s) via {ctx.settings.redacted_smtp_url}"
+              + (f", {failed} failed (queued for retry)" if failed else ""))
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    from watcher.ingest.poll import poll
+    ctx = _context(args)
+    known = {f.id for f in ctx.config.feeds}
+    unknown = [f for f in args.feed or [] if f not in known]
+    if unknown:
+        raise WatcherError(f"no feed with id {', '.join(unknown)} in {ctx.settings.config_path}")
+    report = asyncio.run(poll(ctx, args.feed))
+    print(report.line())
+    for fid, reason in report.failed.items():
+        print(f"  failed {fid}: {reason}")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from watcher.deliver.outbox import deliver_pending
+    from watcher.report.periods import period_of
+    from watcher.report.render import render_digest
+    from watcher.service import digest_report, prepare_digest
+    ctx = _context(args)
+    now = ctx.clock()
+    since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
+    if args.full and not args.preview:
+        raise WatcherError("--full goes with --preview FILE")
+    if args.preview:
+        since = since or ctx.store.last_digest_at()
+        report = digest_report(ctx, now, period_of(ctx.config, now), since, full=args.full)
+        _subject, _text, html = render_digest(report, ctx.config)
+        args.preview.write_text(html, encoding="utf-8")
+        print(f"wrote {args.preview}")
+        return 0
+    written = prepare_digest(ctx, now, since=since)
+    print(f"digest {period_of(ctx.config, now)}: {written} message(s) written to the outbox"
+          + ("" if written else " (already written for this period)"))
+    if args.send:
+        sent, failed = deliver_pending(ctx, now)
+        print(f"delivered {sent}, failed {failed}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = args.path or _settings(args).config_path
+    config = load_config(path)
+    problems = example_failures(config, path)
+    if problems:
+        raise ConfigError(problems)
+    n = sum(len(i.examples.match) + len(i.examples.no_match) for i in config.indicators)
+    print(f"{path}: ok: {len(config.indicators)} indicators, {len(config.feeds)} feeds, "
+          f"{n} examples pass")
+    return 0
+
+
+def example_failures(config: Config, path: Path) -> list[str]:
+    """Each indicator's examples as tests: a failure names the example's line."""
+    from watcher.models import Certainty
+    lines = config_lines(path.read_text(encoding="utf-8"))
+    matcher = Matcher(config)
+    problems = []
+    for i, ind in enumerate(config.indicators):
+        for kind in ("match", "no_match"):
+            for j, ex in enumerate(getattr(ind.examples, kind)):
+                # a denial ("X will not join") is no match, as in `watcher eval`
+                got = {m.indicator for m in matcher.match(ex.title, ex.summary)
+                       if m.certainty is not Certainty.DENIED}
+                if (ind.id in got) != (kind == "match"):
+                    line = lines.get(("indicators", i, "examples", kind, j), 1)
+                    verb = ("should match but does not" if kind == "match"
+                            else "should not match but does")
+                    problems.append(f"{path}:{line}: {ind.id}: example {verb}: {ex.title!r}")
+    return problems
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    """`watcher feed test`: one fetch, parse and match of a source, nothing stored."""
+    from watcher.ingest.poll import fetcher_for
+    from watcher.ingest.trial import adhoc_feed, render_trial, run_trial
+    settings, config = _config(args)
+    feeds = {f.id: f for f in config.feeds}
+    if args.source in feeds:
+        if args.select or args.lang:
+            raise WatcherError("--select and --lang go with a URL; a feed id uses its entry in "
+                               f"{settings.config_path}")
+        feed = feeds[args.source]
+    elif args.source.startswith(("http://", "https://")):
+        feed = adhoc_feed(args.source, args.select, args.lang)
+    else:
+        raise WatcherError(f"no feed with id {args.source} in {settings.config_path} "
+                           "(or give an http(s) URL)")
+
+    async def trial() -> str:
+        async with fetcher_for(settings) as fetcher:
+            return render_trial(await run_trial(feed, fetcher, Matcher(config)))
+    print(asyncio.run(trial()))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """`watcher status` is what ops run when something is wrong, so it never ends in a
+    traceback: an unexpected error is one line (its traceback under -v)."""
+    from watcher.service import status
+    try:
+        ctx = _context(args)
+        view = status(ctx)
+    except WatcherError:
+        raise
+    except Exception as exc:
+        cause = getattr(exc, "orig", None) or exc      # SQLAlchemy wraps the driver's error
+        first = (str(cause).strip().splitlines() or [""])[0]
+        raise WatcherError(f"status failed: {type(cause).__name__}: {first}") from exc
+    print(json.dumps(view.as_json(), indent=2) if args.json else "\n".join(view.lines(ctx.config)))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from watcher.judge.explain import explain_item
+    from watcher.service import current_events
+    ctx = _context(args)
+    stored = ctx.store.find_item(args.item)
+    if stored is None:
+        raise WatcherError(f"no stored item with id or URL {args.item!r}")
+    matched = ctx.store.matched_items()
+    mine = {m.match.indicator for m in matched if m.item_id == stored.id}
+    events = current_events(ctx)
+    print("\n".join(explain_item(stored, ctx.config, ctx.matcher, events, mine, show_all=args.all)))
+    return 0
+
+
+def cmd_rematch(args: argparse.Namespace) -> int:
+    from watcher.service import judge, rematch
+    ctx = _context(args)
+    since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
+    print(rematch(ctx, since).line())
+    _, verdict = judge(ctx)
+    print(verdict.sentence())
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from watcher.context import Context
+    from watcher.replay import archived_files, as_of, ingest, replay_feeds
+    settings, config = _config(args)
+    files = archived_files(args.dir)
+    feeds = replay_feeds(config, files, keep_configured=args.into_live)
+    config = config.model_copy(update={"feeds": feeds})
+    with tempfile.TemporaryDirectory(prefix="watcher-replay-") as tmp:
+        if args.into_live:
+            where = f"the live database {settings.database_url}"
+        else:
+            db = args.db or Path(tmp) / "replay.db"
+            settings = dataclasses.replace(settings, database_url=f"sqlite:///{db.resolve()}")
+            where = (f"the replay database {db}" if args.db
+                     else "a temporary database (deleted after)")
+        ctx = Context.open(config, settings, clock=lambda: files[0].at)
+        try:
+            print(ingest(ctx, files).line(where))
+            for day in sorted(args.as_of):
+                verdict, balance = as_of(ctx, datetime.combine(day, time(23, 59, 59), tzinfo=UTC))
+                print(f"\nas of {day}: {verdict.sentence()}\n  balance: {balance.sentence()}")
+        finally:
+            ctx.store.close()
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from watcher.judge.score import score_match
+    _, config = _config(args)
+    matcher = Matcher(config)
+    bad = 0
+    for n, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            if not isinstance(d, dict) or not isinstance(d.get("title", ""), str):
+                raise ValueError("expected an object with a string title")  # noqa: TRY004 (reported as bad input)
+        except ValueError as exc:
+            print(f"watcher score: stdin line {n}: not a JSON item ({exc}); skipped",
+                  file=sys.stderr)
+            bad += 1
+            continue
+        matches = matcher.match(d.get("title") or "", d.get("summary") or "")
+        out = {"id": d.get("id"), "matches": [
+            {"indicator": m.indicator,
+             "score": score_match(m, config.indicator(m.indicator)),
+             "certainty": m.certainty.value,
+             "evidence": [{"term": h.term, "field": h.field} for h in m.hits]}
+            for m in matches]}
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 1 if bad else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from watcher.judge.evaluate import evaluate_matcher, format_evaluation, load_labeled
+    _, config = _config(args)
+    items = load_labeled(args.path)
+    contract = [i.id for i in config.indicators if i.contract] or [i.id for i in config.indicators]
+    print(format_evaluation(evaluate_matcher(Matcher(config), items, contract, args.titles_only)))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from watcher.dbcopy import copy_database
+    from watcher.store import redacted_url
+    source = args.source or _settings(args).database_url
+    counts = copy_database(source, args.target)
+    to = redacted_url(args.target)
+    print(f"copied {sum(counts.values())} row(s) to {to}: "
+          + ", ".join(f"{name} {n}" for name, n in counts.items()))
+    return 0
+
+
+def cmd_silence(args: argparse.Namespace) -> int:
+    from watcher.models import Silence
+    ctx = _context(args)
+    now = ctx.clock()
+    if args.list or args.indicator is None:
+        rows = ctx.store.silences()
+        for s in rows:
+            state = "active" if s.until > now else "expired"
+            print(f"{s.indicator:<28} until {s.until:%Y-%m-%d %H:%M} UTC ({state}; "
+                  f"set {s.since:%Y-%m-%d}): {s.reason}")
+        if not rows:
+            print("no silences")
+        return 0
+    _known_subject(ctx, args.indicator)
+    if args.until is None or not (args.reason or "").strip():
+        raise WatcherError("silence needs --until DATE and --reason TEXT")
+    if args.until <= now:
+        raise WatcherError(f"--until {args.until:%Y-%m-%d %H:%M} UTC is not in the future")
+    ctx.store.set_silence(Silence(args.indicator, args.until, args.reason.strip(), since=now))
+    print(f"alerts for {args.indicator} silenced until {args.until:%Y-%m-%d %H:%M} UTC "
+          "(the digest still reports it)")
+    return 0
+
+
+def cmd_unsilence(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    if not ctx.store.remove_silence(args.indicator):
+        raise WatcherError(f"{args.indicator} is not silenced (see `watcher silence --list`)")
+    print(f"alerts for {args.indicator} are on again")
+    return 0
+
+
+def _known_subject(ctx: Context, name: str) -> None:
+    known = [i.id for i in ctx.config.indicators] + ["criterion"]
+    if name not in known:
+        raise WatcherError(f"no indicator {name!r} in {ctx.settings.config_path} "
+                           f"(ids: {', '.join(known)})")
+
+
+COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
+            "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
+            "rematch": cmd_rematch, "replay": cmd_replay, "silence": cmd_silence,
+            "unsilence": cmd_unsilence, "db": cmd_db, "feed": cmd_feed}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""What every cycle needs, built once at start (and again on reload): the typed context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from watcher.config import Config
+from watcher.judge.match import Matcher
+from watcher.settings import Settings
+from watcher.store import Store
+
+
+def utcnow() -> datetime:
+    """The real clock; tests and replays pass their own."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    """What a cycle needs; built once at start and rebuilt on reload."""
+
+    config: Config
+    settings: Settings
+    store: Store
+    matcher: Matcher
+    clock: Callable[[], datetime] = utcnow
+    run_id: int | None = None        # this process's service_run row, when it is the service
+
+    @classmethod
+    def open(cls, config: Config, settings: Settings,
+             clock: Callable[[], datetime] = utcnow) -> Context:
+        store = Store(settings.database_url, busy_timeout=settings.db_busy_timeout)
+        store.sync_feeds(config.feeds, clock())
+        return cls(config, settings, store, Matcher(config), clock)

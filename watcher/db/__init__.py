@@ -1,1 +1,0 @@
-"""Database schema (tables) and its Alembic migrations; only `watcher.store` uses them."""

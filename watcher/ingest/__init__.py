@@ -1,0 +1,1 @@
+"""Ingest: fetch feeds (conditional GET), parse them into Items, poll them as a pipeline."""

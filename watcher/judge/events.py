@@ -1,0 +1,224 @@
+"""Matched items → events: reports of the same happening grouped, sources counted.
+
+Pure: the same matched items always give the same events, so history can be replayed.
+
+Two reports of one indicator are the same happening when they are close in time and say the
+same thing: their titles share most salient words (inflection-tolerant), or — across languages
+— their names agree once transliterated (Азербайджан ~ Azerbaijan, Израиль ~ Israel) or, for
+scripts that cannot be compared that way, they hit the same aligned concepts (the indicator's
+named term sets) within a shorter window. One outlet does not report one happening twice, so a
+second story from the same publisher joins an event only if it is a near-copy of the first.
+
+Corroboration counts independent sources: publishers, with copies of one text counted once
+(a syndicated wire story on ten sites is one report, not ten).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import pairwise
+from urllib.parse import urlsplit
+
+from watcher.models import Certainty, Event, MatchedItem
+from watcher.text import unspaced, words
+
+WINDOW = timedelta(days=4)
+CROSS_WINDOW = timedelta(days=2)   # concept-only alignment (e.g. Arabic ~ English) is weaker
+CONCEPTS = 0.8                     # share of the smaller headline's concepts the other must hit
+SIMILAR = 0.5                      # share of the shorter title's salient words
+MIN_SHARED = 2
+DUPLICATE = 0.7                    # title overlap (Jaccard) of a rewrite of the same story
+SAME_TEXT = 0.6                    # summary overlap (Jaccard) of a syndicated copy
+_SHORT_SUFFIXES = {"co", "com", "org", "net", "gov", "ac", "edu"}
+_STOP = frozenset(["the", "a", "an", "of", "to", "in", "on", "for", "and", "with", "at", "by",
+                   "from", "as", "is", "are", "was", "be", "will", "its", "it", "that", "this",
+                   "after", "over", "says", "said", "new", "и", "в", "во", "на", "с", "по", "к",
+                   "о", "от", "для", "из", "за", "что", "как"])
+_LATIN = str.maketrans({"w": "v", "b": "v", "c": "k", "q": "k", "z": "s", "x": "ks", "j": "ds"})
+_CYRILLIC = dict(zip("абвгдежзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
+                     ["a", "b", "v", "g", "d", "e", "zh", "z", "i", "i", "k", "l", "m", "n",
+                      "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "sh", "_", "y",
+                      "_", "e", "yu", "ya", "a", "g", "k", "n", "o", "u", "u", "h", "i"]))
+_VOWELS = frozenset("aeiouyh_")
+
+
+def host_of(url: str) -> str:
+    """Publisher key: the registrable part of a URL's host (news.bbc.co.uk → bbc.co.uk)."""
+    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    labels = host.split(".")
+    if len(labels) >= 3 and labels[-2] in _SHORT_SUFFIXES and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:]) if len(labels) >= 2 else host
+
+
+def headline(title: str) -> str:
+    """The title without a trailing publisher name ("… - Reuters", "… | Astana Times"), which
+    aggregators and sites append and which says nothing about what happened."""
+    for sep in (" - ", " – ", " — ", " | "):
+        head, found, tail = title.rpartition(sep)
+        if found and head and len(tail.split()) <= 5:
+            return head
+    return title
+
+
+def salient(title: str) -> frozenset[str]:
+    """Words that say what happened: long enough, not stop words; in Chinese and Japanese,
+    whose words are characters to the matcher, pairs of neighbouring characters."""
+    ws = words(headline(title))
+    pairs = {a + b for a, b in pairwise(ws) if unspaced(a) and unspaced(b)}
+    return frozenset(w for w in ws if len(w) > 2 and w not in _STOP) | pairs
+
+
+def skeleton(word: str) -> str:
+    """A script-neutral consonant skeleton: Азербайджан and Azerbaijan both give "srvdsn",
+    Авраама and Abraham "vrm" (b and v are one letter here, as transliteration often makes them)."""
+    latin = "".join(_CYRILLIC.get(ch, ch) for ch in word)
+    return "".join(ch for ch in latin.translate(_LATIN) if ch.isascii() and ch not in _VOWELS)
+
+
+def script_of(title: str) -> str:
+    """The dominant script of a title's letters (LATIN, CYRILLIC, ARABIC, HEBREW, ...)."""
+    counts: dict[str, int] = {}
+    for ch in title:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "OTHER").split()[0]
+            counts[name] = counts.get(name, 0) + 1
+    return max(counts, key=lambda k: counts[k], default="OTHER")
+
+
+def _alike(a: str, b: str) -> bool:
+    """Same word up to inflection: a common prefix of ≥ 4 letters, all but 3 of the shorter."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n >= max(4, min(len(a), len(b)) - 3) or a == b
+
+
+def _shared(a: frozenset[str], b: frozenset[str]) -> tuple[int, int, int]:
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    shared = sum(1 for w in small if w in large or any(_alike(w, v) for v in large))
+    return shared, len(small), len(large)
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Overlap coefficient over inflection-tolerant word matches: a short headline inside a
+    longer one still counts as the same."""
+    shared, small, _ = _shared(a, b)
+    return shared / small if shared >= MIN_SHARED else 0.0
+
+
+def near_copy(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Nearly the same words both ways (Jaccard): a rewrite of one story, not a new one."""
+    shared, small, large = _shared(a, b)
+    return shared >= MIN_SHARED and shared / (small + large - shared) >= DUPLICATE
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a report says, in forms that can be compared within and across languages."""
+
+    words: frozenset[str]
+    names: frozenset[str]
+    concepts: frozenset[str]
+    script: str
+
+    @classmethod
+    def of(cls, m: MatchedItem, concept: Callable[[str], str]) -> Signature:
+        ws = salient(m.title)
+        names = frozenset(s for w in ws if len(w) > 3 and len(s := skeleton(w)) >= 3)
+        # what the headline says, in concepts; the summary's only when the title has no hit
+        hits = [h for h in m.match.hits if h.field == "title"] or list(m.match.hits)
+        return cls(ws, names, frozenset(concept(h.term) for h in hits), script_of(m.title))
+
+
+def same_happening(a: MatchedItem, sa: Signature, b: MatchedItem, sb: Signature) -> float:
+    """How surely two reports of one indicator are about one happening (0 = not at all)."""
+    gap = abs(a.published - b.published)
+    if gap > WINDOW:
+        return 0.0
+    score = similarity(sa.words, sb.words)
+    if a.host == b.host:            # one outlet, two stories: only a near-copy is the same one
+        return score if near_copy(sa.words, sb.words) else 0.0
+    if sa.script != sb.script:
+        score = max(score, similarity(sa.names, sb.names))
+        shared = len(sa.concepts & sb.concepts)
+        fewest = min(len(sa.concepts), len(sb.concepts))
+        if gap <= CROSS_WINDOW and shared >= 2 and shared / fewest >= CONCEPTS:
+            score = max(score, SIMILAR)
+    return score if score >= SIMILAR else 0.0
+
+
+# The reports of one event being built, each with its signature.
+_Group = list[tuple[MatchedItem, Signature]]
+
+
+def cluster(matched: list[MatchedItem], concept: Callable[[str], str] | None = None) -> list[Event]:
+    """Group each indicator's items into events: close in time and saying the same thing.
+
+    `concept` maps a rule term to what it stands for in any language (its named term set);
+    without it each term is its own concept."""
+    concept = concept or (lambda term: term)
+    groups: list[_Group] = []
+    open_: dict[tuple[str, bool], list[_Group]] = {}
+    for m in sorted(matched, key=lambda m: (m.published, m.item_id)):
+        sig = Signature.of(m, concept)
+        # A denial ("X will not join") never joins a report that it happened, however alike.
+        key = (m.match.indicator, m.match.certainty is Certainty.DENIED)
+        best, best_score = None, 0.0
+        for group in open_.get(key, []):
+            if _outlet_has_other_story(group, m, sig):
+                continue
+            score = max(same_happening(m, sig, other, s) for other, s in group)
+            if score > best_score:
+                best, best_score = group, score
+        if best is not None:
+            best.append((m, sig))
+            continue
+        groups.append([(m, sig)])
+        open_.setdefault(key, []).append(groups[-1])
+    return [_event([m for m, _ in group]) for group in groups]
+
+
+def _event(items: list[MatchedItem]) -> Event:
+    return Event(items[0].match.indicator, items, independent=independent_sources(items))
+
+
+def _outlet_has_other_story(group: _Group, m: MatchedItem, sig: Signature) -> bool:
+    return any(other.host == m.host and not near_copy(s.words, sig.words) for other, s in group)
+
+
+def independent_sources(items: list[MatchedItem]) -> int:
+    """Publishers that reported independently: items are one source when they share a host or
+    carry the same text (a syndicated copy), counted as connected groups."""
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    texts = [(tuple(words(headline(m.title))), frozenset(words(m.summary))) for m in items]
+    for i in range(len(items)):
+        for j in range(i):
+            if items[i].host == items[j].host or _copies(texts[i], texts[j]):
+                parent[root(i)] = root(j)
+    return len({root(i) for i in range(len(items))})
+
+
+# A report's text as compared for copies: its headline's words, its summary's word set.
+_Text = tuple[tuple[str, ...], frozenset[str]]
+
+
+def _copies(a: _Text, b: _Text) -> bool:
+    """Near-exact duplicates: the same title (and, when both have one, much the same summary)."""
+    if a[0] != b[0]:
+        return False
+    if not a[1] or not b[1]:
+        return True
+    return len(a[1] & b[1]) / len(a[1] | b[1]) >= SAME_TEXT

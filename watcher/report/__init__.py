@@ -1,0 +1,1 @@
+"""Report: what analysts read. The digest and alert models, the status view, and rendering."""

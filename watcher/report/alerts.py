@@ -1,0 +1,94 @@
+"""Which events and criterion changes alert now, and which never again. Pure.
+
+An event has no fixed identity: it grows as more outlets report it, its lead item can change,
+and a late report can even make two events merge. So an alert records every item it covered
+(per indicator), and an event whose items overlap what an earlier alert covered is the same
+happening: it never alerts twice, however it grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from watcher.config import Config
+from watcher.models import AlertMark, CriterionVerdict, Event, Transition
+from watcher.report.digest import EventView, view
+
+CRITERION = "criterion"
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """One thing the alert says: an event that crossed its rule, or a criterion change."""
+
+    subject: str                     # indicator id, or "criterion"
+    headline: str
+    refs: list[int]                  # item ids (or the transition id) it covers
+    event: EventView | None = None
+    rule: str = ""
+
+
+@dataclass(frozen=True)
+class AlertReport:
+    """One alert message: everything that crossed a threshold in one cycle, grouped."""
+
+    key: str
+    generated_at: datetime
+    verdict: CriterionVerdict
+    lines: list[AlertLine] = field(default_factory=list)
+    silenced: list[AlertLine] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return self.verdict.state.value
+
+    def covered(self) -> list[AlertMark]:
+        """What the store marks as covered: sent ones and silenced ones alike."""
+        return ([AlertMark(line.subject, ref, "queued") for line in self.lines for ref in line.refs]
+                + [AlertMark(line.subject, ref, "silenced")
+                   for line in self.silenced for ref in line.refs])
+
+
+def qualifies(event: Event, config: Config, now: datetime) -> bool:
+    """The indicator's alert rule: enough independent sources, certainty, score, fresh."""
+    rule = config.indicator(event.indicator).alert
+    if rule is None:
+        return False
+    newest = max(m.published for m in event.items)
+    return ((event.independent or len(event.sources)) >= rule.sources
+            and event.certainty.value in rule.certainty
+            and event.score >= rule.min_score and now - newest <= rule.max_age_delta)
+
+
+def select_alerts(config: Config, events: list[Event], verdict: CriterionVerdict,
+                  transitions: list[Transition],
+                  alerted: dict[str, set[int]], silenced: set[str], now: datetime) -> AlertReport:
+    """What alerts in this cycle; silenced subjects are set aside (and never alert later)."""
+    from watcher.judge.criterion import counts
+    lines: list[AlertLine] = []
+    for e in sorted(events, key=lambda e: (-e.score, e.first_seen)):
+        refs = sorted(m.item_id for m in e.items)
+        if not qualifies(e, config, now) or alerted.get(e.indicator, set()) & set(refs):
+            continue
+        rule = config.indicator(e.indicator).alert
+        need = rule.sources if rule else 1
+        lines.append(AlertLine(e.indicator, config.indicator(e.indicator).title, refs,
+                               view(e, config, counts(e, config)),
+                               f"{e.independent or len(e.sources)} independent source(s) "
+                               f"(alert rule: at least {need})"))
+    if config.alerts.criterion:
+        for t in transitions:
+            if t.previous is not None and t.id not in alerted.get(CRITERION, set()):
+                lines.append(AlertLine(CRITERION, f"Criterion changed {t.previous} → {t.state} "
+                                       f"on {t.at:%d %b %Y}", [t.id], rule=t.detail))
+    return AlertReport(alert_key(now, lines), now, verdict,
+                       [line for line in lines if line.subject not in silenced],
+                       [line for line in lines if line.subject in silenced])
+
+
+def alert_key(now: datetime, lines: list[AlertLine]) -> str:
+    """The outbox period of one alert: unique per cycle and content; no ':' (Message-ID)."""
+    content = ";".join(f"{line.subject}:{','.join(map(str, line.refs))}" for line in lines)
+    return f"{now:%Y%m%dT%H%M}Z-{hashlib.sha256(content.encode()).hexdigest()[:10]}"

@@ -1,0 +1,33 @@
+"""Storage: the only package that touches the database (DESIGN §7).
+
+Split by domain the way lemon24/reader splits its `_storage/`: `feeds` (feed state, coverage,
+leases), `items` (items, matches, retention), `outbox` (messages, alert marks, silences) and
+`ops` (transitions, service runs, ingest issues, instances), over `base` (engine, migrations,
+transactions) and `schema` (the tables). Every query is SQLAlchemy Core; every read returns a
+frozen record (`records`, or `watcher.models` for what the core reads too), every write takes
+one, so no row or bare tuple leaves the package.
+"""
+
+from __future__ import annotations
+
+from watcher.store.base import redacted_url
+from watcher.store.feeds import FeedsMixin
+from watcher.store.items import ItemsMixin
+from watcher.store.ops import OpsMixin
+from watcher.store.outbox import OutboxMixin
+from watcher.store.records import (
+    FeedFailed,
+    FeedForUpdate,
+    FeedPolled,
+    Instance,
+    InstanceStatus,
+    OutboxDraft,
+    OutboxMessage,
+)
+
+__all__ = ["FeedFailed", "FeedForUpdate", "FeedPolled", "Instance", "InstanceStatus",
+           "OutboxDraft", "OutboxMessage", "Store", "redacted_url"]
+
+
+class Store(FeedsMixin, ItemsMixin, OutboxMixin, OpsMixin):
+    """Typed reads and writes over the database; opening it applies pending migrations."""
