@@ -187,7 +187,8 @@ def test_a_hostile_page_is_polled_within_bounds_and_the_cut_is_recorded(
     ctx = context(config, "2026-12-04T06:00")
     report = asyncio.run(poll(ctx))
     assert report.new_items == 200 and not report.failed
-    [(feed_id, _, detail)] = ctx.store.issues(None)
+    [issue] = ctx.store.issues(None)
+    feed_id, detail = issue.feed_id, issue.detail
     assert feed_id == "mazhilis-ru"
     assert "page cut at 50,000 elements" in detail
     assert "5000 items matched, the first 200 kept" in detail
