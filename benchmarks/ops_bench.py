@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from watcher.config import load_config
-from watcher.store import Store, make_engine
+from watcher.store import Store
+from watcher.store.base import make_engine
 from watcher.store.dbcheck import check_database
 
 WORDS = ["astana", "kazakhstan", "israel", "accords", "signing", "ceremony", "deal", "water", "technology", "report"]

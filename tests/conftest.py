@@ -40,8 +40,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if ON_POSTGRES and mark is not None:
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {mark.args[0]}"))
         if not ON_POSTGRES and item.get_closest_marker("postgres_only") is not None:
-            item.add_marker(pytest.mark.skip(
-                reason="needs PostgreSQL: runs in `make test-postgres` (WATCHER_TEST_DATABASE_URL)"))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="needs PostgreSQL: runs in `make test-postgres` "
+                    "(WATCHER_TEST_DATABASE_URL)"
+                )
+            )
 
 
 @contextmanager
@@ -75,12 +79,28 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def state_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[Path]:
     """A fresh state dir (outbox; the SQLite file) and database, no SMTP unless a test sets one."""
-    for name in ("WATCHER_SMTP_URL", "WATCHER_DATABASE_URL", "WATCHER_OUTBOX_DIR",
-                 "WATCHER_CONFIG", "WATCHER_SMTP_PASSWORD", "CREDENTIALS_DIRECTORY",
-                 "WATCHER_SMTP_USER", "WATCHER_SENDER", "WATCHER_LOG_LEVEL", "STATE_DIRECTORY",
-                 "WATCHER_FETCH_TIMEOUT", "WATCHER_DB_BUSY_TIMEOUT", "WATCHER_SMTP_TIMEOUT",
-                 "WATCHER_REPORT_URL", "WATCHER_NOTIFY_URLS", "WATCHER_KEEP_UNMATCHED", "WATCHER_INSTANCE_ID",
-                 "WATCHER_LEASE_SECONDS", "WATCHER_LEASE_BATCH", "WATCHER_POLL_TICK"):
+    for name in (
+        "WATCHER_SMTP_URL",
+        "WATCHER_DATABASE_URL",
+        "WATCHER_OUTBOX_DIR",
+        "WATCHER_CONFIG",
+        "WATCHER_SMTP_PASSWORD",
+        "CREDENTIALS_DIRECTORY",
+        "WATCHER_SMTP_USER",
+        "WATCHER_SENDER",
+        "WATCHER_LOG_LEVEL",
+        "STATE_DIRECTORY",
+        "WATCHER_FETCH_TIMEOUT",
+        "WATCHER_DB_BUSY_TIMEOUT",
+        "WATCHER_SMTP_TIMEOUT",
+        "WATCHER_REPORT_URL",
+        "WATCHER_NOTIFY_URLS",
+        "WATCHER_KEEP_UNMATCHED",
+        "WATCHER_INSTANCE_ID",
+        "WATCHER_LEASE_SECONDS",
+        "WATCHER_LEASE_BATCH",
+        "WATCHER_POLL_TICK",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WATCHER_STATE_DIR", str(tmp_path / "state"))
     if ON_POSTGRES:

@@ -47,8 +47,11 @@ texts = st.one_of(st.text(max_size=40), st.sampled_from(["\ud800", "a\u0000b", "
                                                          "Казахстан\ud800", "<b>x</b>&amp;"]))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | texts,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-    max_leaves=8)
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 ITEM_KEYS = ["id", "title", "summary", "content_html", "content_text", "url", "external_url",
              "date_published", "date_modified", "language"]
 
@@ -112,26 +115,51 @@ def documents() -> st.SearchStrategy[tuple[bytes, str | None]]:
 # that once stopped a poll or would have: read, or refused with a reason on the feed.
 _JSON = b'{"version":"https://jsonfeed.org/version/1","items":[%s]}'
 FIXED: dict[str, tuple[bytes, str]] = {
-    "dates-past-9999": (_JSON % (b'{"id":"late-1","title":"Azerbaijan joins the Abraham Accords",'
-                                 b'"date_published":"9999-12-31T23:59:59-01:00"},{"id":"late-2",'
-                                 b'"date_published":"0001-01-01T00:00:00+01:00"}'),
-                        "application/feed+json"),
-    "surrogates-and-nul": (_JSON % b'{"id":"a\\u0000b","title":"x\\ud800","url":"http://h/\\ud800"}',
-                           "application/feed+json"),
+    "dates-past-9999": (
+        _JSON
+        % (
+            b'{"id":"late-1","title":"Azerbaijan joins the Abraham Accords",'
+            b'"date_published":"9999-12-31T23:59:59-01:00"},{"id":"late-2",'
+            b'"date_published":"0001-01-01T00:00:00+01:00"}'
+        ),
+        "application/feed+json",
+    ),
+    "surrogates-and-nul": (
+        _JSON % b'{"id":"a\\u0000b","title":"x\\ud800","url":"http://h/\\ud800"}',
+        "application/feed+json",
+    ),
     "deep-nesting": (_JSON % (b"[" * 100_000 + b"]" * 100_000), "application/feed+json"),
-    "feedparser-crash": (b'<rss version="2.0"><channel><image>5</width></image></channel></rss>',
-                         "application/rss+xml"),
-    "no-character": ((b'<rss version="2.0"><channel><item><title>&#0;&#xD800;&#99999999;</title>'
-                     b"<guid>nc-1</guid></item></channel></rss>"), "application/rss+xml"),
-    "billion-laughs": (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
-                       + b"".join(b'<!ENTITY %c "&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;">'
-                                  % ((98 + n,) + (97 + n,) * 10) for n in range(9))
-                       + b']><rss version="2.0"><channel><item><title>&j;</title></item></channel></rss>',
-                       "application/rss+xml"),
-    "invalid-utf8": (('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><item>'
-                      "<title>Казахстан и Израиль подписали соглашение</title><guid>u8-1</guid>"
-                      "<description>stray @ byte</description></item></channel></rss>"
-                      ).encode().replace(b"@", b"\xff"), "application/rss+xml"),
+    "feedparser-crash": (
+        b'<rss version="2.0"><channel><image>5</width></image></channel></rss>',
+        "application/rss+xml",
+    ),
+    "no-character": (
+        (
+            b'<rss version="2.0"><channel><item><title>&#0;&#xD800;&#99999999;</title>'
+            b"<guid>nc-1</guid></item></channel></rss>"
+        ),
+        "application/rss+xml",
+    ),
+    "billion-laughs": (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
+        + b"".join(
+            b'<!ENTITY %c "&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;">'
+            % ((98 + n,) + (97 + n,) * 10)
+            for n in range(9)
+        )
+        + b']><rss version="2.0"><channel><item><title>&j;</title></item></channel></rss>',
+        "application/rss+xml",
+    ),
+    "invalid-utf8": (
+        (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><item>'
+            "<title>Казахстан и Израиль подписали соглашение</title><guid>u8-1</guid>"
+            "<description>stray @ byte</description></item></channel></rss>"
+        )
+        .encode()
+        .replace(b"@", b"\xff"),
+        "application/rss+xml",
+    ),
     "garbage": (bytes(range(256)) * 40, "application/rss+xml"),
 }
 

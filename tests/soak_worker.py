@@ -6,7 +6,8 @@ forks a child that runs one full cycle, exactly as `watcher run --once` does
 (`Context.open` + `run_once`) but at the clock the test gives. Each child leads a process
 group of its own (with its parse worker processes), and the test kills the group with
 SIGKILL wherever it happens to be, as systemd kills a service's whole control group; every
-child opens the database itself, as a restarted service would. Protocol on stdin/stdout, one line each:
+child opens the database itself, as a restarted service would. Protocol on stdin/stdout, one
+line each:
 
     RUN <iso time>   → "<pid>"        a child is running the cycle at that clock
     WAIT             → "<exit code>"  the child's end (-9 when killed)

@@ -112,10 +112,14 @@ def test_a_bug_on_one_feed_is_recorded_on_it_and_never_stops_the_others(
     bug = [r for r in caplog.records if "unexpected error" in r.getMessage() and r.exc_info]
     assert bug and "poison" in bug[0].getMessage()     # the traceback is in the log
     health = {f.feed_id: f for f in ctx.store.feed_health()}
-    assert health["poison"].failures == 1 and health["poison"].next_due_at == T0 + timedelta(minutes=30)
+    assert health["poison"].failures == 1 and health["poison"].next_due_at == T0 + timedelta(
+        minutes=30
+    )
     assert cli.main(["status", "--config", str(config)]) == 0
     assert "failing: 1" in capsys.readouterr().out
-    again = asyncio.run(poll(at_time(ctx, T0 + timedelta(minutes=31))))   # it backs off, then retries
+    again = asyncio.run(
+        poll(at_time(ctx, T0 + timedelta(minutes=31)))
+    )  # it backs off, then retries
     assert again.failed.keys() == {"poison"} and ctx.store.feed_health()[0].failures == 2
 
 
@@ -167,8 +171,12 @@ def test_generated_hostile_documents_never_stop_the_healthy_feeds(
         hostile_ctx: Context, feed_server: FeedServer, doc: tuple[bytes, str | None]) -> None:
     body, content_type = doc
     n = next(ROUND)
-    now = T0 + timedelta(days=2 * n)                  # every feed due again, backoff or not
-    for fid, path in (("wire", "/wire.rss"), ("regional", "/regional.atom"), ("gazette", "/outlet.rss")):
+    now = T0 + timedelta(days=2 * n)  # every feed due again, backoff or not
+    for fid, path in (
+        ("wire", "/wire.rss"),
+        ("regional", "/regional.atom"),
+        ("gazette", "/outlet.rss"),
+    ):
         feed_server.add(path, healthy_version(fid, n))
     feed_server.add("/hostile", body, content_type=content_type or "application/octet-stream")
     ctx = at_time(hostile_ctx, now)
@@ -204,6 +212,6 @@ def test_a_feed_of_5000_items_costs_2000_rows_and_says_so_in_health_and_status(
     out = capsys.readouterr().out
     assert "failing: 0, read with warnings since the last digest: 1" in out and f"~ {cut}" in out
     assert prepare_digest(ctx, T0) == 1
-    assert cut in ctx.store.messages()[0].raw.decode("utf-8", "replace")   # the health section
-    assert cli.main(["status", "--config", str(config)]) == 0          # reported: the window moves on
+    assert cut in ctx.store.messages()[0].raw.decode("utf-8", "replace")  # the health section
+    assert cli.main(["status", "--config", str(config)]) == 0  # reported: the window moves on
     assert "read with warnings since the last digest: 0" in capsys.readouterr().out

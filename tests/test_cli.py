@@ -44,12 +44,17 @@ def test_score_follows_the_json_lines_contract() -> None:
 
 
 def test_score_with_the_shipped_rules_marks_denials_and_ignores_the_baseline() -> None:
-    items = [{"id": "deny", "title": "Indonesia says it will not join the Abraham Accords"},
-             {"id": "deny-ru", "title": "Азербайджан не планирует присоединяться к Соглашениям Авраама"},
-             {"id": "base", "title": "Kazakhstan to join Abraham Accords, Trump says",
-              "summary": "Trump said a signing ceremony would be held soon."},
-             {"id": "base-ru", "title": "Казахстан присоединится к Соглашениям Авраама"},
-             {"id": "join", "title": "Azerbaijan formally joins the Abraham Accords"}]
+    items = [
+        {"id": "deny", "title": "Indonesia says it will not join the Abraham Accords"},
+        {"id": "deny-ru", "title": "Азербайджан не планирует присоединяться к Соглашениям Авраама"},
+        {
+            "id": "base",
+            "title": "Kazakhstan to join Abraham Accords, Trump says",
+            "summary": "Trump said a signing ceremony would be held soon.",
+        },
+        {"id": "base-ru", "title": "Казахстан присоединится к Соглашениям Авраама"},
+        {"id": "join", "title": "Azerbaijan formally joins the Abraham Accords"},
+    ]
     proc = score([json.dumps(i) for i in items], ROOT / "indicators.yaml")
     assert proc.returncode == 0, proc.stderr
     out = {o["id"]: o["matches"] for o in map(json.loads, proc.stdout.splitlines())}
@@ -76,20 +81,35 @@ def test_eval_prints_per_indicator_figures_confusions_and_mistakes(
             ("3", "Uzbekistan weighs its options", ["new_signatory"]),
             ("4", "Protest in Almaty over Abraham Accords with Azerbaijan", ["none"]),
             ("5", "Indonesia says it will not join the Abraham Accords", ["new_signatory"])]
-    labeled.write_text("\n".join(json.dumps({"id": i, "title": t, "labels": lab}) for i, t, lab in rows))
+    labeled.write_text(
+        "\n".join(json.dumps({"id": i, "title": t, "labels": lab}) for i, t, lab in rows)
+    )
     assert main(["eval", str(labeled), "--config", str(MINI)]) == 0
     out = capsys.readouterr().out
     assert "new_signatory" in out and "micro" in out
     (line,) = [x for x in out.splitlines() if x.startswith("new_signatory")]
-    assert line.split()[1:7] == ["0.50", "0.33", "0.40", "1", "1", "2"]   # FP item 4, FN items 3 and 5
+    assert line.split()[1:7] == [
+        "0.50",
+        "0.33",
+        "0.40",
+        "1",
+        "1",
+        "2",
+    ]  # FP item 4, FN items 3 and 5
     assert "false-positive rate on 'none' items: 100.0% (1/1)" in out
     confusions = out.split("confusions (labeled → predicted")[1].split("mistakes:")[0]
     assert "none → new_signatory: 1" in confusions and "new_signatory → none: 2" in confusions
     assert "FN new_signatory              3: Uzbekistan weighs" in out
-    assert "closest rule 1: all: group 1 has no hit; hits: “Uzbekistan” in title" in out   # what to fix
+    assert (
+        "closest rule 1: all: group 1 has no hit; hits: “Uzbekistan” in title" in out
+    )  # what to fix
     assert "FP new_signatory              4: Protest in Almaty" in out
     assert "evidence: “Abraham Accords” in title" in out
-    assert "denied, so no hit — evidence: “Abraham Accords” in title, “Indonesia” in title; denied (will not join)" in out
+    assert (
+        "denied, so no hit — evidence: “Abraham Accords” in title, “Indonesia” in title; "
+        "denied (will not join)"
+        in out
+    )
 
 
 def test_eval_without_mistakes_still_prints_the_confusion_table(
@@ -106,12 +126,24 @@ def test_eval_without_mistakes_still_prints_the_confusion_table(
 def test_eval_titles_only_blanks_summaries_and_breaks_figures_down_by_language(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     labeled = tmp_path / "dev.jsonl"
-    rows = [("1", "Azerbaijan joins the Abraham Accords", "", "en", ["new_signatory"]),
-            ("2", "Big news from Baku", "Azerbaijan joins the Abraham Accords.", "en", ["new_signatory"]),
-            ("3", "Узбекистан присоединился к Соглашениям Авраама", "", "ru", ["new_signatory"]),
-            ("4", "Protest in Almaty over Abraham Accords with Azerbaijan", "", "kk", ["none"])]
-    labeled.write_text("\n".join(json.dumps({"id": i, "title": t, "summary": s, "lang": lang, "labels": lab})
-                                 for i, t, s, lang, lab in rows))
+    rows = [
+        ("1", "Azerbaijan joins the Abraham Accords", "", "en", ["new_signatory"]),
+        (
+            "2",
+            "Big news from Baku",
+            "Azerbaijan joins the Abraham Accords.",
+            "en",
+            ["new_signatory"],
+        ),
+        ("3", "Узбекистан присоединился к Соглашениям Авраама", "", "ru", ["new_signatory"]),
+        ("4", "Protest in Almaty over Abraham Accords with Azerbaijan", "", "kk", ["none"]),
+    ]
+    labeled.write_text(
+        "\n".join(
+            json.dumps({"id": i, "title": t, "summary": s, "lang": lang, "labels": lab})
+            for i, t, s, lang, lab in rows
+        )
+    )
     assert main(["eval", str(labeled), "--config", str(MINI)]) == 0
     full = capsys.readouterr().out
     assert main(["eval", str(labeled), "--titles-only", "--config", str(MINI)]) == 0
@@ -124,10 +156,20 @@ def test_eval_titles_only_blanks_summaries_and_breaks_figures_down_by_language(
     rows_by_lang = {line.split()[0]: line.split()[1:] for line in table.strip().splitlines()[1:]}
     assert rows_by_lang["en"] == ["1.00", "0.50", "0.67", "1", "0", "1", "0/0"]
     assert rows_by_lang["ru"] == ["1.00", "1.00", "1.00", "1", "0", "0", "0/0"]
-    assert rows_by_lang["kk"] == ["0.00", "1.00", "0.00", "0", "2", "0", "1/1"]   # 2 indicators, 1 item
+    assert rows_by_lang["kk"] == [
+        "0.00",
+        "1.00",
+        "0.00",
+        "0",
+        "2",
+        "0",
+        "1/1",
+    ]  # 2 indicators, 1 item
 
 
-def test_eval_bad_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_bad_file_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "1", "title": "x", "labels": []}\n{oops\n')
     assert main(["eval", str(bad), "--config", str(MINI)]) == 1
@@ -152,17 +194,30 @@ def test_status_explain_and_preview_after_a_poll(feed_server: Any, state_env: Pa
     text = capsys.readouterr().out
     assert text.startswith("FOLLOW-UP") and "\ncoverage: " in text
     assert "balance of evidence since the baseline: " in text
-    assert re.search(r"^  momentum .* confirmed +kz_israel_deal: Kazakhstan and Israel sign water", text, re.MULTILINE)
-    assert re.search(r"^  stall .* denied +\w+: Indonesia says it will not join", text, re.MULTILINE)
-    assert main(["explain", "https://wire.example.com/2026/03/02/kz-il-water", "--config", config]) == 0
+    assert re.search(
+        r"^  momentum .* confirmed +kz_israel_deal: Kazakhstan and Israel sign water",
+        text,
+        re.MULTILINE,
+    )
+    assert re.search(
+        r"^  stall .* denied +\w+: Indonesia says it will not join", text, re.MULTILINE
+    )
+    assert (
+        main(["explain", "https://wire.example.com/2026/03/02/kz-il-water", "--config", config])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "title:   kazakhstan and israel sign water technology agreement in astana" in out
     assert "✔ kz_israel_deal" in out and "rule: all [“Kazakh*”" in out
     assert "near “agreement” in title" in out and "strength 10 = “Kazakh*” title 2 + " in out
     assert "certainty: confirmed" in out and "× tier 1.3 × confirmed 1 = " in out
-    assert "event: 2 report(s)" in out and "publishers: example.com, example.ru (2 independent)" in out
+    assert (
+        "event: 2 report(s)" in out and "publishers: example.com, example.ru (2 independent)" in out
+    )
     assert "corroboration 1.50 (2 independent source(s))" in out
-    assert re.search(r"event E\d+ counts for follow-up \(2 independent source\(s\), since 03 Mar 2026\)", out)  # its 2nd source
+    # since its 2nd source
+    assert re.search(r"event E\d+ counts for follow-up \(2 independent source\(s\), "
+                     r"since 03 Mar 2026\)", out)
     assert "genre: news" in out and "happened: 02 Mar 2026" in out
     preview = tmp_path / "preview.html"
     assert main(["digest", "--preview", str(preview), "--config", config]) == 0
@@ -173,7 +228,9 @@ def test_status_explain_and_preview_after_a_poll(feed_server: Any, state_env: Pa
     assert "no stored item" in capsys.readouterr().err
 
 
-def test_poll_unknown_feed_and_usage_errors(state_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_poll_unknown_feed_and_usage_errors(
+    state_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["poll", "--feed", "nope", "--config", str(MINI)]) == 1
     assert "no feed with id nope" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:

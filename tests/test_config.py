@@ -30,10 +30,16 @@ def line_of(text: str, needle: str) -> int:
 
 def test_mini_config_parses_into_typed_models() -> None:
     cfg = parse_config(MINI)
-    assert [i.id for i in cfg.indicators] == ["new_signatory", "kz_israel_deal", "domestic_backlash"]
+    assert [i.id for i in cfg.indicators] == [
+        "new_signatory",
+        "kz_israel_deal",
+        "domestic_backlash",
+    ]
     assert cfg.feeds[0].interval.total_seconds() == 1800
     assert cfg.criterion.warn_months == 6 and cfg.criterion.expire_months == 12
-    assert cfg.counts_as_follow_up("new_signatory") and not cfg.counts_as_follow_up("domestic_backlash")
+    assert cfg.counts_as_follow_up("new_signatory") and not cfg.counts_as_follow_up(
+        "domestic_backlash"
+    )
 
 
 def test_unknown_key_is_named_with_its_line() -> None:
@@ -60,7 +66,10 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_yaml_syntax_error_has_a_line() -> None:
     text = MINI.replace("    weight: 2\n", "    weight: [2\n")
     (msg,) = problems(text)
-    assert msg.startswith("ind.yaml:") and abs(int(msg.split(":")[1]) - line_of(text, "weight: [2")) <= 1
+    assert (
+        msg.startswith("ind.yaml:")
+        and abs(int(msg.split(":")[1]) - line_of(text, "weight: [2")) <= 1
+    )
 
 
 def test_duplicate_key_is_an_error_not_a_silent_override() -> None:
@@ -70,7 +79,9 @@ def test_duplicate_key_is_an_error_not_a_silent_override() -> None:
 
 
 def test_follow_up_must_name_indicators_or_groups() -> None:
-    text = MINI.replace("follow_up: [expansion, kz_israel_deal]", "follow_up: [expansion, large_deals]")
+    text = MINI.replace(
+        "follow_up: [expansion, kz_israel_deal]", "follow_up: [expansion, large_deals]"
+    )
     assert any("large_deals" in p for p in problems(text))
 
 
@@ -105,7 +116,11 @@ def test_check_reports_a_failing_example_with_its_line(tmp_path: Path,
     path.write_text(text, encoding="utf-8")
     code, out = run_check(path, capsys)
     assert code == 1
-    assert f"{path}:{line_of(text, 'Kazakhstan and Israel signed a deal')}: kz_israel_deal: example should not match" in out
+    assert (
+        f"{path}:{line_of(text, 'Kazakhstan and Israel signed a deal')}: kz_israel_deal: "
+        "example should not match"
+        in out
+    )
     assert "Traceback" not in out
 
 
@@ -122,19 +137,37 @@ def test_check_on_broken_file_exits_1_without_traceback(tmp_path: Path,
 def test_shipped_indicators_cover_the_contract_ids() -> None:
     cfg = load_config(ROOT / "indicators.yaml")
     ids = {i.id for i in cfg.indicators}
-    contract = {"new_signatory", "signing_ceremony", "ratification", "dfc_project", "kz_israel_deal",
-                "kz_us_deal", "jackson_vanik", "israel_palestine_progress", "counter_move",
-                "domestic_backlash"}
+    contract = {
+        "new_signatory",
+        "signing_ceremony",
+        "ratification",
+        "dfc_project",
+        "kz_israel_deal",
+        "kz_us_deal",
+        "jackson_vanik",
+        "israel_palestine_progress",
+        "counter_move",
+        "domestic_backlash",
+    }
     assert contract <= ids
     for ind in cfg.indicators:
         assert ".txt" in ind.source, f"{ind.id} must cite its seed file"
 
 
-@pytest.mark.parametrize("text", ["[" * 100_000, "x: " + "{a: " * 5_000, "- " * 100_000 + "x",
-                                  "a: &a [*a]\n",
-                                  "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-                                  + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n"
-                                            for i in range(8))])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        "x: " + "{a: " * 5_000,
+        "- " * 100_000 + "x",
+        "a: &a [*a]\n",
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n"
+            for i in range(8)
+        ),
+    ],
+)
 def test_hostile_yaml_structure_is_refused_with_a_line_not_a_crash(text: str) -> None:
     """Deep nesting (LibYAML's composer recurses in C: it would crash the process), aliases
     that refer to themselves, an alias bomb: each one ConfigError naming a line."""
@@ -183,7 +216,10 @@ def test_bad_durations_in_the_criterion_and_an_alert_rule_name_their_lines() -> 
     text = (shipped.replace("baseline_grace: 3d", "baseline_grace: 3 months", 1)
             .replace("alert: {sources: 2}", "alert: {sources: 2, max_age: soon}", 1))
     grace, age = problems(text)
-    assert grace.startswith(f"ind.yaml:{line_of(text, 'baseline_grace: 3 months')}:") and "duration" in grace
+    assert (
+        grace.startswith(f"ind.yaml:{line_of(text, 'baseline_grace: 3 months')}:")
+        and "duration" in grace
+    )
     assert age.startswith(f"ind.yaml:{line_of(text, 'max_age: soon')}:") and "'soon'" in age
 
 
@@ -207,15 +243,20 @@ def test_a_file_of_5000_indicators_without_aliases_loads() -> None:
 
 
 def test_aliases_used_as_intended_load_and_bombs_are_refused_at_their_line() -> None:
-    shared = MINI.replace("all: [[Kazakh*, Казахстан*, Astana], ", "all: [&kz [Kazakh*, Казахстан*, Astana], ")
+    shared = MINI.replace(
+        "all: [[Kazakh*, Казахстан*, Astana], ", "all: [&kz [Kazakh*, Казахстан*, Astana], "
+    )
     shared = shared.replace("all: [[Kazakh*, Казахстан*, Almaty, Astana]]", "all: [*kz]")
     assert parse_config(shared).indicators[2].match.all[0] == ["Kazakh*", "Казахстан*", "Astana"]
     laughs = ["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
         f"{c}: &{c} [{', '.join(['*' + p] * 10)}]" for p, c in zip("abcdefgh", "bcdefghi")]
     (problem,) = problems("\n".join(laughs) + "\n")
     # *e adds 10^4 values a time: the 200,000 are passed on the line of f (line 6)
-    assert re.fullmatch(r"ind\.yaml:6: YAML aliases add over [\d,]+ values \(at most 200,000, "
-                        r"or as many as the file writes out\): write the lists out", problem), problem
+    assert re.fullmatch(
+        r"ind\.yaml:6: YAML aliases add over [\d,]+ values \(at most 200,000, "
+        r"or as many as the file writes out\): write the lists out",
+        problem,
+    ), problem
     assert problems("a: 1\nb: &b\n  c: [1, *b]\n") == [
         "ind.yaml:3: the YAML alias *b refers to the list or mapping that contains it"]
     assert problems("a: 1\nb:\n  " + "[" * 70 + "]" * 70 + "\n") == [

@@ -24,7 +24,8 @@ def test_tracks_replace_follow_up_and_resolve_groups() -> None:
     cfg = parse_config(with_tracks(TRACKS))
     assert [(t.id, cfg.resolve(t.indicators)) for t in cfg.tracks] == [
         ("signatories", ["new_signatory"]), ("deals", ["kz_israel_deal"])]
-    assert cfg.track_of("new_signatory") == "signatories" and cfg.track_of("domestic_backlash") is None
+    assert cfg.track_of("new_signatory") == "signatories"
+    assert cfg.track_of("domestic_backlash") is None
 
 
 def test_follow_up_given_with_tracks_must_agree_else_its_line_is_named() -> None:
@@ -37,17 +38,20 @@ def test_follow_up_given_with_tracks_must_agree_else_its_line_is_named() -> None
 def test_an_unknown_or_doubled_indicator_in_a_track_is_named_at_its_line() -> None:
     text = with_tracks(TRACKS.replace("[kz_israel_deal]", "[kz_israeli_deal]"))
     (msg,) = problems(text)
-    assert msg.startswith(f"ind.yaml:{line_of(text, 'kz_israeli_deal')}:") and "names no indicator" in msg
+    assert msg.startswith(f"ind.yaml:{line_of(text, 'kz_israeli_deal')}:")
+    assert "names no indicator" in msg
     text = with_tracks(TRACKS.replace("[kz_israel_deal]", "[kz_israel_deal, new_signatory]"))
     (msg,) = problems(text)
-    assert msg.startswith(f"ind.yaml:{line_of(text, 'id: deals')}:") and "already in tracks signatories" in msg
+    assert msg.startswith(f"ind.yaml:{line_of(text, 'id: deals')}:")
+    assert "already in tracks signatories" in msg
 
 
 def test_a_formalization_indicator_cannot_count_as_follow_up() -> None:
     text = with_tracks(TRACKS + "  formalization:\n    - {id: announced, title: announced}\n"
                        "    - {id: signed, title: signed, indicators: [kz_israel_deal]}\n")
     (msg,) = problems(text)
-    assert msg.startswith(f"ind.yaml:{line_of(text, 'id: signed')}:") and "formalization never counts" in msg
+    assert msg.startswith(f"ind.yaml:{line_of(text, 'id: signed')}:")
+    assert "formalization never counts" in msg
 
 
 def test_a_stage_rule_is_checked_like_any_rule_and_may_use_term_sets() -> None:

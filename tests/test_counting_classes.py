@@ -13,8 +13,9 @@ JULY = CFG.baseline_at.replace(year=2026, month=7)
 
 def twice(title: str, day: str, summary: str = "", tier: str = "outlet") -> list[MatchedItem]:
     """One headline from two independent publishers."""
-    return (report(title, day, "https://apnews.com/" + day, tier, summary or "AP reports.")
-            + report(title, day, "https://www.reuters.com/" + day, tier, summary or "Reuters says so."))
+    return report(title, day, "https://apnews.com/" + day, tier, summary or "AP reports.") + report(
+        title, day, "https://www.reuters.com/" + day, tier, summary or "Reuters says so."
+    )
 
 
 def indicators(title: str, summary: str = "") -> dict[str, Certainty]:
@@ -23,9 +24,14 @@ def indicators(title: str, summary: str = "") -> dict[str, Certainty]:
 
 # --- class 2: formalization is not a deal ------------------------------------------------------
 
+
 def test_the_accession_signed_with_israel_and_the_us_named_counts_on_no_track() -> None:
-    evs = events(twice("Kazakhstan and Israel sign joint declaration as Astana formally joins "
-                       "Abraham Accords", "2026-04-02"))
+    evs = events(
+        twice(
+            "Kazakhstan and Israel sign joint declaration as Astana formally joins Abraham Accords",
+            "2026-04-02",
+        )
+    )
     assert {e.indicator for e in evs} == {"signing_ceremony", "kz_israel_deal"}
     v = evaluate(CFG, evs, JULY)
     assert all(t.state is CriterionState.WARN and not t.candidates for t in v.tracks)
@@ -39,12 +45,14 @@ def test_the_accession_signed_with_israel_and_the_us_named_counts_on_no_track() 
 
 
 def test_the_accessions_papers_are_no_deal_in_any_language() -> None:
-    for title in ("Kazakhstan, US sign memorandum on Abraham Accords accession",
-                  "Kazakhstan and Israel sign accession agreement at White House",
-                  "Казахстан и Израиль подписали документ о присоединении Астаны к Соглашениям Авраама",
-                  "Qazaxıstan və İsrail İbrahim Sazişlərinə qoşulma bəyannaməsini imzalayıb",
-                  "哈萨克斯坦与美国签署加入亚伯拉罕协议的声明",
-                  "קזחסטן וישראל חתמו על הצהרת ההצטרפות להסכמי אברהם"):
+    for title in (
+        "Kazakhstan, US sign memorandum on Abraham Accords accession",
+        "Kazakhstan and Israel sign accession agreement at White House",
+        "Казахстан и Израиль подписали документ о присоединении Астаны к Соглашениям Авраама",
+        "Qazaxıstan və İsrail İbrahim Sazişlərinə qoşulma bəyannaməsini imzalayıb",
+        "哈萨克斯坦与美国签署加入亚伯拉罕协议的声明",
+        "קזחסטן וישראל חתמו על הצהרת ההצטרפות להסכמי אברהם",
+    ):
         found = indicators(title)
         assert not {"kz_israel_deal", "kz_us_deal", "agreement_content"} & set(found), title
 
@@ -52,20 +60,28 @@ def test_the_accessions_papers_are_no_deal_in_any_language() -> None:
 # --- class 3: meetings, talks and dialogues are not deals ----------------------------------------
 
 MEETINGS = [
-    ("Kazakh and Israeli foreign ministers hold talks in Astana",
-     "The ministers discussed the roadmap of cooperation within the Abraham Accords."),
-    ("US, Kazakhstan hold Enhanced Strategic Partnership Dialogue on trade and investment",
-     "The sides discussed investment in critical minerals and a $1bn financing package."),
+    (
+        "Kazakh and Israeli foreign ministers hold talks in Astana",
+        "The ministers discussed the roadmap of cooperation within the Abraham Accords.",
+    ),
+    (
+        "US, Kazakhstan hold Enhanced Strategic Partnership Dialogue on trade and investment",
+        "The sides discussed investment in critical minerals and a $1bn financing package.",
+    ),
     ("Kazakhstan, US discuss cooperation in critical minerals and investment", ""),
     ("Kazakh, Israeli officials meet in Astana to discuss cooperation roadmap", ""),
     ("Kazakh-Israeli intergovernmental commission meets for ninth time in Astana", ""),
     ("Kazakhstan and US hold talks on $5 billion investment package", ""),
     ("Казахстан и США провели стратегический диалог по инвестициям", ""),
     ("Казахстан и Израиль обсудили дорожную карту сотрудничества", ""),
-    ("Қазақстан мен Израиль сыртқы істер министрлері Астанада келіссөз жүргізді",
-     "Тараптар ынтымақтастықтың жол картасын талқылады."),
-    ("Kazakistan ve ABD stratejik ortaklık diyaloğu toplantısı Washington'da yapıldı",
-     "Taraflar yatırım ve kritik mineralleri görüştü."),
+    (
+        "Қазақстан мен Израиль сыртқы істер министрлері Астанада келіссөз жүргізді",
+        "Тараптар ынтымақтастықтың жол картасын талқылады.",
+    ),
+    (
+        "Kazakistan ve ABD stratejik ortaklık diyaloğu toplantısı Washington'da yapıldı",
+        "Taraflar yatırım ve kritik mineralleri görüştü.",
+    ),
     ("哈萨克斯坦与美国举行战略伙伴关系对话，讨论投资合作", ""),
     ("كازاخستان والولايات المتحدة تعقدان حوار الشراكة الاستراتيجية حول الاستثمار", ""),
     ("Kazakhstan and Israel launch free trade talks", ""),
@@ -83,11 +99,13 @@ def test_meetings_talks_and_dialogues_are_no_deals_in_any_language() -> None:
 
 
 def test_a_meeting_that_signs_or_agrees_a_text_has_its_deal() -> None:
-    for title in ("Kazakhstan and Israel hold talks, sign water memorandum",
-                  "Kazakhstan, US agree roadmap for critical minerals cooperation",
-                  "Kazakhstan and Israel set up working groups on water and agritech under Abraham Accords",
-                  "Trump hosts Tokayev, touts '$10 billion' in new Kazakhstan deals",
-                  "Казахстан и Израиль по итогам переговоров подписали меморандум о водных ресурсах"):
+    for title in (
+        "Kazakhstan and Israel hold talks, sign water memorandum",
+        "Kazakhstan, US agree roadmap for critical minerals cooperation",
+        "Kazakhstan and Israel set up working groups on water and agritech under Abraham Accords",
+        "Trump hosts Tokayev, touts '$10 billion' in new Kazakhstan deals",
+        "Казахстан и Израиль по итогам переговоров подписали меморандум о водных ресурсах",
+    ):
         assert Certainty.CONFIRMED in indicators(title).values(), title
 
 
@@ -162,40 +180,86 @@ def test_appeals_and_possibilities_are_expected_in_every_language_and_inflection
 def test_a_headline_leaving_who_joins_to_the_summary_lets_the_summarys_doubt_speak() -> None:
     """'могут стать' (may become) in the summary, the state it names only there."""
     title = "Уиткофф рассказал о вступлении в Соглашения Авраама"
-    assert indicators(title, "Азербайджан и Узбекистан могут стать участниками соглашений в этом году."
-                      )["new_signatory"] is Certainty.EXPECTED
-    assert indicators(title, "Азербайджан и Узбекистан стали участниками соглашений."
-                      )["new_signatory"] is Certainty.CONFIRMED
+    assert (
+        indicators(
+            title, "Азербайджан и Узбекистан могут стать участниками соглашений в этом году."
+        )["new_signatory"]
+        is Certainty.EXPECTED
+    )
+    assert (
+        indicators(title, "Азербайджан и Узбекистан стали участниками соглашений.")["new_signatory"]
+        is Certainty.CONFIRMED
+    )
 
 
 def test_a_headline_without_the_claim_still_speaks_for_its_doubt() -> None:
-    found = indicators("Tashkent: consultations on the Abraham Accords continue",
-                       "Uzbekistan's accession to the accords was discussed in Washington.")
+    found = indicators(
+        "Tashkent: consultations on the Abraham Accords continue",
+        "Uzbekistan's accession to the accords was discussed in Washington.",
+    )
     assert found and set(found.values()) == {Certainty.EXPECTED}
     # a denial in the summary still wins over the headline's expectation
-    found = indicators("Syria to sign security agreement with Israel within days",
-                       "The president stressed it does not mean normalisation or Syria's accession "
-                       "to the Abraham Accords.")
+    found = indicators(
+        "Syria to sign security agreement with Israel within days",
+        "The president stressed it does not mean normalisation or Syria's accession "
+        "to the Abraham Accords.",
+    )
     assert found.get("new_signatory", Certainty.DENIED) is Certainty.DENIED
 
 
 # --- class 6: one happening in many languages is one event --------------------------------------
 
-RESOLUTION = [("2025-11-17", "https://www.reuters.com/un",
-               "UN Security Council adopts resolution backing Gaza stabilization force"),
-              ("2025-11-18", "https://tass.ru/un", ("Совбез ООН принял резолюцию о международных силах "
-                                                   "стабилизации в Газе")),
-              ("2025-11-18", "https://www.ynet.co.il/un", "מועצת הביטחון אישרה את הצעת ההחלטה על כוח הייצוב בעזה"),
-              ("2025-11-18", "https://www.aljazeera.net/un", "مجلس الأمن يتبنى قرارا بشأن قوة الاستقرار الدولية في غزة"),
-              ("2025-11-18", "http://www.xinhuanet.com/un", "联合国安理会通过决议 支持在加沙部署国际稳定部队"),
-              ("2025-11-18", "https://report.az/un", ("BMT Təhlükəsizlik Şurası Qəzzada sabitləşdirmə "
-                                                     "qüvvələri haqqında qətnamə qəbul edib"))]
-DEPLOYMENT = [("2026-03-10", "https://astanatimes.com/m", "Kazakhstan deploys military medics to Gaza stabilization force"),
-              ("2026-03-10", "https://tengrinews.kz/m", ("Казахстан направил военных медиков в международные силы "
-                                                        "стабилизации в Газе")),
-              ("2026-03-11", "https://www.ynet.co.il/m", "קזחסטן שלחה חובשים צבאיים לכוח הייצוב בעזה"),
-              ("2026-03-11", "https://www.aljazeera.net/m", "كازاخستان ترسل أطباء عسكريين إلى قوة الاستقرار في غزة"),
-              ("2026-03-11", "http://www.xinhuanet.com/m", "哈萨克斯坦向加沙国际稳定部队派遣军医")]
+RESOLUTION = [
+    (
+        "2025-11-17",
+        "https://www.reuters.com/un",
+        "UN Security Council adopts resolution backing Gaza stabilization force",
+    ),
+    (
+        "2025-11-18",
+        "https://tass.ru/un",
+        ("Совбез ООН принял резолюцию о международных силах стабилизации в Газе"),
+    ),
+    (
+        "2025-11-18",
+        "https://www.ynet.co.il/un",
+        "מועצת הביטחון אישרה את הצעת ההחלטה על כוח הייצוב בעזה",
+    ),
+    (
+        "2025-11-18",
+        "https://www.aljazeera.net/un",
+        "مجلس الأمن يتبنى قرارا بشأن قوة الاستقرار الدولية في غزة",
+    ),
+    (
+        "2025-11-18",
+        "http://www.xinhuanet.com/un",
+        "联合国安理会通过决议 支持在加沙部署国际稳定部队",
+    ),
+    (
+        "2025-11-18",
+        "https://report.az/un",
+        ("BMT Təhlükəsizlik Şurası Qəzzada sabitləşdirmə qüvvələri haqqında qətnamə qəbul edib"),
+    ),
+]
+DEPLOYMENT = [
+    (
+        "2026-03-10",
+        "https://astanatimes.com/m",
+        "Kazakhstan deploys military medics to Gaza stabilization force",
+    ),
+    (
+        "2026-03-10",
+        "https://tengrinews.kz/m",
+        ("Казахстан направил военных медиков в международные силы стабилизации в Газе"),
+    ),
+    ("2026-03-11", "https://www.ynet.co.il/m", "קזחסטן שלחה חובשים צבאיים לכוח הייצוב בעזה"),
+    (
+        "2026-03-11",
+        "https://www.aljazeera.net/m",
+        "كازاخستان ترسل أطباء عسكريين إلى قوة الاستقرار في غزة",
+    ),
+    ("2026-03-11", "http://www.xinhuanet.com/m", "哈萨克斯坦向加沙国际稳定部队派遣军医"),
+]
 
 
 def reports(*rows: tuple[str, str, str]) -> list[MatchedItem]:
@@ -207,26 +271,56 @@ def test_one_happening_reported_in_many_languages_is_one_corroborated_event() ->
         (ev,) = events(reports(*rows))
         assert len(ev.items) == len(rows) and ev.independent == len(rows)
     v = evaluate(CFG, events(reports(*DEPLOYMENT)), JULY)
-    assert v.tracks[2].state is CriterionState.FOLLOW_UP and v.tracks[2].since.isoformat() == "2026-03-10"
+    assert (
+        v.tracks[2].state is CriterionState.FOLLOW_UP
+        and v.tracks[2].since.isoformat() == "2026-03-10"
+    )
 
 
 def test_distinct_happenings_stay_apart_across_languages() -> None:
     # another state's deployment, the same days and words: the actors differ
-    indonesia = ("2026-03-11", "https://tass.ru/i", ("Индонезия направила войска в международные силы "
-                                                    "стабилизации в Газе"))
+    indonesia = (
+        "2026-03-11",
+        "https://tass.ru/i",
+        ("Индонезия направила войска в международные силы стабилизации в Газе"),
+    )
     # another step of the plan, the same days: the topics differ
-    phase = ("2026-03-11", "https://www.reuters.com/p", "Gaza ceasefire enters second phase, mediators say")
+    phase = (
+        "2026-03-11",
+        "https://www.reuters.com/p",
+        "Gaza ceasefire enters second phase, mediators say",
+    )
     evs = events(reports(*DEPLOYMENT, indonesia, phase))
     assert sorted(len(e.items) for e in evs) == [1, 1, len(DEPLOYMENT)]
     # another resolution (its number), or a happening dated to another day
-    numbered = events(reports(("2025-11-17", "https://www.reuters.com/r",
-                               "UN Security Council adopts resolution 2803 on Gaza stabilization force"),
-                              ("2025-11-18", "https://tass.ru/r",
-                               "Совбез ООН принял резолюцию 2804 о силах стабилизации в Газе")))
-    dated = events(reports(("2026-05-06", "https://www.reuters.com/b",
-                            "Board of Peace convened on Monday to approve Gaza reconstruction plan"),
-                           ("2026-05-07", "https://tass.ru/b",
-                            "Совет мира в четверг одобрил план восстановления Газы")))
+    numbered = events(
+        reports(
+            (
+                "2025-11-17",
+                "https://www.reuters.com/r",
+                "UN Security Council adopts resolution 2803 on Gaza stabilization force",
+            ),
+            (
+                "2025-11-18",
+                "https://tass.ru/r",
+                "Совбез ООН принял резолюцию 2804 о силах стабилизации в Газе",
+            ),
+        )
+    )
+    dated = events(
+        reports(
+            (
+                "2026-05-06",
+                "https://www.reuters.com/b",
+                "Board of Peace convened on Monday to approve Gaza reconstruction plan",
+            ),
+            (
+                "2026-05-07",
+                "https://tass.ru/b",
+                "Совет мира в четверг одобрил план восстановления Газы",
+            ),
+        )
+    )
     assert len(numbered) == 2 and len(dated) == 2
 
 
@@ -254,8 +348,12 @@ def test_a_reaction_alone_is_a_candidate_at_most_even_from_an_official_source() 
 
 
 def test_a_reaction_corroborates_the_step_it_reacts_to() -> None:
-    step = report("UN Security Council adopts resolution backing Gaza stabilization force", "2025-11-17",
-                  "https://www.reuters.com/un", "wire")
+    step = report(
+        "UN Security Council adopts resolution backing Gaza stabilization force",
+        "2025-11-17",
+        "https://www.reuters.com/un",
+        "wire",
+    )
     welcome = report(REACTIONS[0], "2025-11-18", "https://www.gov.kz/welcome", "official")
     (ev,) = events(step + welcome)
     v = evaluate(CFG, [ev], JULY)
@@ -263,20 +361,41 @@ def test_a_reaction_corroborates_the_step_it_reacts_to() -> None:
     assert j is not None and j.counts and j.sources == 2 and not j.official
     assert v.tracks[2].since is not None and v.tracks[2].since.isoformat() == "2025-11-18"
     # the host welcoming a delegation that signs is no reaction
-    (deal,) = events(report("Tokayev welcomes Israeli delegation, sides sign water memorandum", "2026-02-01",
-                            "https://www.akorda.kz/d", "official"))
+    (deal,) = events(
+        report(
+            "Tokayev welcomes Israeli delegation, sides sign water memorandum",
+            "2026-02-01",
+            "https://www.akorda.kz/d",
+            "official",
+        )
+    )
     assert evaluate(CFG, [deal], JULY).judgement(deal).counts  # type: ignore[union-attr]
 
 
 # --- class 8: the baseline's occasion reported later ---------------------------------------------
 
+
 def test_the_summits_deals_reported_months_later_are_the_baseline() -> None:
-    finalised = events(twice("Boeing, Air Astana finalise order for 15 Dreamliners", "2026-04-14",
-                             "The order was first announced at the White House summit in November."))
-    firmed = events(twice("Казахстан и США подписали контракт на поставку локомотивов Wabtec", "2026-05-20",
-                          "Соглашение было объявлено в ноябре на саммите в Вашингтоне."))
-    roundup = events(twice("Kazakhstan and US firms signed $17bn in deals at C5+1 summit, ministry tallies",
-                           "2026-03-03"))
+    finalised = events(
+        twice(
+            "Boeing, Air Astana finalise order for 15 Dreamliners",
+            "2026-04-14",
+            "The order was first announced at the White House summit in November.",
+        )
+    )
+    firmed = events(
+        twice(
+            "Казахстан и США подписали контракт на поставку локомотивов Wabtec",
+            "2026-05-20",
+            "Соглашение было объявлено в ноябре на саммите в Вашингтоне.",
+        )
+    )
+    roundup = events(
+        twice(
+            "Kazakhstan and US firms signed $17bn in deals at C5+1 summit, ministry tallies",
+            "2026-03-03",
+        )
+    )
     # a round-up naming only the summit is no deal at all
     assert not events(twice("C5+1 summit deals: Kazakhstan's $17bn haul takes shape", "2026-03-03"))
     for evs in (finalised, firmed, roundup):
@@ -285,6 +404,10 @@ def test_the_summits_deals_reported_months_later_are_the_baseline() -> None:
         assert {v.judgement(e).why_not for e in evs} == {"within the grace period"}  # type: ignore[union-attr]
         assert v.tracks[0].state is CriterionState.WARN
     # a new deal that only dates itself after the summit is follow-up
-    new = events(twice("Kazakhstan, US sign minerals deal, the first since the White House summit",
-                       "2026-04-14"))
+    new = events(
+        twice(
+            "Kazakhstan, US sign minerals deal, the first since the White House summit",
+            "2026-04-14",
+        )
+    )
     assert evaluate(CFG, new, JULY).tracks[0].state is CriterionState.FOLLOW_UP

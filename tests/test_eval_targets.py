@@ -42,7 +42,9 @@ def test_titles_only_targets_hold(path: Path) -> None:
     ev = evaluate_matcher(M, load_labeled(path), CONTRACT, titles_only=True)
     p, r, _ = ev.prf()
     assert p >= 0.90 and r >= 0.75, f"{path.name} (titles only): micro P {p:.2f} R {r:.2f}"
-    assert ev.none_flagged <= 0.05 * ev.none_total, f"{path.name}: {ev.none_flagged}/{ev.none_total} 'none' flagged"
+    assert ev.none_flagged <= 0.05 * ev.none_total, (
+        f"{path.name}: {ev.none_flagged}/{ev.none_total} 'none' flagged"
+    )
 
 
 def test_every_contract_indicator_has_english_and_russian_terms() -> None:

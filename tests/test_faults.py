@@ -3,9 +3,10 @@
 One server holds every fault the issue lists (500, 404, 410, 429 with Retry-After, a redirect
 loop, a hung connection, 1 byte at a time, 50 MB, a gzip bomb, HTML, an empty body; issue 16:
 headers dripped a byte at a time, redirects to a private address, to 169.254.169.254 and to
-file://) next to three healthy feeds. A cycle must end in bounded time, store every healthy item, record on each
-bad feed why it failed, back off more on each failure, and retire the 410 feed with a warning
-in the digest. WATCHER_FETCH_TIMEOUT=1 keeps the slow cases to about a second.
+file://) next to three healthy feeds. A cycle must end in bounded time, store every healthy
+item, record on each bad feed why it failed, back off more on each failure, and retire the 410
+feed with a warning in the digest. WATCHER_FETCH_TIMEOUT=1 keeps the slow cases to about a
+second.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ FAULTS: dict[str, str] = {
     "empty": "not a feed: empty body",
     # issue 16: headers dripped a byte every 0.2 s; redirects to private places and file://
     "slowheaders": "timed out after 1 s",
-    "toprivate": "refused: a redirect to 127.0.0.2, a loopback address the feed's URL does not name",
+    "toprivate": ("refused: a redirect to 127.0.0.2, a loopback address the feed's URL "
+                  "does not name"),
     "tometadata": "refused: a redirect to 169.254.169.254, a link-local address",
     "tofile": "redirect to an unsupported URL (file:)",
 }

@@ -41,8 +41,12 @@ def digest_texts(state: Path) -> list[str]:
     """The digest emails' text and HTML parts, decoded (a base64 part would hide a grep)."""
     texts = []
     for path in (state / "outbox").glob("*.eml"):
-        msg = email.message_from_bytes(path.read_bytes(), _class=EmailMessage, policy=policy.default)
-        texts += [part.get_content() for part in msg.walk() if part.get_content_maintype() == "text"]
+        msg = email.message_from_bytes(
+            path.read_bytes(), _class=EmailMessage, policy=policy.default
+        )
+        texts += [
+            part.get_content() for part in msg.walk() if part.get_content_maintype() == "text"
+        ]
     return texts
 
 

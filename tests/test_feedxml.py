@@ -73,9 +73,13 @@ def test_real_world_corpus_reads_the_same() -> None:
     assert agree(paths, header) >= 60       # of 508: most of the rest are odd on purpose
 
 
-@pytest.mark.skipif(not (SHARED / "bench" / "make_corpus.py").exists(), reason="shared bench absent")
+@pytest.mark.skipif(
+    not (SHARED / "bench" / "make_corpus.py").exists(), reason="shared bench absent"
+)
 def test_benchmark_corpus_takes_the_fast_path_and_reads_the_same() -> None:
-    spec = importlib.util.spec_from_file_location("make_corpus", SHARED / "bench" / "make_corpus.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_corpus", SHARED / "bench" / "make_corpus.py"
+    )
     assert spec and spec.loader
     corpus = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(corpus)
@@ -99,8 +103,9 @@ def rss(item: str, channel: str = "") -> bytes:
     (rss("<title>a</title><title>b</title>"), None),
     (rss("<description>x &lt;!-- c --&gt; y</description>"), None),
 ])
-def test_documents_feedparser_might_read_differently_are_left_to_it(body: bytes,
-                                                                   content_type: str | None) -> None:
+def test_documents_feedparser_might_read_differently_are_left_to_it(
+    body: bytes, content_type: str | None
+) -> None:
     assert feedxml.read(body, content_type, BASE) is None
     parse.parse_feed("feed", body, content_type=content_type, base_url=BASE)   # still reads
 
@@ -108,11 +113,45 @@ def test_documents_feedparser_might_read_differently_are_left_to_it(body: bytes,
 # --- generated documents --------------------------------------------------------------------
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
-MARKUP = st.lists(st.sampled_from([
-    "<p>", "</p>", "<b>", "</b>", "<br/>", "<br>", "<a href=\"https://x.example/?a=1&amp;b=2\">",
-    "</a>", "<img src=x>", "&amp;", "&nbsp;", "&copy", "&hellip", "&foo;", "AT&T", "&#150;",
-    "&#x41;", "<iframe>", "</br>", "<!-- c -->", "<script>x</script>", " < ", "<>", "Ã©",
-    "\x93", "\u200b", "word", " ", "\n", "<P CLASS=a>", "</ p>", "<em/>"]), max_size=12).map("".join)
+MARKUP = st.lists(
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<b>",
+            "</b>",
+            "<br/>",
+            "<br>",
+            '<a href="https://x.example/?a=1&amp;b=2">',
+            "</a>",
+            "<img src=x>",
+            "&amp;",
+            "&nbsp;",
+            "&copy",
+            "&hellip",
+            "&foo;",
+            "AT&T",
+            "&#150;",
+            "&#x41;",
+            "<iframe>",
+            "</br>",
+            "<!-- c -->",
+            "<script>x</script>",
+            " < ",
+            "<>",
+            "Ã©",
+            "\x93",
+            "\u200b",
+            "word",
+            " ",
+            "\n",
+            "<P CLASS=a>",
+            "</ p>",
+            "<em/>",
+        ]
+    ),
+    max_size=12,
+).map("".join)
 FIELD = st.one_of(TEXT, MARKUP)
 
 
@@ -125,13 +164,28 @@ def cdata(text: str) -> str:
 
 
 @settings(max_examples=120, deadline=None)
-@given(title=FIELD, summary=FIELD, content=st.none() | FIELD, link=st.none() | FIELD,
-       guid=st.none() | FIELD, permalink=st.sampled_from(["", ' isPermaLink="false"', ' isPermaLink="true"']),
-       wrap=st.sampled_from([escaped, cdata]), lang=st.sampled_from(["", ' xml:lang="ru-RU"', ' xml:lang=""']),
-       date=st.sampled_from(["Sun, 01 Nov 2026 06:00:00 +0300", "2026-11-01T06:00:00Z", "soon", ""]))
-def test_generated_rss_reads_the_same(title: str, summary: str, content: str | None,
-                                      link: str | None, guid: str | None, permalink: str,
-                                      wrap: Any, lang: str, date: str) -> None:
+@given(
+    title=FIELD,
+    summary=FIELD,
+    content=st.none() | FIELD,
+    link=st.none() | FIELD,
+    guid=st.none() | FIELD,
+    permalink=st.sampled_from(["", ' isPermaLink="false"', ' isPermaLink="true"']),
+    wrap=st.sampled_from([escaped, cdata]),
+    lang=st.sampled_from(["", ' xml:lang="ru-RU"', ' xml:lang=""']),
+    date=st.sampled_from(["Sun, 01 Nov 2026 06:00:00 +0300", "2026-11-01T06:00:00Z", "soon", ""]),
+)
+def test_generated_rss_reads_the_same(
+    title: str,
+    summary: str,
+    content: str | None,
+    link: str | None,
+    guid: str | None,
+    permalink: str,
+    wrap: Any,
+    lang: str,
+    date: str,
+) -> None:
     parts = [f"<title>{wrap(title)}</title>", f"<description>{wrap(summary)}</description>",
              f"<pubDate>{date}</pubDate>"]
     if content is not None:
@@ -150,11 +204,18 @@ def test_generated_rss_reads_the_same(title: str, summary: str, content: str | N
 
 
 @settings(max_examples=120, deadline=None)
-@given(title=FIELD, summary=st.none() | FIELD, content=st.none() | FIELD,
-       kinds=st.tuples(*[st.sampled_from(["", ' type="text"', ' type="html"', ' type="xhtml"'])] * 3),
-       entry_id=st.none() | FIELD, href=st.none() | FIELD,
-       rel=st.sampled_from(["", ' rel="alternate"', ' rel="self"', ' rel="alternate" type="image/png"']),
-       lang=st.sampled_from(["", ' xml:lang="he"']))
+@given(
+    title=FIELD,
+    summary=st.none() | FIELD,
+    content=st.none() | FIELD,
+    kinds=st.tuples(*[st.sampled_from(["", ' type="text"', ' type="html"', ' type="xhtml"'])] * 3),
+    entry_id=st.none() | FIELD,
+    href=st.none() | FIELD,
+    rel=st.sampled_from(
+        ["", ' rel="alternate"', ' rel="self"', ' rel="alternate" type="image/png"']
+    ),
+    lang=st.sampled_from(["", ' xml:lang="he"']),
+)
 def test_generated_atom_reads_the_same(title: str, summary: str | None, content: str | None,
                                        kinds: tuple[str, str, str], entry_id: str | None,
                                        href: str | None, rel: str, lang: str) -> None:

@@ -164,7 +164,9 @@ def test_https_keeps_the_urls_name_for_sni_and_the_certificate_while_pinned(
         url = f"https://localhost:{server.port}/feed"
         assert fetch(url, policy("127.0.0.1"), verify=trust).body == RSS
         assert server.requests[0].headers["Host"] == f"localhost:{server.port}"
-        assert refusal(url, policy("127.0.0.1")) == "TLS error: CERTIFICATE_VERIFY_FAILED"   # untrusted
+        assert (
+            refusal(url, policy("127.0.0.1")) == "TLS error: CERTIFICATE_VERIFY_FAILED"
+        )  # untrusted
 
 
 # --- credentials --------------------------------------------------------------------------------
@@ -176,7 +178,7 @@ def basic(user: str, password: str) -> str:
 
 def test_url_credentials_go_to_the_feeds_own_origin_and_never_further(
         feed_server: FeedServer) -> None:
-    with FeedServer() as elsewhere:                         # same host, another port: another origin
+    with FeedServer() as elsewhere:  # same host, another port: another origin
         elsewhere.add("/feed", RSS)
         feed_server.add("/feed", redirect_to=feed_server.url("/moved"))
         feed_server.add("/moved", redirect_to=elsewhere.url("/feed"))

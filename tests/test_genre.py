@@ -13,7 +13,8 @@ from watcher.judge.genre import CUES, genre_of
     ("Op-Ed: Astana's bet on the Accords", "", "outlet", "opinion"),
     ("EXPLAINER-Why Kazakhstan joined the Abraham Accords", "", "wire", "analysis"),
     ("Analysis: the Accords reach Central Asia - Reuters", "", "aggregator", "analysis"),
-    ("Kazakhstan's accession to the Abraham Accords actually is a big deal", "", "outlet", "analysis"),
+    ("Kazakhstan's accession to the Abraham Accords actually is a big deal", "", "outlet",
+     "analysis"),
     ("Why Kazakhstan joined the Abraham Accords now", "", "outlet", "analysis"),
     ("What Kazakhstan's accession means for Central Asia", "", "outlet", "analysis"),
     ("Expert calls Kazakhstan-Israel water deal a model for the region", "", "outlet", "analysis"),
@@ -25,12 +26,18 @@ from watcher.judge.genre import CUES, genre_of
     ("لماذا انضمت كازاخستان إلى اتفاقيات إبراهيم", "", "outlet", "analysis"),
     ("מדוע קזחסטן הצטרפה להסכמי אברהם", "", "outlet", "analysis"),
     # the URL's section and the feed's tier
-    ("Kazakhstan and the Accords", "https://www.newarab.com/analysis/israel-kazakhstan", "outlet", "analysis"),
-    ("Kazakhstan and the Accords", "https://thehill.com/opinion/international/123-kz/", "outlet", "opinion"),
-    ("Kazakhstan and the Accords", "https://www.atlanticcouncil.org/blogs/menasource/kz/", "outlet", "opinion"),
-    ("Kazakhstan signs water deal with Israel", "https://www.atlanticcouncil.org/x", "thinktank", "analysis"),
+    ("Kazakhstan and the Accords", "https://www.newarab.com/analysis/israel-kazakhstan", "outlet",
+     "analysis"),
+    ("Kazakhstan and the Accords", "https://thehill.com/opinion/international/123-kz/", "outlet",
+     "opinion"),
+    ("Kazakhstan and the Accords", "https://www.atlanticcouncil.org/blogs/menasource/kz/", "outlet",
+     "opinion"),
+    ("Kazakhstan signs water deal with Israel", "https://www.atlanticcouncil.org/x", "thinktank",
+     "analysis"),
 ])
-def test_opinion_and_analysis_are_told_with_their_cue(title: str, url: str, tier: str, kind: str) -> None:
+def test_opinion_and_analysis_are_told_with_their_cue(
+    title: str, url: str, tier: str, kind: str
+) -> None:
     genre = genre_of(title, url, tier)
     assert genre.kind == kind and genre.cue and not genre.is_news
 

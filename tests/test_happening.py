@@ -26,7 +26,8 @@ REPORTED = date(2025, 12, 2)          # a Tuesday
     ("Подписано 20.11.2025", "", date(2025, 11, 20)),
     ("Signed 2025-11-20", "", date(2025, 11, 20)),
     # relative to the report
-    ("Kazakhstan and Israel sign deal", "The deal was signed yesterday in Astana.", date(2025, 12, 1)),
+    ("Kazakhstan and Israel sign deal", "The deal was signed yesterday in Astana.",
+     date(2025, 12, 1)),
     ("Соглашение подписано вчера", "", date(2025, 12, 1)),
     ("Келісімге кеше қол қойылды", "", date(2025, 12, 1)),
     ("وقع الاتفاق أمس", "", date(2025, 12, 1)),

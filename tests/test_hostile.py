@@ -340,7 +340,10 @@ def test_a_mutated_indicators_file_is_valid_or_a_config_error_with_a_line(text: 
 def test_an_alias_bomb_is_refused_fast_with_its_line() -> None:
     text = "\n".join(SHIPPED[:1] + BOMB + SHIPPED[1:]) + "\n"
     started = time.monotonic()
-    with pytest.raises(ConfigError, match=r"indicators\.yaml:7: YAML aliases add over [\d,]+ values "
-                                          r"\(at most 200,000, or as many as the file writes out\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"indicators\.yaml:7: YAML aliases add over [\d,]+ values "
+        r"\(at most 200,000, or as many as the file writes out\)",
+    ):
         parse_config(text)
     assert time.monotonic() - started < 5

@@ -296,8 +296,10 @@ def test_three_instances_poll_each_feed_once_per_interval_and_send_one_digest(
     gaps = [second[p] - first[p] for p in counts]
     # the next poll is due 1 min after the start of the poll that fetched it (a tick is 1 s)
     assert min(gaps) > 55, min(gaps)
-    per_instance = {name: sum(int(n) for n in re.findall(r"poll: polled (\d+) feed", cluster.log(name)))
-                    for name in "abc"}
+    per_instance = {
+        name: sum(int(n) for n in re.findall(r"poll: polled (\d+) feed", cluster.log(name)))
+        for name in "abc"
+    }
     assert sum(per_instance.values()) == 2 * FEEDS and all(per_instance.values()), per_instance
     items, total = cluster.query("SELECT (SELECT count(*) FROM item), "
                                  "(SELECT sum(items_total) FROM feed_state)")[0]

@@ -52,8 +52,11 @@ def auth_smtp() -> Iterator[SmtpServer]:
 
 def run_cycle(config: Path, state: Path, smtp: SmtpServer | RawSmtpServer, *flags: str) -> str:
     """`watcher run --once` with both secrets in its environment; its stderr (the log)."""
-    env = child_env(WATCHER_STATE_DIR=str(state), WATCHER_SMTP_PASSWORD=ENV_SECRET,
-                    WATCHER_SMTP_URL=f"smtp://alice:{quote(URL_SECRET, safe='')}@127.0.0.1:{smtp.port}")
+    env = child_env(
+        WATCHER_STATE_DIR=str(state),
+        WATCHER_SMTP_PASSWORD=ENV_SECRET,
+        WATCHER_SMTP_URL=f"smtp://alice:{quote(URL_SECRET, safe='')}@127.0.0.1:{smtp.port}",
+    )
     result = subprocess.run([sys.executable, "-m", "watcher", "run", "--once", "--config",
                              str(config), *flags], env=env, capture_output=True, text=True,
                             timeout=120, check=False)
@@ -93,11 +96,17 @@ def test_one_line_per_feed_event_with_id_counts_and_durations(
     wire = next(line for line in lines if line.startswith("feed wire:"))
     assert wire.startswith("feed wire: 4 item(s), 4 new, 3 matched; fetched in ")
     assert wire.endswith(" s") and "stored in" in wire
-    assert any(line.startswith("feed gazette failed (1 in a row): server error (503 status code); next try")
-               for line in lines)
+    assert any(
+        line.startswith(
+            "feed gazette failed (1 in a row): server error (503 status code); next try"
+        )
+        for line in lines
+    )
     assert any(line.startswith("poll: polled 3 feed(s): 0 unchanged, 1 failed, 7 new item(s)")
                and line.endswith(" s") for line in lines)
-    assert any(line.startswith("digest 2026-W11: FOLLOW-UP; 1 message(s) written") for line in lines)
+    assert any(
+        line.startswith("digest 2026-W11: FOLLOW-UP; 1 message(s) written") for line in lines
+    )
 
 
 def test_status_shows_the_next_poll_and_digest(
@@ -185,7 +194,9 @@ def test_json_logs_carry_the_traceback_of_a_job_that_fails_by_a_bug(
     assert (info["msg"], info["feed"], info["new"]) == ("3 feed(s) polled", "wire", 4)
 
 
-def test_a_server_echoing_the_login_leaks_it_nowhere(feed_server: FeedServer, tmp_path: Path) -> None:
+def test_a_server_echoing_the_login_leaks_it_nowhere(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
     """A 535 that quotes the AUTH lines: not in the log, `watcher status` or outbox.last_error."""
     serve_fixtures(feed_server)
     config = write_config(tmp_path, feed_server)

@@ -329,8 +329,12 @@ def test_a_headline_that_makes_the_claim_decides_its_certainty_alone() -> None:
         """, top="""
         certainty: {denied: ["will not"], expected: ["expected to"]}
         """)
-    (match,) = m.match("Kazakhstan and Israel sign water deal", "The plant is expected to open in 2027.")
+    (match,) = m.match(
+        "Kazakhstan and Israel sign water deal", "The plant is expected to open in 2027."
+    )
     assert match.certainty is Certainty.CONFIRMED
     # a headline that names only one side leaves the claim, and its cues, to the summary
-    (match,) = m.match("Kazakhstan water news", "Kazakhstan and Israel are expected to sign a deal.")
+    (match,) = m.match(
+        "Kazakhstan water news", "Kazakhstan and Israel are expected to sign a deal."
+    )
     assert match.certainty is Certainty.EXPECTED

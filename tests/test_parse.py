@@ -147,7 +147,9 @@ UTF8_WITH_ONE_BAD_BYTE = (
 
 
 @pytest.mark.parametrize("content_type", [None, "application/rss+xml; charset=utf-8", "text/xml"])
-def test_one_invalid_byte_in_a_utf8_document_spoils_that_byte_only(content_type: str | None) -> None:
+def test_one_invalid_byte_in_a_utf8_document_spoils_that_byte_only(
+    content_type: str | None,
+) -> None:
     feed = parse_feed("f", UTF8_WITH_ONE_BAD_BYTE, content_type=content_type)
     first, second = feed.items                   # read as iso-8859-2 before: mojibake
     assert first.title == "Казахстан и Израиль подписали соглашение"
@@ -160,7 +162,9 @@ def test_one_invalid_byte_in_a_utf8_document_spoils_that_byte_only(content_type:
 
 def test_a_windows_1251_document_labelled_utf8_is_not_taken_for_damaged_utf8() -> None:
     feed = parse("news_ru_cp1251.rss", content_type="application/rss+xml; charset=utf-8")
-    assert "\ufffd" not in feed.title + "".join(i.title for i in feed.items)  # feedparser's fallback
+    assert "\ufffd" not in feed.title + "".join(
+        i.title for i in feed.items
+    )  # feedparser's fallback
     assert parse("news_ru_cp1251.rss", content_type="application/rss+xml; charset=windows-1251"
                  ).title == "Новости Казахстана"
 
@@ -332,8 +336,14 @@ def many_items(count: int, dated: bool) -> bytes:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     items = "".join(
         f"<item><title>t{n}</title><guid>g{n}</guid>"
-        + (f"<pubDate>{(start + timedelta(hours=n)):%a, %d %b %Y %H:%M:%S} GMT</pubDate>" if dated else "")
-        + "</item>" for n in order)
+        + (
+            f"<pubDate>{(start + timedelta(hours=n)):%a, %d %b %Y %H:%M:%S} GMT</pubDate>"
+            if dated
+            else ""
+        )
+        + "</item>"
+        for n in order
+    )
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
             f"{items}</channel></rss>").encode()
 
@@ -361,7 +371,9 @@ def test_undated_items_past_the_cap_are_cut_in_document_order() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(documents())
-def test_generated_hostile_documents_give_items_or_a_feed_error(doc: tuple[bytes, str | None]) -> None:
+def test_generated_hostile_documents_give_items_or_a_feed_error(
+    doc: tuple[bytes, str | None],
+) -> None:
     try_parse(*doc)
 
 

@@ -40,7 +40,8 @@ def archive(tmp_path: Path) -> Path:
     (folder / "wire" / "2026-03-03T0600.xml").write_text(rss(deal, quiet), encoding="utf-8")
     (folder / "notes.txt").write_text("not a feed", encoding="utf-8")
     (folder / "outlet").mkdir()
-    again = ("Israel, Kazakhstan sign water technology agreement", "Tue, 03 Mar 2026 10:00:00 +0000")
+    again = ("Israel, Kazakhstan sign water technology agreement",
+             "Tue, 03 Mar 2026 10:00:00 +0000")
     (folder / "outlet" / "2026-03-04.xml").write_text(rss(again, host="outlet.example.org"),
                                                       encoding="utf-8")
     return folder

@@ -46,9 +46,15 @@ def test_replay_json_gives_each_tracks_state_at_each_date(
     assert {u.split("/")[2] for u in water["urls"]} == {"astanatimes.com", "www.timesofisrael.com"}
     later = verdicts["2026-11-30"]
     assert [(c["title"], c["reason"]) for c in later["candidates"]] == [
-        ("Казахстан и Израиль подписали меморандум о кибербезопасности", "single source awaiting review"),
-        ("Kazakhstan welcomes the launch of the second phase of the Gaza peace plan",
-         "a reaction, not the step (awaiting review)")]
+        (
+            "Казахстан и Израиль подписали меморандум о кибербезопасности",
+            "single source awaiting review",
+        ),
+        (
+            "Kazakhstan welcomes the launch of the second phase of the Gaza peace plan",
+            "a reaction, not the step (awaiting review)",
+        ),
+    ]
     # the court's ruling is a step; a way "cleared" for the vote and a promise that ratification
     # "will come in due time" are not the ratification (class 1 of the blind replay)
     assert later["formalization"]["stage"] == "constitutional_council"
@@ -70,9 +76,11 @@ def test_nothing_but_real_follow_up_counts_in_the_archive(
     follow-ups count."""
     verdicts, _ = replay_json(capsys)
     counting = [e["title"] for t in verdicts["2026-12-31"]["tracks"] for e in t["counting"]]
-    assert counting == ["Israel, Kazakhstan sign water technology agreement in Astana",
-                        "Казахстан направил военных медиков в международные силы стабилизации в Газе",
-                        "Hamas begins weapons handover under Gaza peace plan"]
+    assert counting == [
+        "Israel, Kazakhstan sign water technology agreement in Astana",
+        "Казахстан направил военных медиков в международные силы стабилизации в Газе",
+        "Hamas begins weapons handover under Gaza peace plan",
+    ]
     # one deployment reported once each in Russian, Chinese and Hebrew is one event, three sources
     medics = verdicts["2026-05-31"]["tracks"][2]["counting"][0]
     assert medics["sources"] == 3 and medics["happened"] == "2026-04-14"

@@ -69,9 +69,13 @@ def test_two_run_once_on_a_brand_new_state_dir_both_succeed(
     engine = create_engine(database_url)
     with engine.connect() as db:
         feeds = db.execute(text("SELECT count(*) FROM feed_state")).scalar()
-        items = tuple(db.execute(text("SELECT count(*), count(DISTINCT feed_id || key) FROM item")).one())
+        items = tuple(
+            db.execute(text("SELECT count(*), count(DISTINCT feed_id || key) FROM item")).one()
+        )
         digests = db.execute(text("SELECT count(*) FROM outbox WHERE kind = 'digest'")).scalar()
-        states = list(db.execute(text("SELECT state FROM criterion_transition ORDER BY id")).scalars())
+        states = list(
+            db.execute(text("SELECT state FROM criterion_transition ORDER BY id")).scalars()
+        )
     engine.dispose()
     assert feeds == 3 + EXTRA_FEEDS
     assert items == (9, 9)                          # every item of the three feeds, once
@@ -107,7 +111,9 @@ def test_a_service_restarted_after_kill_9_polls_its_own_leased_feeds_at_once(
         second.wait(timeout=60)
     log = (tmp_path / "second.log").read_text(encoding="utf-8")
     # the whole batch leased with it (4 feeds) comes back; the others are not due anyway
-    assert re.search(r"took back \d feed lease\(s\) left by the previous run of kz-watch-1", log), log
+    assert re.search(r"took back \d feed lease\(s\) left by the previous run of kz-watch-1", log), (
+        log
+    )
 
 
 def service(config: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -128,9 +128,13 @@ def test_each_tracks_change_is_stored_once_and_alerts_once(
         for _ in range(2):
             judge(ctx, at("2026-05-10"))
         changed = [(t.track, t.previous, t.state) for t in ctx.store.transitions() if t.previous]
-        assert changed == [(None, "WATCHING", "FOLLOW-UP"), ("deals", "WATCHING", "FOLLOW-UP"),
-                           ("signatories", "WATCHING", "WARN"), ("diplomacy", "WATCHING", "FOLLOW-UP"),
-                           ("formalization", "announced", "signed")]
+        assert changed == [
+            (None, "WATCHING", "FOLLOW-UP"),
+            ("deals", "WATCHING", "FOLLOW-UP"),
+            ("signatories", "WATCHING", "WARN"),
+            ("diplomacy", "WATCHING", "FOLLOW-UP"),
+            ("formalization", "announced", "signed"),
+        ]
         assert prepare_alerts(ctx, at("2026-05-10")) == 1      # counted right on PostgreSQL too
         assert prepare_alerts(ctx, at("2026-05-10T01:00")) == 0          # alerts once
         (alert,) = [m for m in ctx.store.messages() if m.kind == "alert"]

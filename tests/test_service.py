@@ -27,7 +27,9 @@ def notify_socket(tmp_path: Path) -> Iterator[socket.socket]:
     sock.close()
 
 
-def start(config: Path, state: Path, notify: socket.socket, tmp_path: Path) -> subprocess.Popen[str]:
+def start(
+    config: Path, state: Path, notify: socket.socket, tmp_path: Path
+) -> subprocess.Popen[str]:
     env = child_env(WATCHER_STATE_DIR=str(state), NOTIFY_SOCKET=str(tmp_path / "notify.sock"),
                     WATCHDOG_USEC="2000000", WATCHDOG_PID="")
     return subprocess.Popen([sys.executable, "-m", "watcher", "run", "--config", str(config)],
@@ -100,7 +102,9 @@ def test_sighup_takes_a_valid_config_and_refuses_an_invalid_one(
         proc.send_signal(signal.SIGHUP)
         assert any("reload refused" in g for g in notifications(notify_socket, "reload refused"))
         config.write_text(good.replace("wire.rss", "wire2.rss"), encoding="utf-8")
-        feed_server.add("/wire2.rss", b"<rss version='2.0'><channel><title>t</title></channel></rss>")
+        feed_server.add(
+            "/wire2.rss", b"<rss version='2.0'><channel><title>t</title></channel></rss>"
+        )
         proc.send_signal(signal.SIGHUP)
         assert wait_for(lambda: "/wire2.rss" in feed_server.paths(), 15)
     finally:

@@ -63,22 +63,30 @@ def test_every_new_language_has_examples_that_match_and_that_do_not(lang: str) -
     assert kinds["match"] >= 5 and kinds["no_match"] >= 1, kinds
 
 
-@pytest.mark.parametrize(("title", "indicator"), [
-    ("Trump urges Indonesia to join the Abraham Accords", "new_signatory"),
-    ("Пакистан может присоединиться к Соглашениям Авраама", "new_signatory"),
-    ("Suudi Arabistan, Filistin devleti şartıyla İbrahim Anlaşmaları'na katılabilir", "new_signatory"),
-    ("Azərbaycan İbrahim Sazişlərinə qoşula bilər", "new_signatory"),
-    ("عربستان سعودی ممکن است به پیمان ابراهیم بپیوندد", "new_signatory"),
-    ("沙特可能加入亚伯拉罕协议", "new_signatory"),
-    ("O‘zbekiston Ibrohim kelishuvlariga qo‘shilishi mumkin", "new_signatory"),
-    ("Өзбекстан Авраам келісімдеріне қосылуы мүмкін", "new_signatory"),
-    ("السعودية قد تنضم إلى الاتفاقيات الإبراهيمية إذا قامت دولة فلسطينية", "new_signatory"),
-    ("סעודיה עשויה להצטרף להסכמי אברהם", "new_signatory"),
-    ("Arabia Saudí podría unirse a los Acuerdos de Abraham", "new_signatory"),
-    ("Kazakhstan's Abraham Accords signing ceremony postponed to spring", "signing_ceremony"),
-    ("Kazakhstan and Israel open to signing a visa waiver if talks succeed", "kz_israel_deal"),
-])
-def test_appeals_wishes_conditions_possibilities_and_delays_are_expected(title: str, indicator: str) -> None:
+@pytest.mark.parametrize(
+    ("title", "indicator"),
+    [
+        ("Trump urges Indonesia to join the Abraham Accords", "new_signatory"),
+        ("Пакистан может присоединиться к Соглашениям Авраама", "new_signatory"),
+        (
+            "Suudi Arabistan, Filistin devleti şartıyla İbrahim Anlaşmaları'na katılabilir",
+            "new_signatory",
+        ),
+        ("Azərbaycan İbrahim Sazişlərinə qoşula bilər", "new_signatory"),
+        ("عربستان سعودی ممکن است به پیمان ابراهیم بپیوندد", "new_signatory"),
+        ("沙特可能加入亚伯拉罕协议", "new_signatory"),
+        ("O‘zbekiston Ibrohim kelishuvlariga qo‘shilishi mumkin", "new_signatory"),
+        ("Өзбекстан Авраам келісімдеріне қосылуы мүмкін", "new_signatory"),
+        ("السعودية قد تنضم إلى الاتفاقيات الإبراهيمية إذا قامت دولة فلسطينية", "new_signatory"),
+        ("סעודיה עשויה להצטרף להסכמי אברהם", "new_signatory"),
+        ("Arabia Saudí podría unirse a los Acuerdos de Abraham", "new_signatory"),
+        ("Kazakhstan's Abraham Accords signing ceremony postponed to spring", "signing_ceremony"),
+        ("Kazakhstan and Israel open to signing a visa waiver if talks succeed", "kz_israel_deal"),
+    ],
+)
+def test_appeals_wishes_conditions_possibilities_and_delays_are_expected(
+    title: str, indicator: str
+) -> None:
     """Issue 13: a report that something may, should or will later happen is no event yet."""
     (match,) = [m for m in M.match(title) if m.indicator == indicator]
     assert match.certainty is Certainty.EXPECTED, match.cues

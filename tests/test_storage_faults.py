@@ -315,7 +315,9 @@ def filled(ctx: Context, feed_server: FeedServer, state_env: Path, tmp_path: Pat
     feed_server.add("/big.rss", big_feed(300))
     path = tmp_path / "indicators.yaml"             # what the ctx fixture wrote
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["feeds"].append({"id": "big", "url": feed_server.url("/big.rss"), "every": "1h", "tier": "outlet"})
+    data["feeds"].append(
+        {"id": "big", "url": feed_server.url("/big.rss"), "every": "1h", "tier": "outlet"}
+    )
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert watcher_cli(["poll"], path, state_env).returncode == 0
     ctx.store.close()                               # the last connection checkpoints the WAL
@@ -390,8 +392,10 @@ def test_a_file_too_big_to_check_in_the_budget_is_used_unchecked_with_a_warning(
     db = state_env / "watcher.db"
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE ballast (b BLOB)")
-        conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000) "
-                     "INSERT INTO ballast SELECT randomblob(4000) FROM n")
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000) "
+            "INSERT INTO ballast SELECT randomblob(4000) FROM n"
+        )
     conn.close()
     with caplog.at_level(logging.WARNING, logger="watcher"):
         results = [check_database(ctx.store.engine, 1.0, budget=0.002) for _ in range(3)]

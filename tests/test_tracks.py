@@ -21,17 +21,23 @@ WATCHING, FOLLOW_UP, WARN, HIGH_WATER = (CriterionState.WATCHING, CriterionState
 _ids = iter(range(1, 10_000))
 
 
-def report(title: str, day: str, url: str, tier: str = "outlet", summary: str = "") -> list[MatchedItem]:
+def report(
+    title: str, day: str, url: str, tier: str = "outlet", summary: str = ""
+) -> list[MatchedItem]:
     n = next(_ids)
-    return [MatchedItem(n, "f", title, url, at(day), at(day), host_of(url), tier, m, summary)
-            for m in M.match(title, summary)]
+    return [
+        MatchedItem(n, "f", title, url, at(day), at(day), host_of(url), tier, m, summary)
+        for m in M.match(title, summary)
+    ]
 
 
 def events(*reports: list[MatchedItem]) -> list[Event]:
     return score_events(cluster([m for r in reports for m in r], M.concept_map()), CFG)
 
 
-def states(evs: list[Event], day: str, decisions: tuple[Decision, ...] = ()) -> dict[str, CriterionState]:
+def states(
+    evs: list[Event], day: str, decisions: tuple[Decision, ...] = ()
+) -> dict[str, CriterionState]:
     v = evaluate(CFG, evs, at(day), decisions=decisions)
     return {t.id: t.state for t in v.tracks}
 
@@ -57,7 +63,11 @@ def test_each_track_before_inside_and_after_each_mark() -> None:
               "2026-07-09", "2026-07-10", "2026-11-05", "2026-11-06", "2027-03-01")}
     assert table == {
         "2025-12-01": {"deals": WATCHING, "signatories": WATCHING, "diplomacy": WATCHING},
-        "2026-01-20": {"deals": WATCHING, "signatories": WATCHING, "diplomacy": WATCHING},  # 1 source
+        "2026-01-20": {
+            "deals": WATCHING,
+            "signatories": WATCHING,
+            "diplomacy": WATCHING,
+        },  # 1 source
         "2026-01-21": {"deals": FOLLOW_UP, "signatories": WATCHING, "diplomacy": WATCHING},
         "2026-05-05": {"deals": FOLLOW_UP, "signatories": WATCHING, "diplomacy": WATCHING},
         "2026-05-06": {"deals": FOLLOW_UP, "signatories": WARN, "diplomacy": WARN},
@@ -70,7 +80,8 @@ def test_each_track_before_inside_and_after_each_mark() -> None:
     v = evaluate(CFG, evs, at("2026-12-04"))
     assert v.state is FOLLOW_UP
     deals = v.tracks[0]
-    assert deals.since.isoformat() == "2026-01-21" and deals.counting[0].happened.isoformat() == "2026-01-20"
+    assert deals.since.isoformat() == "2026-01-21"
+    assert deals.counting[0].happened.isoformat() == "2026-01-20"
     assert v.sentence() == (
         "FOLLOW-UP: Follow-up on deals since 21 Jan 2026 (1 corroborated event) and on additional "
         "signatories since 10 Jul 2026 (1 corroborated event); none on Israeli–Palestinian "
@@ -100,14 +111,30 @@ def test_follow_up_after_the_window_or_before_the_baseline_is_outside_it() -> No
 
 
 def test_an_op_ed_over_the_threshold_alone_changes_nothing() -> None:
-    opinions = events(report("Kazakhstan's accession to the Abraham Accords actually is a big deal "
-                             "for Israel-Kazakh business deals", "2026-02-01", "https://foreignpolicy.com/x"),
-                      report("Opinion: Kazakhstan and Israel sign water technology agreement, a model",
-                             "2026-02-02", "https://thehill.com/opinion/kz"),
-                      report("Kazakhstan and Israel sign water technology agreement",
-                             "2026-02-02", "https://www.thehill.com/opinion/kz-2"),
-                      report("Israel, Kazakhstan sign water technology agreement",
-                             "2026-02-02", "https://www.atlanticcouncil.org/x", "thinktank"))
+    opinions = events(
+        report(
+            "Kazakhstan's accession to the Abraham Accords actually is a big deal "
+            "for Israel-Kazakh business deals",
+            "2026-02-01",
+            "https://foreignpolicy.com/x",
+        ),
+        report(
+            "Opinion: Kazakhstan and Israel sign water technology agreement, a model",
+            "2026-02-02",
+            "https://thehill.com/opinion/kz",
+        ),
+        report(
+            "Kazakhstan and Israel sign water technology agreement",
+            "2026-02-02",
+            "https://www.thehill.com/opinion/kz-2",
+        ),
+        report(
+            "Israel, Kazakhstan sign water technology agreement",
+            "2026-02-02",
+            "https://www.atlanticcouncil.org/x",
+            "thinktank",
+        ),
+    )
     assert all(e.score >= CFG.criterion.threshold for e in opinions)
     assert max(len(e.sources) for e in opinions) >= 2
     v = evaluate(CFG, opinions, at("2026-03-01"))
@@ -127,8 +154,12 @@ def test_an_op_ed_never_corroborates_a_single_news_report() -> None:
 
 
 def test_a_conditional_offer_and_an_appeal_are_candidates_at_most() -> None:
-    offer = report("Saudi crown prince open to joining Abraham Accords if path to Palestinian state is agreed",
-                   "2026-02-01", "https://www.reuters.com/s", "wire")
+    offer = report(
+        "Saudi crown prince open to joining Abraham Accords if path to Palestinian state is agreed",
+        "2026-02-01",
+        "https://www.reuters.com/s",
+        "wire",
+    )
     appeal = report("Trump urges Arab and Muslim states to join Abraham Accords", "2026-02-03",
                     "https://apnews.com/t")
     call = report("Rubio calls on Indonesia to join the Abraham Accords", "2026-02-05",
@@ -151,10 +182,18 @@ def test_a_conditional_offer_and_an_appeal_are_candidates_at_most() -> None:
 
 def test_a_happening_in_the_grace_period_reported_later_does_not_count() -> None:
     meeting = events(
-        report("Kazakh and Israeli ministers sign water agreement", "2025-12-02",
-               "https://astanatimes.com/x", summary="The agreement was signed on November 6 in Astana."),
-        report("Israel and Kazakhstan sign water agreement on November 6", "2025-12-02",
-               "https://www.timesofisrael.com/y"))
+        report(
+            "Kazakh and Israeli ministers sign water agreement",
+            "2025-12-02",
+            "https://astanatimes.com/x",
+            summary="The agreement was signed on November 6 in Astana.",
+        ),
+        report(
+            "Israel and Kazakhstan sign water agreement on November 6",
+            "2025-12-02",
+            "https://www.timesofisrael.com/y",
+        ),
+    )
     (ev,) = meeting
     j = judge_event(ev, CFG)
     assert j.happened.isoformat() == "2025-11-06" and j.why_not == "within the grace period"
@@ -195,7 +234,8 @@ def test_an_analyst_confirms_a_candidate_and_it_counts() -> None:
     assert states([single], "2026-03-01")["deals"] is WATCHING
     ok = decision("confirm", single, "2026-02-03", note="MFA confirmed by phone")
     v = evaluate(CFG, [single], at("2026-03-01"), decisions=(ok,))
-    assert v.tracks[0].state is FOLLOW_UP and v.judgement(single).corroboration == "confirmed by alice"
+    assert v.tracks[0].state is FOLLOW_UP
+    assert v.judgement(single).corroboration == "confirmed by alice"
     assert "1 event on an analyst's confirmation" in v.sentence()
 
 
@@ -216,8 +256,14 @@ def test_a_decision_follows_the_reports_as_the_event_grows() -> None:
                    "https://www.timesofisrael.com/g")
     (small,) = events(first)
     no = decision("dismiss", small, "2026-02-01")
-    grown = events(first, report("Israel, Kazakhstan sign water cooperation agreement", "2026-02-02",
-                                 "https://astanatimes.com/g"))
+    grown = events(
+        first,
+        report(
+            "Israel, Kazakhstan sign water cooperation agreement",
+            "2026-02-02",
+            "https://astanatimes.com/g",
+        ),
+    )
     (big,) = grown
     assert len(big.items) == 2 and event_id(big) == event_id(small)
     assert judge_event(big, CFG, (no,)).reason is Reason.DISMISSED
@@ -226,10 +272,19 @@ def test_a_decision_follows_the_reports_as_the_event_grows() -> None:
 def test_formalization_is_progress_never_follow_up() -> None:
     signed = events(report("Kazakhstan formally signs Abraham Accords at White House ceremony",
                            "2026-04-02", "https://www.state.gov/kz", "official"))
-    bill = events(report("Kazakh cabinet approves bill on Abraham Accords accession", "2026-05-12",
-                         "https://astanatimes.com/b"),
-                  report("Kazakhstan's government approves Abraham Accords accession bill", "2026-05-12",
-                         "https://kazinform.kz/b", "wire"))
+    bill = events(
+        report(
+            "Kazakh cabinet approves bill on Abraham Accords accession",
+            "2026-05-12",
+            "https://astanatimes.com/b",
+        ),
+        report(
+            "Kazakhstan's government approves Abraham Accords accession bill",
+            "2026-05-12",
+            "https://kazinform.kz/b",
+            "wire",
+        ),
+    )
     court = events(report("Kazakhstan's Constitutional Court approves Abraham Accords accession",
                           "2026-06-20", "https://tengrinews.kz/c"))        # one source: pending
     evs = signed + bill + court
@@ -237,10 +292,12 @@ def test_formalization_is_progress_never_follow_up() -> None:
     assert v.state is WARN and all(t.state is WARN for t in v.tracks)
     f = v.formalization
     assert f is not None and f.stage is not None and f.stage.id == "submitted"
-    assert f.phrase() == "accession submitted to parliament, not yet cleared by the Constitutional Council"
+    assert f.phrase() == ("accession submitted to parliament, not yet cleared by the "
+                          "Constitutional Council")
     assert [j.event for j in f.pending] == court
     assert v.judgement(signed[0]).why_not == "formalization (completes the baseline)"
-    assert evaluate(CFG, signed, at("2026-04-01")).formalization.phrase() == "accession announced, not yet signed"
+    assert (evaluate(CFG, signed, at("2026-04-01")).formalization.phrase()
+            == "accession announced, not yet signed")
     assert evaluate(CFG, signed, at("2026-04-02")).formalization.phrase() == \
         "accession signed, not yet submitted to parliament"
     mazhilis = events(report("Мажилис ратифицировал присоединение Казахстана к Соглашениям Авраама",
@@ -249,11 +306,13 @@ def test_formalization_is_progress_never_follow_up() -> None:
         "accession passed by the Mazhilis, not yet ratified"
     ratified = events(report("Kazakh Senate ratifies accession to Abraham Accords", "2026-09-01",
                              "https://www.akorda.kz/r", "official"))
-    assert evaluate(CFG, evs + ratified, at("2026-09-02")).formalization.phrase() == "accession ratified"
+    assert (evaluate(CFG, evs + ratified, at("2026-09-02")).formalization.phrase()
+            == "accession ratified")
 
 
 def test_files_without_tracks_have_one_track_holding_follow_up() -> None:
     mini = load_config(ROOT / "tests" / "fixtures" / "mini.yaml")
-    assert [(t.id, t.indicators) for t in mini.tracks] == [("follow-up", ["expansion", "kz_israel_deal"])]
+    assert [(t.id, t.indicators) for t in mini.tracks] == [
+        ("follow-up", ["expansion", "kz_israel_deal"])]
     v = evaluate(mini, [], at("2026-01-15"))
     assert len(v.tracks) == 1 and v.sentence().startswith("WATCHING: no measurable follow-up yet")

@@ -81,7 +81,8 @@ class DamagedDatabaseError(StoreError):
     """The SQLite file is damaged (its integrity check failed, or SQLite found a malformed
     page): nothing more is written to it, so a backup can replace it without losing more."""
 
-    hint = "stop watcher and restore the file from a backup: deploy/README.md, 'Back up and restore'"
+    hint = ("stop watcher and restore the file from a backup: deploy/README.md, "
+            "'Back up and restore'")
 
 
 class DeliveryError(WatcherError):

@@ -19,7 +19,7 @@ from pathlib import Path
 from watcher.config import Config, Feed
 from watcher.context import Context
 from watcher.errors import FeedError, WatcherError
-from watcher.ingest.parse import parse_feed
+from watcher.ingest.page import parse_source
 from watcher.models import CriterionVerdict
 from watcher.report.balance import Balance, balance_of
 from watcher.report.verdict import verdict_object
@@ -27,7 +27,7 @@ from watcher.service import judge_as_of
 from watcher.settings import Settings
 from watcher.store import FeedFailed, FeedPolled
 
-FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json")
+FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json", ".html", ".htm")   # .html: saved pages
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T_ ](\d{2}):?(\d{2}))?")
 
 
@@ -101,7 +101,9 @@ def ingest(ctx: Context, files: list[ArchivedFile]) -> ReplayReport:
     for f in files:
         feed = feeds[f.feed_id]
         try:
-            parsed = parse_feed(f.feed_id, f.path.read_bytes(), base_url="", lang=feed.lang)
+            # an archived page's relative links resolve against the page's configured address
+            parsed = parse_source(f.feed_id, f.path.read_bytes(), feed.page, lang=feed.lang,
+                                  base_url=feed.url if feed.page is not None else "")
         except (FeedError, OSError) as exc:
             report.failed[str(f.path)] = str(exc)
             ctx.store.record_failure(FeedFailed(f.feed_id, None, str(exc)[:300], f.at), f.at)

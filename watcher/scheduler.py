@@ -102,12 +102,14 @@ class Service:
 
     def _schedule(self) -> None:
         s = self.scheduler
-        s.add_job(self.heartbeat, IntervalTrigger(seconds=max(1.0, self.ctx.settings.lease_seconds / 3)),
+        beat_every = max(1.0, self.ctx.settings.lease_seconds / 3)
+        s.add_job(self.heartbeat, IntervalTrigger(seconds=beat_every),
                   executor="instance", id="instance", name="instance heartbeat, lease renewal",
                   next_run_time=self.ctx.clock())
         s.add_job(self._guard(self.poll), IntervalTrigger(seconds=self.ctx.settings.poll_tick),
                   id="poll", name="poll due feeds", next_run_time=self.ctx.clock())
-        s.add_job(self._guard(self.digest), self._digest_trigger(), id="digest", name="weekly digest")
+        s.add_job(self._guard(self.digest), self._digest_trigger(), id="digest",
+                  name="weekly digest")
         s.add_job(self._guard(self.digest), id="digest-catch-up", name="digest missed while down")
         s.add_job(self._guard(self.judge), CronTrigger(hour=0, minute=5, timezone="UTC"),
                   id="criterion", name="daily criterion")

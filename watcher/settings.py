@@ -39,14 +39,16 @@ class Settings:
     sender: str | None = None
     log_level: str = "INFO"
     fetch_timeout: float = 60.0       # seconds one feed may take, all told (WATCHER_FETCH_TIMEOUT)
-    allow_private: AddressPolicy = NO_PRIVATE   # private hosts/ranges feeds may use (WATCHER_ALLOW_PRIVATE)
-    smtp_timeout: float = 60.0        # seconds one SMTP send may take, all told (WATCHER_SMTP_TIMEOUT)
-    db_busy_timeout: float = 10.0     # seconds a write waits for a locked database (WATCHER_DB_BUSY_TIMEOUT)
+    # private hosts/ranges feeds may use (WATCHER_ALLOW_PRIVATE)
+    allow_private: AddressPolicy = NO_PRIVATE
+    smtp_timeout: float = 60.0        # seconds one SMTP send may take (WATCHER_SMTP_TIMEOUT)
+    db_busy_timeout: float = 10.0     # seconds a write waits for a lock (WATCHER_DB_BUSY_TIMEOUT)
     # Several instances on one database (PostgreSQL): who I am and how long my claims last.
     instance_id: str = field(default_factory=lambda: default_instance_id())
-    lease_seconds: float = 300.0      # a dead instance's feeds are taken over after this (WATCHER_LEASE_SECONDS)
+    # a dead instance's feeds are taken over after this (WATCHER_LEASE_SECONDS)
+    lease_seconds: float = 300.0
     lease_batch: int = 50             # feeds leased at once (WATCHER_LEASE_BATCH)
-    poll_tick: float = 60.0           # how often the service looks for due feeds (WATCHER_POLL_TICK)
+    poll_tick: float = 60.0           # how often it looks for due feeds (WATCHER_POLL_TICK)
     # Items that matched no indicator are deleted this long after they were first seen
     # (WATCHER_KEEP_UNMATCHED, e.g. 400d; 0 keeps them for ever). The default outlives the
     # criterion's 12-month window, so no verdict or coverage figure changes.

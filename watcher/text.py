@@ -163,7 +163,8 @@ def words(text: str) -> list[str]:
 
 def normalised_words(norm: str, is_spaced: bool | None = None) -> list[str]:
     """The words of text already normalised (see normalise); `is_spaced`: spaced(norm), if known."""
-    return (_WORD if (spaced(norm) if is_spaced is None else is_spaced) else _WORD_UNSPACED).findall(norm)
+    word = _WORD if (spaced(norm) if is_spaced is None else is_spaced) else _WORD_UNSPACED
+    return word.findall(norm)
 
 
 def spaced(norm: str) -> bool:

@@ -19,6 +19,7 @@ from watcher.config.models import (
     Grouping,
     Indicator,
     Occasion,
+    Select,
     Stage,
     Stance,
     Tier,
@@ -37,6 +38,7 @@ from watcher.config.rules import (
 )
 
 __all__ = ["AlertRule", "Alerts", "Baseline", "CertaintyCues", "Config", "Criterion", "Digest",
-           "Duration", "Example", "Examples", "Feed", "FieldTerms", "Grouping", "Indicator", "Near", "Occasion", "Rule",
-           "Stage", "Stance", "Tier", "Track", "config_lines", "duration", "group_terms", "load_config",
+           "Duration", "Example", "Examples", "Feed", "FieldTerms", "Grouping", "Indicator", "Near",
+           "Occasion", "Rule", "Select", "Stage", "Stance", "Tier", "Track", "config_lines",
+           "duration", "group_terms", "load_config",
            "parse_config", "parse_months", "parse_seconds"]

@@ -39,7 +39,8 @@ def criterion_problems(config: Config) -> list[Problem]:
     return out
 
 
-def _clashes(config: Config, owner: dict[str, str], here: str, ref: str, path: Path_) -> list[Problem]:
+def _clashes(config: Config, owner: dict[str, str], here: str, ref: str,
+             path: Path_) -> list[Problem]:
     """An indicator already in another track (a track is checked before any stage), or in a
     track and a stage; several stages may share one (ratification's steps)."""
     out: list[Problem] = []

@@ -31,7 +31,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool =
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})",
+                key_node.start_mark)
         seen[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
 
@@ -89,7 +90,8 @@ class _Shape:
         self.name = name
         self.length = length       # no file writes more values than it has characters
         self.depth = self.written = self.added = 0
-        self.open: list[tuple[str | None, int]] = []   # collections not ended: (anchor, count at start)
+        # the collections not ended yet: (anchor, values counted when it started)
+        self.open: list[tuple[str | None, int]] = []
         self.sizes: dict[str, int] = {}
         self.first_over: int | None = None             # line of the alias past MAX_ALIAS_VALUES
 
@@ -99,7 +101,8 @@ class _Shape:
         elif isinstance(ev, yaml.CollectionStartEvent):
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                self._refuse(line, f"nested more than {MAX_DEPTH} deep: too deep to be an indicators file")
+                self._refuse(line, f"nested more than {MAX_DEPTH} deep: "
+                                   "too deep to be an indicators file")
             self.written += 1
             self.open.append((ev.anchor, self.written + self.added))
         elif isinstance(ev, yaml.CollectionEndEvent):
@@ -114,7 +117,8 @@ class _Shape:
 
     def _alias(self, anchor: str | None, line: int) -> None:
         if any(anchor == name for name, _ in self.open):
-            self._refuse(line, f"the YAML alias *{anchor} refers to the list or mapping that contains it")
+            self._refuse(line, f"the YAML alias *{anchor} refers to the list or mapping "
+                               "that contains it")
         self.added += self.sizes.get(anchor or "", 0)   # an unknown anchor: the composer says so
         if self.added > MAX_ALIAS_VALUES and self.first_over is None:
             self.first_over = line

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from watcher.config.rules import Examples, Rule, Strict, Term
+from watcher.ingest.dates import LANGUAGES as DATE_LANGUAGES
+from watcher.ingest.dates import check_format, check_language
+from watcher.ingest.page import PageSelectors, compile_selector
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo|y)\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -71,10 +74,14 @@ class Alerts(Strict):
     subject: str = "[watcher] ALERT {state}: {what}"
 
 
+def _one_or_alternatives(value: Any) -> str:
+    return "tag:alternatives" if isinstance(value, list) else "tag:one"
+
+
 # One rule, or a list of alternative rules (any of them passing is a match).
 Rules = Annotated[Annotated[Rule, Tag("tag:one")]
                   | Annotated[list[Rule], Tag("tag:alternatives"), Field(min_length=1)],
-                  Discriminator(lambda v: "tag:alternatives" if isinstance(v, list) else "tag:one")]
+                  Discriminator(_one_or_alternatives)]
 
 
 def as_rules(match: Rule | list[Rule] | None) -> list[Rule]:
@@ -122,7 +129,7 @@ class Track(Strict):
     state: its indicators (ids or groups) are what counts for it."""
 
     id: TrackId
-    title: Annotated[str, Field(min_length=1)]    # as the verdict names it: "additional signatories"
+    title: Annotated[str, Field(min_length=1)]  # the verdict's names it: "additional signatories"
     indicators: list[str] = Field(min_length=1)
 
 
@@ -274,13 +281,67 @@ class Digest(Strict):
         return ZoneInfo(self.timezone)
 
 
+def _selector(text: str) -> str:
+    compile_selector(text)
+    return text
+
+
+# A CSS selector (or XPath starting with / ./ ../ or parenthesis), checked when the file is read.
+SelectorText = Annotated[str, AfterValidator(_selector)]
+
+
+class Select(Strict):
+    """Where a page source's items are: the item element, and each field inside it."""
+
+    item: SelectorText
+    title: SelectorText
+    link: SelectorText | None = None
+    date: SelectorText | None = None
+    summary: SelectorText | None = None
+    date_format: Annotated[str, AfterValidator(check_format)] | None = None
+    date_lang: Annotated[str, AfterValidator(check_language)] | None = None
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    def selectors(self, lang: str | None) -> PageSelectors:
+        """The parse stage's form; month names default to the feed's language when known."""
+        date_lang = self.date_lang or (lang if lang in DATE_LANGUAGES else None)
+        return PageSelectors(item=self.item, title=self.title, link=self.link, date=self.date,
+                             summary=self.summary, date_format=self.date_format,
+                             date_lang=date_lang, timezone=self.timezone)
+
+
 class Feed(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
     url: Annotated[str, Field(pattern=r"^https?://")]
+    # feed: RSS, Atom, RDF or JSON Feed; html: a page without a feed, read with `select`
+    type: Literal["feed", "html"] = "feed"
+    select: Select | None = None
     every: str = "1h"
     tier: Tier = "outlet"
     lang: str | None = None
     title: str | None = None
+
+    @model_validator(mode="after")
+    def _page(self) -> Feed:
+        if self.type == "html" and self.select is None:
+            raise ValueError("a `type: html` source needs a `select:` block (item, title, ...)")
+        if self.type == "feed" and self.select is not None:
+            raise ValueError("`select:` is for pages: add `type: html`")
+        return self
+
+    @property
+    def page(self) -> PageSelectors | None:
+        """The selectors of a page source, None for a feed."""
+        return self.select.selectors(self.lang) if self.select is not None else None
 
     @field_validator("every")
     @classmethod
@@ -318,7 +379,8 @@ class Config(Strict):
         names = {i.id for i in self.indicators} | {i.group for i in self.indicators}
         unknown = [n for n in self.criterion.follow_up or [] if n not in names]
         if unknown:
-            raise ValueError(f"criterion.follow_up names no indicator or group: {', '.join(unknown)}")
+            raise ValueError("criterion.follow_up names no indicator or group: "
+                             f"{', '.join(unknown)}")
         if self.criterion.expire_months <= self.criterion.warn_months:
             raise ValueError("criterion.expire_after must be later than warn_after")
         unknown = [n for n in self.grouping.topics + self.grouping.actors if n not in self.terms]
@@ -359,7 +421,8 @@ class Config(Strict):
     def track_of(self, indicator_id: str) -> str | None:
         """The id of the track an indicator counts for, if any."""
         ind = self.indicator(indicator_id)
-        return next((t.id for t in self.tracks if ind.id in t.indicators or ind.group in t.indicators),
+        return next((t.id for t in self.tracks
+                     if ind.id in t.indicators or ind.group in t.indicators),
                     None)
 
     def stages_of(self, indicator_id: str) -> list[Stage]:

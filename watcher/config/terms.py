@@ -74,7 +74,8 @@ def expand_term_sets(data: dict[str, Any]) -> list[Problem]:
     stages = criterion.get("formalization") if isinstance(criterion, dict) else None
     for k, stage in enumerate(stages if isinstance(stages, list) else []):
         if isinstance(stage, dict):
-            _expand_match(stage.get("match"), ("criterion", "formalization", k, "match"), sets, problems)
+            _expand_match(stage.get("match"), ("criterion", "formalization", k, "match"), sets,
+                          problems)
     occasion = criterion.get("occasion") if isinstance(criterion, dict) else None
     if isinstance(occasion, dict):
         _expand_match(occasion.get("match"), ("criterion", "occasion", "match"), sets, problems)
@@ -93,7 +94,8 @@ def _expand_match(rules: Any, path: Path_, sets: _Sets, problems: list[Problem])
 
 def _expand_rule(rule: dict[str, Any], path: Path_, sets: _Sets, problems: list[Problem]) -> None:
     if isinstance(rule.get("all"), list):        # a list of groups: each "$name" is one group
-        rule["all"] = [sets.group(g, path + ("all", k), problems) for k, g in enumerate(rule["all"])]
+        rule["all"] = [sets.group(g, path + ("all", k), problems)
+                       for k, g in enumerate(rule["all"])]
     for key in ("any", "none"):
         if key in rule:
             rule[key] = sets.group(rule[key], path + (key,), problems)

@@ -114,7 +114,8 @@ def redact(text: str, user: str | None, password: str | None) -> str:
     if not password:
         return text
     plain = [password, quote(password, safe=""), quote(password), quote_plus(password)]
-    encoded = [_b64(password), _b64(f"\0{user or ''}\0{password}"), _b64(f"{user or ''}\0{password}")]
+    login = user or ""
+    encoded = [_b64(password), _b64(f"\0{login}\0{password}"), _b64(f"{login}\0{password}")]
     for form in sorted(set(plain + encoded), key=len, reverse=True):
         text = text.replace(form, HIDDEN)
     secret = password.encode()

@@ -22,7 +22,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 ENV = "WATCHER_ALLOW_PRIVATE"
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")            # RFC 6052: the last 32 bits are IPv4
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")          # deprecated ::a.b.c.d
-_HOST = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*")
+_LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST = re.compile(rf"{_LABEL}(\.{_LABEL})*")
 # Why an address is not public, in the words the feed's state shows; first match wins.
 _KINDS: list[tuple[str, Callable[[Address], bool]]] = [
     ("unspecified", lambda ip: ip.is_unspecified),

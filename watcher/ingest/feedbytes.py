@@ -24,7 +24,8 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE\b")
 # A DOCTYPE with an internal subset; quoted strings, comments and PIs may hold ']' or '>'.
 # Possessive quantifiers keep the scan linear even when the subset never closes.
 _SUBSET = re.compile(rb"""<!DOCTYPE(?P<decl>[^\[>]*+)\[
-    (?:[^\]"'<]++ | "[^"]*+" | '[^']*+' | <!--(?:[^-]++|-(?!->))*+--> | <\?(?:[^?]++|\?(?!>))*+\?> | <)*+
+    (?:[^\]"'<]++ | "[^"]*+" | '[^']*+' | <!--(?:[^-]++|-(?!->))*+-->
+       | <\?(?:[^?]++|\?(?!>))*+\?> | <)*+
     \]\s*+>""", re.VERBOSE)
 _WIDE_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
               (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
@@ -34,7 +35,8 @@ _DECLARED_ENCODING = re.compile(rb"""\A(<\?xml[^>]{0,200}?encoding\s*=\s*)(["'])
 _CHARSET = re.compile(r";\s*charset\s*=[^;]*", re.IGNORECASE)
 _CHARREF = re.compile(rb"&#([xX][0-9A-Fa-f]{1,16}|[0-9]{1,16});")
 _UTF8_LABELS = {"utf-8", "utf8", "us-ascii", "ascii"}   # us-ascii: RFC 3023's text/xml default
-_XML_ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
+_XML_ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?<\?xml[^>]{0,200}?"
+                           rb"""encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.IGNORECASE)
 
 

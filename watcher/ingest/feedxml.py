@@ -42,7 +42,8 @@ _NEUTRAL = {"author", "category", "comments", "enclosure", "dc_creator", "dc_sub
             "media_thumbnail", "media_content", "wfw_commentrss", "slash_comments", "rights"}
 _PERSON_PARTS = {"name", "email", "uri"}
 _XML_TYPES = ("application/xml", "application/rss+xml", "application/atom+xml")
-_DECLARATION = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
+_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?<\?xml[^>]{0,200}?"
+                          rb"""encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 _ITEMS = ("count(//*[(translate(local-name(), 'ITEMNRY', 'itemnry') = 'item'"
           " or translate(local-name(), 'ITEMNRY', 'itemnry') = 'entry')"
           " and (" + " or ".join(f"namespace-uri() = '{ns}'" for ns, p in
@@ -259,7 +260,8 @@ def _harmless(name: str) -> bool:
     """A child feedparser stores under its own key, or handles without touching our fields."""
     if name in _NEUTRAL:
         return True
-    has_handler = hasattr(_FeedParserMixin, "_start_" + name) or hasattr(_FeedParserMixin, "_end_" + name)
+    has_handler = (hasattr(_FeedParserMixin, "_start_" + name)
+                   or hasattr(_FeedParserMixin, "_end_" + name))
     return not has_handler and name not in ("title", "summary", "content", "link", "id", "source")
 
 

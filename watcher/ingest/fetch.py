@@ -14,8 +14,9 @@ it; redirects are followed here, so a feed URL's credentials go to the feed's ow
 The requests run on a thread pool with the sync client, behind the same async interface:
 on loopback httpx.AsyncClient costs ~2.9 ms of CPU a request at 16-32 in flight against
 ~0.6 ms for the sync client (benchmarks/README.md; encode/httpx#3215), and a warm cycle of
-1,000 unchanged feeds is little else than those requests. Every expected failure becomes a `FeedError` with a plain reason that
-the feed's state shows to analysts ("not found (404 status code)", "timed out after 30 s").
+1,000 unchanged feeds is little else than those requests. Every expected failure becomes a
+`FeedError` with a plain reason that the feed's state shows to analysts ("not found (404
+status code)", "timed out after 30 s").
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Validators:
 
     etag: str | None = None
     last_modified: str | None = None
-    content_hash: str | None = None    # sha256 hex of the last body, for servers ignoring validators
+    content_hash: str | None = None    # sha256 of the last body, for servers ignoring validators
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,8 @@ class Fetcher:
                 raise FeedError(req.url, exc.reason) from exc
             except (TimeoutError, httpx.HTTPError, httpx.InvalidURL, zlib.error) as exc:
                 if attempt.overdue():         # cut short by the deadline, whatever broke
-                    raise FeedError(req.url, f"timed out after {_seconds(self.total_timeout)}") from exc
+                    late = f"timed out after {_seconds(self.total_timeout)}"
+                    raise FeedError(req.url, late) from exc
                 raise FeedError(req.url, self._explain(exc)) from exc
 
     def _timeout(self, remaining: float) -> httpx.Timeout:
@@ -215,7 +217,8 @@ class Fetcher:
 
     @asynccontextmanager
     async def _slot(self, host: str) -> AsyncIterator[None]:
-        """Host slot first, then a global one: a feed queued behind its host holds no global slot."""
+        """Host slot first, then a global one: a feed queued behind its host holds no global
+        slot."""
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.per_host))
         async with per_host, self._global:
             yield
@@ -226,7 +229,8 @@ class Fetcher:
         home = origin(url)
         headers = _conditional_headers(req.validators)
         for _hop in range(self.max_redirects + 1):
-            with client.stream("GET", url, headers=headers, auth=auth if origin(url) == home else None,
+            own = auth if origin(url) == home else None     # credentials to their origin only
+            with client.stream("GET", url, headers=headers, auth=own,
                                timeout=self._timeout(self.total_timeout)) as response:
                 try:
                     target = redirect_target(req.url, url, response)

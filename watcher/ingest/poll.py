@@ -39,7 +39,8 @@ class PollReport:
     left: int = 0              # not finished because the service is stopping: still due
 
     def line(self) -> str:
-        return (f"polled {self.polled} feed(s): {self.unchanged} unchanged, {len(self.failed)} failed, "
+        return (f"polled {self.polled} feed(s): {self.unchanged} unchanged, "
+                f"{len(self.failed)} failed, "
                 f"{self.new_items} new item(s), {self.matches} match(es) in {self.seconds:.1f} s"
                 + (f"; stopping: {self.left} feed(s) left for the next run" if self.left else ""))
 
@@ -112,7 +113,8 @@ class _Leases:
 
     def __init__(self, ctx: Context, now: datetime, feeds: dict[str, Feed],
                  feed_ids: list[str] | None, report: PollReport) -> None:
-        self.ctx, self.now, self.feeds, self.feed_ids, self.report = ctx, now, feeds, feed_ids, report
+        self.ctx, self.now, self.feeds = ctx, now, feeds
+        self.feed_ids, self.report = feed_ids, report
         self.me = ctx.settings.instance_id
         self.order = {fid: n for n, fid in enumerate(feeds)}       # config order, as before
         self.seen: set[str] = set()
@@ -270,9 +272,11 @@ async def _poll_feed_steps(ctx: Context, feed: Feed, row: FeedForUpdate, fetcher
                            workers: ParseWorkers, now: datetime, report: PollReport,
                            unchanged: list[FeedPolled], stopping: Callable[[], bool]) -> bool:
     """fetch → parse → store → match, expected failures recorded on the feed."""
-    # The config's URL: the stored one has its credentials redacted.
-    req = FetchRequest(row.feed_id, feed.url,
-                       Validators(row.etag, row.last_modified, row.content_hash))
+    # The config's URL: the stored one has its credentials redacted. A page is parsed again
+    # even when its bytes are the same (about 1 ms), so an edited `select:` block applies at
+    # the next poll that is not a 304.
+    same_bytes = row.content_hash if feed.page is None else None
+    req = FetchRequest(row.feed_id, feed.url, Validators(row.etag, row.last_modified, same_bytes))
     result = await fetcher.fetch_or_error(req)
     if stopping():
         return False
@@ -287,7 +291,7 @@ async def _poll_feed_steps(ctx: Context, feed: Feed, row: FeedForUpdate, fetcher
         return True
     try:
         parsed = await workers.parse(feed.id, result.body, content_type=result.content_type,
-                                     base_url=result.final_url, lang=feed.lang)
+                                     base_url=result.final_url, lang=feed.lang, select=feed.page)
     except FeedError as exc:
         exc.status = exc.status or result.status   # the server answered; the body is the fault
         if stopping():

@@ -57,7 +57,8 @@ def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port): where credentials may go (a redirect elsewhere loses them)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def redirect_target(feed_url: str, url: str, response: httpx.Response) -> str | None:
@@ -98,7 +99,8 @@ def _status_reason(code: int) -> str:
 def read_capped(url: str, response: httpx.Response, cap: int, attempt: Attempt) -> bytes:
     """The decoded body, aborting as soon as it would exceed `cap` bytes (decompressed)
     or the request's deadline passes (a server trickling bytes cannot hold a feed)."""
-    too_large = FeedError(url, f"response larger than {size_text(cap)}", status=response.status_code)
+    too_large = FeedError(url, f"response larger than {size_text(cap)}",
+                          status=response.status_code)
     declared = response.headers.get("Content-Length", "")
     inflater = _inflater(url, response.headers.get("Content-Encoding", ""))
     if inflater is None and declared.isdigit() and int(declared) > cap:

@@ -10,7 +10,8 @@ the window and past the grace period, it is confirmed (not expected or denied), 
 itself (not only reactions to it: "Kazakhstan welcomes the adoption of the resolution"), and it
 is corroborated: at least `criterion.corroboration` independent publishers of news that it
 happened (a report that only expects it corroborates nothing; a reaction does, beside a report
-of the step), or an official source's report of the step, or an analyst's confirmation. An analyst who confirms an event has read it: the machine's doubts about the
+of the step), or an official source's report of the step, or an analyst's confirmation. An
+analyst who confirms an event has read it: the machine's doubts about the
 reading (certainty, genre, score, sources) yield; the criterion's definitions (window, grace,
 what a track holds) do not. An event failing only corroboration is a candidate.
 
@@ -85,7 +86,8 @@ def accession_reports(events: Sequence[Event], config: Config) -> frozenset[int]
 
 
 def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = (),
-                stage_of: StageOf | None = None, accession: frozenset[int] = frozenset()) -> Judgement:
+                stage_of: StageOf | None = None,
+                accession: frozenset[int] = frozenset()) -> Judgement:
     """One event against the counting rule; see the module's docstring. `accession`: the
     reports about the accession itself (accession_reports)."""
     news = news_of(event)
@@ -103,12 +105,15 @@ def judge_event(event: Event, config: Config, decisions: Sequence[Decision] = ()
     acts = [m for m in witnesses if reaction_cue(m.title) is None]
     official = any(m.tier == "official" for m in acts)
     when = happened(event, witnesses or reports, config)
-    doubt = _doubt(event, config, reports, news, sources, official, reacting=bool(witnesses) and not acts)
+    doubt = _doubt(event, config, reports, news, sources, official,
+                   reacting=bool(witnesses) and not acts)
     if stageless and doubt not in (Reason.UNCONFIRMED, Reason.OPINION):
         doubt = None                # a step's mention that reports no step: nothing to review
     confirmed = decision is not None and decision.action == "confirm"
-    about_accession = bool(reports) and 2 * sum(m.item_id in accession for m in reports) >= len(reports)
-    reason = _reason(event, config, decision, when, doubt if not confirmed else None, about_accession)
+    about_accession = (bool(reports)
+                       and 2 * sum(m.item_id in accession for m in reports) >= len(reports))
+    reason = _reason(event, config, decision, when, doubt if not confirmed else None,
+                     about_accession)
     qualifies = reason is None or (reason is Reason.FORMALIZATION and stage is not None)
     backing = "" if not qualifies else \
         ("analyst" if doubt is not None else "sources" if sources >= config.criterion.corroboration
@@ -149,11 +154,12 @@ def _reason(event: Event, config: Config, decision: Decision | None, when: date,
     if config.track_of(event.indicator) is None:
         return Reason.NOT_FOLLOW_UP
     if about_accession:
-        return Reason.FORMALIZATION                 # the accession's own step, matched as a deal too
+        return Reason.FORMALIZATION       # the accession's own step, matched as a deal too
     return doubt
 
 
-def _qualified(event: Event, config: Config, witnesses: list[MatchedItem], backing: str) -> date | None:
+def _qualified(event: Event, config: Config, witnesses: list[MatchedItem],
+               backing: str) -> date | None:
     """When the event became corroborated: its N-th independent publisher's confirming report,
     its first official report of the step, or (on an analyst's confirmation) its first report;
     never before the first report of the step itself (reactions alone do not qualify it)."""
@@ -162,7 +168,8 @@ def _qualified(event: Event, config: Config, witnesses: list[MatchedItem], backi
     if backing == "analyst":
         return event.first_seen.date()
     acts = [m.published for m in witnesses if reaction_cue(m.title) is None]
-    moments = [m.published for m in witnesses if m.tier == "official" and reaction_cue(m.title) is None]
+    moments = [m.published for m in witnesses
+               if m.tier == "official" and reaction_cue(m.title) is None]
     hosts: set[str] = set()
     for m in sorted(witnesses, key=lambda m: m.published):
         hosts.add(m.host)

@@ -52,7 +52,8 @@ class Evaluation:
 
     @property
     def languages(self) -> list[str]:
-        return sorted(set(self.lang_none) | set(self.lang_tp) | set(self.lang_fp) | set(self.lang_fn))
+        return sorted(set(self.lang_none) | set(self.lang_tp) | set(self.lang_fp)
+                      | set(self.lang_fn))
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -171,8 +172,9 @@ def _language_table(ev: Evaluation) -> list[str]:
     lines = ["\nper language:", head]
     for lang in ev.languages:
         p, r, f = ev.prf_lang(lang)
-        lines.append(f"  {lang:<6}{p:6.2f}{r:6.2f}{f:6.2f}{ev.lang_tp[lang]:5d}{ev.lang_fp[lang]:5d}"
-                     f"{ev.lang_fn[lang]:5d}  {ev.lang_none_flagged[lang]}/{ev.lang_none[lang]}")
+        counts = f"{ev.lang_tp[lang]:5d}{ev.lang_fp[lang]:5d}{ev.lang_fn[lang]:5d}"
+        lines.append(f"  {lang:<6}{p:6.2f}{r:6.2f}{f:6.2f}{counts}  "
+                     f"{ev.lang_none_flagged[lang]}/{ev.lang_none[lang]}")
     return lines
 
 
@@ -196,7 +198,8 @@ def example_failures(config: Config, text: str, name: str) -> list[str]:
     return problems + _stage_failures(config, lines, name)
 
 
-def _stage_failures(config: Config, lines: dict[tuple[str | int, ...], int], name: str) -> list[str]:
+def _stage_failures(config: Config, lines: dict[tuple[str | int, ...], int],
+                    name: str) -> list[str]:
     """A formalization stage's examples (a confirmed report of the act, or not) and the
     occasion rule's (a report recalling the baseline's occasion, or not)."""
     from watcher.judge.refine import acts_reported, recalls_occasion, refinements
@@ -209,12 +212,14 @@ def _stage_failures(config: Config, lines: dict[tuple[str | int, ...], int], nam
                     line = lines.get(("criterion", "formalization", k, "examples", kind, j), 1)
                     verb = ("should reach it but does not" if kind == "match"
                             else "should not reach it but does")
-                    problems.append(f"{name}:{line}: stage {stage.id}: example {verb}: {ex.title!r}")
+                    problems.append(
+                        f"{name}:{line}: stage {stage.id}: example {verb}: {ex.title!r}")
     occasion = config.criterion.occasion
     for kind in ("match", "no_match"):
         for j, ex in enumerate(getattr(occasion.examples if occasion else None, kind, [])):
             if recalls_occasion(config, ex.title, ex.summary) != (kind == "match"):
                 line = lines.get(("criterion", "occasion", "examples", kind, j), 1)
-                verb = "should recall it but does not" if kind == "match" else "should not recall it but does"
+                verb = ("should recall it but does not" if kind == "match"
+                        else "should not recall it but does")
                 problems.append(f"{name}:{line}: occasion: example {verb}: {ex.title!r}")
     return problems

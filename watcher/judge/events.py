@@ -216,10 +216,13 @@ def cluster(matched: list[MatchedItem],
 
     `concept`: what terms and headlines stand for in any language (Matcher.concept_map()), or just
     a rule term → its named set; without it each term is its own concept."""
-    concepts = concept if isinstance(concept, Concepts) else Concepts(concept or (lambda term: term))
+    concepts = (concept if isinstance(concept, Concepts)
+                else Concepts(concept or (lambda term: term)))
     groups: list[_Group] = []
     open_: dict[tuple[str, bool], list[_Group]] = {}
-    for m in sorted(matched, key=lambda m: (m.published, m.item_id)):
+    # Ties in time (pages print dates without a time: many items at 00:00) are broken by what
+    # the item is, not by its row id, which follows the order concurrent feeds were stored in.
+    for m in sorted(matched, key=lambda m: (m.published, m.feed_id, m.url, m.title, m.item_id)):
         sig = Signature.of(m, concepts)
         # A denial ("X will not join") never joins a report that it happened, however alike.
         key = (m.match.indicator, m.match.certainty is Certainty.DENIED)

@@ -35,7 +35,8 @@ def explain_item(stored: StoredItem, config: Config, matcher: Matcher, events: l
         f"seen {stored.seen_at:%Y-%m-%d %H:%M} UTC"
     head = (f"item {stored.id} · feed {it.feed_id} · publisher {stored.host} · "
             f"tier {tier_name} (×{tier:g})")
-    out = [head, when, f"url {it.url}", f"genre: {genre_of(it.title, it.url, tier_name).label()}", ""]
+    out = [head, when, f"url {it.url}",
+           f"genre: {genre_of(it.title, it.url, tier_name).label()}", ""]
     out += _text_lines(analysis)
     matched = {m.indicator: m for m in analysis.matches}
     for ind in config.indicators:

@@ -121,7 +121,8 @@ def _title_genre(title: str) -> Genre | None:
     parts = [p for p in _SEPARATORS.split(title) if p.strip()]
     lead = _LEADING_LABEL.match(title)
     short = (parts if len(parts) > 1 else []) + ([lead.group(1)] if lead else [])
-    labels = {label for p in short if len((label := " ".join(normalised_words(normalise(p)))).split()) <= 3}
+    labels = {label for p in short
+              if len((label := " ".join(normalised_words(normalise(p)))).split()) <= 3}
     norm = normalise(headline(title)).strip()
     ws = normalised_words(norm)
     text = f" {' '.join(ws)} "

@@ -54,7 +54,8 @@ _MONTH_STEMS: tuple[tuple[str, int], ...] = tuple(
 _TWO_WORD_MONTHS = {("تشرين", "الاول"): 10, ("تشرين", "الثاني"): 11,
                     ("كانون", "الاول"): 12, ("كانون", "الثاني"): 1}
 # Short words between a day and its month, or after a day: 6-го ноября, 6th of, қарашаның 6-сы.
-_DAY_SUFFIXES = frozenset(["of", "го", "е", "сы", "сі", "ы", "і", "ші", "шы", "st", "nd", "rd", "th"])
+_DAY_SUFFIXES = frozenset(["of", "го", "е", "сы", "сі", "ы", "і", "ші", "шы", "st", "nd", "rd",
+                           "th"])
 _ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)$")
 _YEAR_WORDS = frozenset(["года", "году", "г", "жылы", "жылғы", "ж", "عام", "لعام"])
 
@@ -242,7 +243,8 @@ def _year_at(ws: list[str], j: int) -> int | None:
 
 
 def _with_year(number: int, month: int, year: int | None, day: date) -> date | None:
-    """Without a year, the latest such date not after the report (6 Nov read on 2 Jan: last year)."""
+    """Without a year, the latest such date not after the report (6 Nov read on 2 Jan: last
+    year)."""
     if year is not None:
         return _safe(year, month, number)
     found = _safe(day.year, month, number)

@@ -181,7 +181,8 @@ class Matcher:
         held = self._concepts_seen.get(title)
         if held is None:
             found = self.index.find(Text(title, ""))
-            held = frozenset(self.concepts[t] for parts, by_field in found.items() if by_field.get("title")
+            held = frozenset(self.concepts[t] for parts, by_field in found.items()
+                             if by_field.get("title")
                              for t in self.index.named.get(parts, ()) if t in self.concepts)
             if len(self._concepts_seen) > 50_000:
                 self._concepts_seen.clear()
@@ -341,8 +342,10 @@ class Matcher:
         title, summary = spots["title"], spots.get("summary", {})
         headline = {c for c, parts in title.items() if len(parts) >= 2}
         if headline:
-            missing = set().union(*summary.values()) - set().union(*title.values()) if summary else set()
-            asked = [("title", headline), ("summary", {c for c, ps in summary.items() if ps & missing})]
+            missing = (set().union(*summary.values()) - set().union(*title.values())
+                       if summary else set())
+            asked = [("title", headline),
+                     ("summary", {c for c, ps in summary.items() if ps & missing})]
         else:
             claims = {c for c, parts in summary.items() if len(parts) >= 2}
             if claims:           # the summary's claim, and the headline's part of it

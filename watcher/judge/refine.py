@@ -38,7 +38,8 @@ def refinements(config: Config) -> Matcher:
 
 def acts_reported(matcher: Matcher, title: str, summary: str = "") -> set[str]:
     """The stages whose rule a report passes as a confirmed report of the act."""
-    return {m.indicator for m in matcher.match(title, summary) if m.certainty is Certainty.CONFIRMED}
+    return {m.indicator for m in matcher.match(title, summary)
+            if m.certainty is Certainty.CONFIRMED}
 
 
 def recalls_occasion(config: Config, title: str, summary: str = "") -> bool:

@@ -24,14 +24,16 @@ def judgement_lines(j: Judgement) -> list[str]:
     """What the counting rule looked at, one fact a line, for `watcher explain`."""
     e = j.event
     dated = next(((m, found) for m in sorted(e.items, key=lambda m: m.published)
-                  if (found := dated_by(m.title, m.summary, m.published)) and found[0] == j.happened),
+                  if (found := dated_by(m.title, m.summary, m.published))
+                  and found[0] == j.happened),
                  None)
     when = (f"{j.happened:%d %b %Y}, dated by “{dated[1][1]}” in [{dated[0].item_id}]" if dated
             else f"{j.happened:%d %b %Y} (the first report's date; no report dates it)")
     out = [f"    happened: {when}",
            f"    reports: {len(e.items)}, of which news: "
            f"{sum(1 for m in e.items if genre_of(m.title, m.url, m.tier).is_news)}"
-           f"; independent news publishers: {j.sources}" + ("; an official source" if j.official else "")]
+           f"; independent news publishers: {j.sources}"
+           + ("; an official source" if j.official else "")]
     out += [f"      [{m.item_id}] {m.host}: {genre_of(m.title, m.url, m.tier).label()}"
             for m in e.items[:8] if not genre_of(m.title, m.url, m.tier).is_news]
     out += [f"      [{m.item_id}] {m.host}: a reaction (title says “{cue}”)"
@@ -40,7 +42,8 @@ def judgement_lines(j: Judgement) -> list[str]:
         out.append(f"    analyst: {j.decision.line()}")
     out.append(f"    event {j.id} {counts_line(j)}")
     if j.candidate:
-        out.append(f"    review it: `watcher confirm {j.id}` or `watcher dismiss {j.id} --reason TEXT`")
+        out.append(f"    review it: `watcher confirm {j.id}` or "
+                   f"`watcher dismiss {j.id} --reason TEXT`")
     return out
 
 

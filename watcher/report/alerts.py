@@ -77,7 +77,8 @@ def select_alerts(config: Config, events: list[Event], verdict: CriterionVerdict
         refs = sorted(m.item_id for m in e.items)
         j = verdict.judgement(e)
         dismissed = j is not None and j.reason is Reason.DISMISSED
-        if dismissed or not qualifies(e, config, now) or alerted.get(e.indicator, set()) & set(refs):
+        seen = alerted.get(e.indicator, set()) & set(refs)
+        if dismissed or not qualifies(e, config, now) or seen:
             continue
         rule = config.indicator(e.indicator).alert
         need = rule.sources if rule else 1

@@ -48,7 +48,8 @@ def verdict_object(verdict: CriterionVerdict, balance: Balance | None = None) ->
             "failing_now": v.coverage.failing_now, "items_per_week": round(v.coverage.per_week, 1),
             "recent_items_per_week": round(v.coverage.recent_per_week, 1), "poor": v.coverage.poor,
             "sentence": v.coverage.sentence()},
-        "balance": None if balance is None else {s.stance: _side(s) for s in (balance.momentum, balance.stall)},
+        "balance": None if balance is None else {s.stance: _side(s)
+                                                 for s in (balance.momentum, balance.stall)},
         "decisions": [decision_object(d) for d in v.decisions],
     }
 
@@ -120,7 +121,8 @@ def review_lines(verdict: CriterionVerdict) -> list[str]:
             out.append("  (no candidate, nothing counts)")
     f = verdict.formalization
     if f is not None:
-        out.append(f"formalization: {f.phrase()}" + (f" · {f.reached_by()}" if f.reached_by() else ""))
+        out.append(f"formalization: {f.phrase()}"
+                   + (f" · {f.reached_by()}" if f.reached_by() else ""))
         out += [_row(j, "pending") for j in f.pending]
         out += [_row(j, s.id) for s in f.stages for j in s.evidence]
     if verdict.decisions:
@@ -133,6 +135,7 @@ def review_lines(verdict: CriterionVerdict) -> list[str]:
 def _row(j: Judgement, mark: str) -> str:
     e = j.event
     decided = f" · {j.decision.line()}" if j.decision is not None and j.backing != "analyst" else ""
-    return (f"  {j.id:<8}{mark:<10}{j.happened:%Y-%m-%d}  {e.indicator}: {truncate(e.lead.title, 90)}"
-            f" · {j.corroboration if j.backing != 'analyst' else j.decision.line() if j.decision else ''}"
-            f" · score {e.score:g}{decided}")
+    backing = (j.corroboration if j.backing != "analyst"
+               else j.decision.line() if j.decision else "")
+    return (f"  {j.id:<8}{mark:<10}{j.happened:%Y-%m-%d}  {e.indicator}: "
+            f"{truncate(e.lead.title, 90)} · {backing} · score {e.score:g}{decided}")

@@ -126,7 +126,8 @@ class Database:
         engine = _migration_engine(self.url, self.busy_timeout) if sqlite else self.engine
         try:
             with engine.begin() as conn:
-                if engine.dialect.name == "postgresql":   # instances starting together: one migrates
+                # instances starting together: one migrates, the others wait for it
+                if engine.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('watcher:migrate'))"))
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
@@ -182,7 +183,8 @@ class Database:
             return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
         return insert(table)
 
-    def insert_new(self, conn: Connection, table: Table, keys: list[str], row: dict[str, Any]) -> int:
+    def insert_new(self, conn: Connection, table: Table, keys: list[str],
+                   row: dict[str, Any]) -> int:
         """Insert `row` unless its `keys` exist; how many rows it wrote (0 or 1). Counted from the
         ids the statement returns: psycopg reports -1 rows for INSERT … ON CONFLICT DO NOTHING."""
         stmt = self.insert_ignore(table, keys).values(row)

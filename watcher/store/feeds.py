@@ -47,7 +47,8 @@ class FeedsMixin(Database):
         c = FEED_STATE.c
         with self._connect() as conn:
             self.serialise(conn, "feeds")     # instances starting together add each feed once
-            stored = {r.feed_id: r for r in conn.execute(select(c.feed_id, c.url, c.tier, c.active))}
+            stored = {r.feed_id: r
+                      for r in conn.execute(select(c.feed_id, c.url, c.tier, c.active))}
             new = [{"feed_id": fid, "url": urls[fid], "tier": f.tier, "next_due_at": now}
                    for fid, f in wanted.items() if fid not in stored]
             if new:
@@ -65,7 +66,8 @@ class FeedsMixin(Database):
             if gone:
                 conn.execute(update(FEED_STATE).where(c.feed_id.in_(gone)).values(active=False))
 
-    def due_feeds(self, now: datetime, feed_ids: Iterable[str] | None = None) -> list[FeedForUpdate]:
+    def due_feeds(self, now: datetime,
+                  feed_ids: Iterable[str] | None = None) -> list[FeedForUpdate]:
         """Active, not retired feeds whose next poll time has come (or the ones named)."""
         c = FEED_STATE.c
         q = select(*_FOR_UPDATE).where(c.active.is_(True))

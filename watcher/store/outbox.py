@@ -31,7 +31,8 @@ class OutboxMixin(Database):
     def enqueue(self, draft: OutboxDraft, now: datetime) -> bool:
         """Write the message before any send; False if this (kind, period, recipient) exists."""
         with self._connect() as conn:
-            return bool(self.insert_new(conn, OUTBOX, ["kind", "period", "recipient"], _new_row(draft, now)))
+            return bool(self.insert_new(conn, OUTBOX, ["kind", "period", "recipient"],
+                                        _new_row(draft, now)))
 
     def has_message(self, kind: str, period: str) -> bool:
         """Whether this period's message of this kind was written (for any recipient)."""

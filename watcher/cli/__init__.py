@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from watcher.cli_parser import build_parser
+from watcher.cli.parser import build_parser
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError, damage_in
 from watcher.judge.match import Matcher
@@ -163,8 +163,34 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise ConfigError(problems)
     n = sum(len(e.match) + len(e.no_match) for e in [i.examples for i in config.indicators]
             + [s.examples for s in config.criterion.formalization if s.examples is not None]
-            + [o.examples for o in [config.criterion.occasion] if o is not None and o.examples is not None])
-    print(f"{path}: ok: {len(config.indicators)} indicators, {len(config.feeds)} feeds, {n} examples pass")
+            + [o.examples for o in [config.criterion.occasion]
+               if o is not None and o.examples is not None])
+    print(f"{path}: ok: {len(config.indicators)} indicators, {len(config.feeds)} feeds, "
+          f"{n} examples pass")
+    return 0
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    """`watcher feed test`: one fetch, parse and match of a source, nothing stored."""
+    from watcher.ingest.poll import fetcher_for
+    from watcher.ingest.trial import adhoc_feed, render_trial, run_trial
+    settings, config = _config(args)
+    feeds = {f.id: f for f in config.feeds}
+    if args.source in feeds:
+        if args.select or args.lang:
+            raise WatcherError("--select and --lang go with a URL; a feed id uses its entry in "
+                               f"{settings.config_path}")
+        feed = feeds[args.source]
+    elif args.source.startswith(("http://", "https://")):
+        feed = adhoc_feed(args.source, args.select, args.lang)
+    else:
+        raise WatcherError(f"no feed with id {args.source} in {settings.config_path} "
+                           "(or give an http(s) URL)")
+
+    async def trial() -> str:
+        async with fetcher_for(settings) as fetcher:
+            return render_trial(await run_trial(feed, fetcher, Matcher(config)))
+    print(asyncio.run(trial()))
     return 0
 
 
@@ -257,7 +283,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             if not isinstance(d, dict) or not isinstance(d.get("title", ""), str):
                 raise ValueError("expected an object with a string title")  # noqa: TRY004 (reported as bad input)
         except ValueError as exc:
-            print(f"watcher score: stdin line {n}: not a JSON item ({exc}); skipped", file=sys.stderr)
+            print(f"watcher score: stdin line {n}: not a JSON item ({exc}); skipped",
+                  file=sys.stderr)
             bad += 1
             continue
         matches = matcher.match(d.get("title") or "", d.get("summary") or "")
@@ -333,7 +360,7 @@ def _known_subject(ctx: Context, name: str) -> None:
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
             "rematch": cmd_rematch, "replay": cmd_replay, "silence": cmd_silence,
-            "unsilence": cmd_unsilence, "db": cmd_db, "review": cmd_review,
+            "unsilence": cmd_unsilence, "db": cmd_db, "feed": cmd_feed, "review": cmd_review,
             "confirm": cmd_decide, "dismiss": cmd_decide, "undo": cmd_decide}
 
 
