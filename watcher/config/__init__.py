@@ -1,32 +1,25 @@
 """indicators.yaml → typed, validated models, parsed once at the edge.
 
-`models` holds the file's shape, `rules` its rule language, `terms` the named term sets
+`models` holds the file's shape (`judging` what the criterion reads, `durations` the spans),
+`rules` its rule language, `terms` the named term sets
 ("$name") expanded before validation, and `loader` the YAML reading that names every
 problem's line.
 """
 
+from watcher.config.durations import Duration, duration, parse_months, parse_seconds
+from watcher.config.judging import CertaintyCues, Criterion, Grouping, Occasion, Stage, Track
 from watcher.config.loader import config_lines, load_config, parse_config
 from watcher.config.models import (
     AlertRule,
     Alerts,
     Baseline,
-    CertaintyCues,
     Config,
-    Criterion,
     Digest,
-    Duration,
     Feed,
-    Grouping,
     Indicator,
-    Occasion,
     Select,
-    Stage,
     Stance,
     Tier,
-    Track,
-    duration,
-    parse_months,
-    parse_seconds,
 )
 from watcher.config.rules import (
     Example,

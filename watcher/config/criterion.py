@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from watcher.config.models import Config, Stage, Track
+from watcher.config.judging import Stage, Track
+from watcher.config.models import Config
 from watcher.config.terms import Path_, Problem
 
 
