@@ -360,6 +360,11 @@ def test_a_reaction_corroborates_the_step_it_reacts_to() -> None:
     j = v.judgement(ev)
     assert j is not None and j.counts and j.sources == 2 and not j.official
     assert v.tracks[2].since is not None and v.tracks[2].since.isoformat() == "2025-11-18"
+    # the actor's own welcome beside its act is the act: the Council adopts and welcomes
+    for title in ("UN Security Council adopts resolution 2803, welcomes Board of Peace",
+                  'مجلس الأمن يعتمد القرار 2803 بشأن غزة ويرحب بتشكيل "مجلس السلام"'):
+        (act,) = events(report(title, "2025-11-18", "https://www.un.org/a", "official"))
+        assert evaluate(CFG, [act], JULY).judgement(act).counts, title  # type: ignore[union-attr]
     # the host welcoming a delegation that signs is no reaction
     (deal,) = events(
         report(

@@ -47,14 +47,19 @@ CUES: dict[str, tuple[str, ...]] = {
            "felicitó", "saluda", "saludó", "elogia", "elogió"),
 }
 
-# A lead clause that also signs is the report of a signing ("Israel welcomes Kazakh delegation,
-# sides sign memorandum"): the welcome is the host's, not a reaction.
-SIGNING: tuple[str, ...] = (
-    "sign", "signs", "signed", "ink", "inks", "inked", "подписал*", "подписан*", "қол қойды",
-    "қол қойылды", "imzaladi", "imzaladilar", "imzalandi", "imzalayib", "imzalanib", "imzoladi",
-    "imzolandi", "имзолади", "امضا كرد", "امضا كردند", "امضا شد", "وقع", "وقعت", "وقعا", "חתמו",
-    "חתם",
-    "חתמה", "נחתם", "签署", "签订", "簽署", "firmó", "firman", "firmaron")
+# A lead clause that also does the act is its report ("Israel welcomes Kazakh delegation, sides
+# sign memorandum"; "Security Council adopts resolution 2803 and welcomes the Board of Peace"):
+# the welcome is the host's or the actor's own, not a reaction. Finite forms only: "Kazakhstan
+# welcomes resolution adopted by the Council" is a reaction.
+ACTS: tuple[str, ...] = (
+    "sign", "signs", "signed", "ink", "inks", "inked", "adopts", "approves", "passes", "votes",
+    "endorses", "подписал*", "подписан*", "принял", "приняла", "приняли", "утвердил", "утвердила",
+    "одобрил", "одобрила", "қол қойды", "қол қойылды", "қабылдады", "бекітті", "imzaladi",
+    "imzaladilar", "imzalandi", "imzalayib", "imzalanib", "kabul etti", "onayladi", "imzoladi",
+    "imzolandi", "qabul qildi", "tasdiqladi", "имзолади", "qəbul etdi", "təsdiqlədi", "امضا كرد",
+    "امضا كردند", "امضا شد", "تصويب كرد", "وقع", "وقعت", "وقعا", "يعتمد", "تعتمد", "يقر", "تقر",
+    "يصادق", "חתמו", "חתם", "חתמה", "נחתם", "מאשרת", "מאשר", "签署", "签订", "簽署",
+    "firmó", "firman", "firmaron", "aprueba", "aprobó")
 
 _BREAKS = re.compile(r"\s*[|;]\s*|\s+[-–—]\s+")
 _LABEL = re.compile(r"^\s*([^:]{1,40}?)\s*:\s*(?=\S)")    # "Tokayev: …", "Kazakh MFA: …"
@@ -78,7 +83,7 @@ def _compiled(cues: tuple[str, ...]) -> tuple[_Cue, ...]:
 def reaction_cue(title: str) -> str | None:
     """The cue that makes a headline a reaction to a step, or None."""
     ws = [variants(w) for w in normalised_words(normalise(_lead(headline(title))))]
-    if _first(ws, _compiled(SIGNING)) is not None:
+    if _first(ws, _compiled(ACTS)) is not None:
         return None
     return _first(ws, _compiled(tuple(c for cues in CUES.values() for c in cues)))
 
