@@ -403,7 +403,14 @@ def test_the_summits_deals_reported_months_later_are_the_baseline() -> None:
     )
     # a round-up naming only the summit is no deal at all
     assert not events(twice("C5+1 summit deals: Kazakhstan's $17bn haul takes shape", "2026-03-03"))
-    for evs in (finalised, firmed, roundup):
+    placed = events(
+        twice(
+            "Air Astana, Boeing'e 15 adet 787 siparişini kesinleştirdi",
+            "2026-04-14",
+            "Air Astana, Washington'daki C5+1 zirvesinde Boeing ile anlaşma imzaladı.",
+        )
+    )
+    for evs in (finalised, firmed, roundup, placed):
         assert evs, "no deal matched"
         v = evaluate(CFG, evs, JULY)
         assert {v.judgement(e).why_not for e in evs} == {"within the grace period"}  # type: ignore[union-attr]
