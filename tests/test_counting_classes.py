@@ -423,3 +423,4 @@ def test_the_summits_deals_reported_months_later_are_the_baseline() -> None:
         )
     )
     assert evaluate(CFG, new, JULY).tracks[0].state is CriterionState.FOLLOW_UP
+

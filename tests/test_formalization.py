@@ -56,6 +56,8 @@ def stage_of(evs: list[Event]) -> str | None:
         ("Mazhilis votes to ratify Kazakhstan's accession to the Abraham Accords", "mazhilis"),
         ("Kazak Senatosu İbrahim Anlaşmaları'na katılımı onayladı", "ratified"),
         ("Tokayev signs law on Kazakhstan's accession to Abraham Accords", "ratified"),
+        ("Kazakhstan completes ratification of Abraham Accords accession", "ratified"),
+        ("Казахстан завершил ратификацию присоединения к Соглашениям Авраама", "ratified"),
         # mentions: a prospect, a petition, a promise, a declaration's draft
         ("Tokayev: ratification of Abraham Accords accession will come in due time", None),
         ("Petition against Abraham Accords ratification gathers signatures in Kazakhstan", None),
