@@ -424,3 +424,16 @@ def test_the_summits_deals_reported_months_later_are_the_baseline() -> None:
     )
     assert evaluate(CFG, new, JULY).tracks[0].state is CriterionState.FOLLOW_UP
 
+
+def test_approaching_and_readiness_are_not_the_act() -> None:
+    for title in (
+        "Azerbaijan edges closer to joining Abraham Accords",
+        "Azerbaijan on the verge of joining the Abraham Accords",
+        "Uzbekistan signals readiness to join Abraham Accords",
+        "Азербайджан приблизился к вступлению в Соглашения Авраама",
+        "Узбекистан заявил о готовности присоединиться к Соглашениям Авраама",
+        "O'zbekiston Ibrohim kelishuvlariga qo'shilishga tayyorligini bildirdi",
+    ):
+        assert indicators(title).get("new_signatory") is Certainty.EXPECTED, title
+    assert indicators("Kazakhstan and Israel sign deal to forge closer ties")[
+        "kz_israel_deal"] is Certainty.CONFIRMED
