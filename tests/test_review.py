@@ -98,6 +98,10 @@ def test_db_and_as_of_work_on_a_replay_database(
     assert [t["state"] for t in earlier["tracks"]] == ["WATCHING"] * 3
     review = run(capsys, "review", "--db", str(db), "--as-of", "2026-06-30")
     assert "Hamas begins weapons handover" in review
+    # each candidate says why it waits: one source, or only a reaction to the step
+    assert "· single source awaiting review ·" in review
+    assert "welcomes the launch of the second phase" in review
+    assert "· a reaction, not the step (awaiting review) ·" in review
     water = "https://astanatimes.com/2026/02/10/kazakhstan-and-israel-sign-agreement-on"
     assert "counts for deals" in run(capsys, "explain", water, "--db", str(db))
     preview = tmp_path / "digest.html"

@@ -137,5 +137,6 @@ def _row(j: Judgement, mark: str) -> str:
     decided = f" · {j.decision.line()}" if j.decision is not None and j.backing != "analyst" else ""
     backing = (j.corroboration if j.backing != "analyst"
                else j.decision.line() if j.decision else "")
-    return (f"  {j.id:<8}{mark:<10}{j.happened:%Y-%m-%d}  {e.indicator}: "
-            f"{truncate(e.lead.title, 90)} · {backing} · score {e.score:g}{decided}")
+    waiting = f" · {j.why_not}" if j.candidate else ""       # why it waits: one source, a reaction
+    return (f"  {j.id:<8}{mark:<10} {j.happened:%Y-%m-%d}  {e.indicator}: "
+            f"{truncate(e.lead.title, 90)} · {backing}{waiting} · score {e.score:g}{decided}")
