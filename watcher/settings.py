@@ -211,6 +211,12 @@ def _sender(value: str | None, problems: list[str]) -> str | None:
     return value
 
 
+def log_level(env: Mapping[str, str] | None = None) -> str:
+    """WATCHER_LOG_LEVEL for setting up logging before the settings are read: INFO when unset
+    or wrong (`load_settings` then reports the wrong value with the other problems)."""
+    return _log_level(_get(os.environ if env is None else env, "WATCHER_LOG_LEVEL"), [])
+
+
 def _log_level(value: str | None, problems: list[str]) -> str:
     """WATCHER_LOG_LEVEL as a logging level name; INFO when unset."""
     level = (value or "INFO").upper()

@@ -18,7 +18,7 @@ from watcher.config import Config, config_lines, load_config
 from watcher.errors import ConfigError, WatcherError, damage_in
 from watcher.judge.match import Matcher
 from watcher.logs import setup_logging
-from watcher.settings import Settings, load_settings
+from watcher.settings import Settings, load_settings, log_level
 
 if TYPE_CHECKING:
     from watcher.context import Context
@@ -28,7 +28,7 @@ log = logging.getLogger("watcher")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
+    setup_logging("DEBUG" if args.verbose else log_level(), args.log_format)
     try:
         return int(COMMANDS[args.command](args) or 0)
     except ConfigError as exc:
