@@ -9,6 +9,7 @@ Once loaded, the password lives only in `Settings.smtp_password`, which repr() h
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from watcher import DISTRIBUTION
 from watcher.errors import ConfigError
 from watcher.ingest.addresses import NO_PRIVATE, AddressPolicy, parse_policy
 
@@ -98,7 +100,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         poll_tick=min(_seconds(env, "WATCHER_POLL_TICK", 60.0, problems), 60.0),
         keep_unmatched_days=_days(env, "WATCHER_KEEP_UNMATCHED", 400, problems),
         report_url=_report_url(_get(env, "WATCHER_REPORT_URL"), problems),
-        notify_urls=tuple((_get(env, "WATCHER_NOTIFY_URLS") or "").replace(",", " ").split()),
+        notify_urls=_notify_urls(_get(env, "WATCHER_NOTIFY_URLS"), problems),
     )
     if problems:
         error = ConfigError(problems)
@@ -256,6 +258,17 @@ def _allow_private(value: str | None, problems: list[str]) -> AddressPolicy:
     policy, wrong = parse_policy(value)
     problems.extend(wrong)
     return policy
+
+
+def _notify_urls(value: str | None, problems: list[str]) -> tuple[str, ...]:
+    """WATCHER_NOTIFY_URLS, comma or space separated; they need the optional Apprise, so a
+    service set up for channels without it refuses to start rather than queue what it
+    cannot send (looked up, not imported: it is imported when a message goes out)."""
+    urls = tuple((value or "").replace(",", " ").split())
+    if urls and importlib.util.find_spec("apprise") is None:
+        problems.append("WATCHER_NOTIFY_URLS is set but Apprise is not installed: "
+                        f"pip install '{DISTRIBUTION}[notify]'")
+    return urls
 
 
 def _report_url(value: str | None, problems: list[str]) -> str | None:

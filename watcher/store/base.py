@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from watcher import DISTRIBUTION
 from watcher.errors import StoreError
 from watcher.store.dbcheck import check_database, damaged, is_damage
 
@@ -101,7 +102,7 @@ class Database:
             raise StoreError(f"cannot open database: {db_error(exc, busy_timeout)}") from exc
         except ImportError as exc:      # postgresql+psycopg:// without the driver installed
             raise StoreError(f"cannot open database: its driver {exc.name!r} is not installed "
-                             "(PostgreSQL: pip install 'watcher[postgres]')") from exc
+                             f"(PostgreSQL: pip install '{DISTRIBUTION}[postgres]')") from exc
         except Exception as exc:   # a broken migration: say so plainly; -v shows the traceback
             raise StoreError(f"database migration failed, the schema is unchanged: "
                              f"{type(exc).__name__}: {exc}") from exc
