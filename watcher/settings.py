@@ -18,6 +18,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from platformdirs import user_data_path
+
 from watcher import DISTRIBUTION
 from watcher.errors import ConfigError
 from watcher.ingest.addresses import NO_PRIVATE, AddressPolicy, parse_policy
@@ -25,6 +27,8 @@ from watcher.ingest.addresses import NO_PRIVATE, AddressPolicy, parse_policy
 SMTP_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 CREDENTIAL_NAME = "smtp-password"
+CONFIG_NAME = "indicators.yaml"
+SYSTEM_CONFIG = Path("/etc/watcher") / CONFIG_NAME
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     state_dir = _state_dir(env)
     smtp = _parse_smtp_url(_get(env, "WATCHER_SMTP_URL"), problems)
     settings = Settings(
-        config_path=Path(_get(env, "WATCHER_CONFIG") or "indicators.yaml"),
+        config_path=config_path(env),
         database_url=_get(env, "WATCHER_DATABASE_URL") or f"sqlite:///{state_dir / 'watcher.db'}",
         state_dir=state_dir,
         outbox_dir=Path(_get(env, "WATCHER_OUTBOX_DIR") or state_dir / "outbox"),
@@ -142,10 +146,26 @@ def _get(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def config_path(env: Mapping[str, str], system: Path = SYSTEM_CONFIG) -> Path:
+    """Where indicators.yaml is when --config does not say: $WATCHER_CONFIG, else systemd's
+    ConfigurationDirectory= (first entry), else /etc/watcher/indicators.yaml if there is
+    one, else ./indicators.yaml (a checkout, or a maintainer's folder)."""
+    configured = _get(env, "WATCHER_CONFIG")
+    if configured:
+        return Path(configured)
+    systemd = (_get(env, "CONFIGURATION_DIRECTORY") or "").split(":")[0]
+    if systemd:
+        return Path(systemd) / CONFIG_NAME
+    return system if system.is_file() else Path(CONFIG_NAME)
+
+
 def _state_dir(env: Mapping[str, str]) -> Path:
-    """WATCHER_STATE_DIR, else systemd's StateDirectory= (first entry), else ./var."""
+    """WATCHER_STATE_DIR, else systemd's StateDirectory= (first entry), else the user's data
+    directory (~/.local/share/watcher on Linux): never the working directory, so a command
+    run in the wrong folder cannot start a second, empty watch there."""
     systemd = (_get(env, "STATE_DIRECTORY") or "").split(":")[0]
-    return Path(_get(env, "WATCHER_STATE_DIR") or systemd or "var")
+    configured = _get(env, "WATCHER_STATE_DIR") or systemd
+    return Path(configured) if configured else user_data_path("watcher", appauthor=False)
 
 
 def _parse_smtp_url(url: str | None, problems: list[str]) -> SplitResult | None:
