@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops screenshot soak golden
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops screenshot soak golden clidocs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,8 +64,13 @@ bench-ops: $(STAMP)
 golden: $(STAMP)
 	WATCHER_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
 
+## deploy/completions/ (bash, zsh, fish) and deploy/man/watcher.1 from the CLI's parser, after
+## a change to watcher/cli/parser.py (tests/test_clidocs.py fails until then).
+clidocs: $(STAMP)
+	$(BIN)/python deploy/clidocs.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check watcher tests demo
+	$(BIN)/ruff check watcher tests demo deploy
 
 ## mypy --strict on the package (migrations included): 0 errors; .ci/run runs it.
 typecheck: $(STAMP)
