@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops screenshot soak golden clidocs
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops screenshot soak golden clidocs schema
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ golden: $(STAMP)
 ## a change to watcher/cli/parser.py (tests/test_clidocs.py fails until then).
 clidocs: $(STAMP)
 	$(BIN)/python deploy/clidocs.py
+
+## indicators.schema.json (editors complete and check indicators.yaml with it) from the config
+## models, after a change to watcher/config/ (tests/test_schema.py fails until then).
+schema: $(STAMP)
+	$(BIN)/watcher check --schema > indicators.schema.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check watcher tests demo deploy

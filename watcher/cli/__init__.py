@@ -142,6 +142,10 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.schema:
+        from watcher.config.schema import indicators_schema
+        print(json.dumps(indicators_schema(), indent=2, ensure_ascii=False))
+        return 0
     path = args.path or _found(_settings(args).config_path, args)
     config = load_config(path)
     problems = example_failures(config, path)

@@ -76,6 +76,8 @@ def _look_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
                         help="validate indicators.yaml and run its examples")
     ck.add_argument("path", nargs="?", type=Path,
                     help="the file to check (default: the one --config or the search finds)")
+    ck.add_argument("--schema", action="store_true",
+                    help="print the JSON Schema of indicators.yaml (for editors) and exit")
     st = sub.add_parser("status", parents=[common],
                         help="criterion, evidence per indicator, feed health")
     st.add_argument("--json", action="store_true",

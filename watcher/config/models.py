@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
-from watcher.config.rules import Examples, Rule, Strict, Term
+from watcher.config.rules import Examples, Rule, Strict, Term, TermList
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo|y)\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -216,7 +216,7 @@ class Config(Strict):
     version: Literal[1]
     baseline: Baseline
     # Named term sets, used in rules as "$name" (expanded when the file is parsed).
-    terms: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], list[Term]] = {}
+    terms: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], TermList] = {}
     criterion: Criterion
     certainty: CertaintyCues = CertaintyCues()
     tiers: dict[Tier, float] = {"official": 1.5, "wire": 1.3, "outlet": 1.0,

@@ -25,6 +25,7 @@ complete -c watcher -n '__fish_seen_subcommand_from digest' -l preview -rF -d 'w
 complete -c watcher -n '__fish_seen_subcommand_from digest' -l since -x -d 'count events new since DATE (YYYY-MM-DD)'
 complete -c watcher -n '__fish_seen_subcommand_from digest' -l full -d 'with --preview: the full report (no list cut)'
 complete -c watcher -n '__fish_seen_subcommand_from check' -F
+complete -c watcher -n '__fish_seen_subcommand_from check' -l schema -d 'print the JSON Schema of indicators.yaml (for editors) and exit'
 complete -c watcher -n '__fish_seen_subcommand_from status' -l json -d 'one JSON object (the same facts, for scripts and monitoring)'
 complete -c watcher -n '__fish_seen_subcommand_from explain' -l all -d 'also show indicators none of whose terms hit'
 complete -c watcher -n '__fish_seen_subcommand_from rematch' -l since -x -d 'only items first seen on or after DATE (YYYY-MM-DD)'
