@@ -274,7 +274,9 @@ async def _poll_feed_steps(ctx: Context, feed: Feed, row: FeedForUpdate, fetcher
     """fetch → parse → store → match, expected failures recorded on the feed."""
     # The config's URL: the stored one has its credentials redacted.
     req = FetchRequest(row.feed_id, feed.url,
-                       Validators(row.etag, row.last_modified, row.content_hash))
+                       Validators(row.etag, row.last_modified, row.content_hash),
+                       headers=tuple(feed.headers.items()), user_agent=feed.user_agent,
+                       proxy=feed.proxy)
     result = await fetcher.fetch_or_error(req)
     if stopping():
         return False
