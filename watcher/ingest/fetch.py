@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from watcher import USER_AGENT
+from watcher.config import Feed
 from watcher.errors import FeedError, redact
 from watcher.ingest.addresses import NO_PRIVATE, AddressPolicy
 from watcher.ingest.response import (
@@ -106,6 +107,13 @@ class FetchResult:
     def validators(self) -> Validators:
         """What to remember for the next conditional GET."""
         return Validators(self.etag, self.last_modified, self.content_hash)
+
+
+def request_for(feed: Feed, validators: Validators = Validators()) -> FetchRequest:
+    """A configured feed's request: its URL (credentials included), its own headers,
+    User-Agent and proxy."""
+    return FetchRequest(feed.id, feed.url, validators, headers=tuple(feed.headers.items()),
+                        user_agent=feed.user_agent, proxy=feed.proxy)
 
 
 class Fetcher:

@@ -17,6 +17,7 @@ complete -c watcher -n '__fish_use_subcommand' -a score -d 'stateless: JSON-line
 complete -c watcher -n '__fish_use_subcommand' -a silence -d 'stop alerts for an indicator until a date (not the digest)'
 complete -c watcher -n '__fish_use_subcommand' -a unsilence -d 'alerts for an indicator again'
 complete -c watcher -n '__fish_use_subcommand' -a eval -d 'precision/recall/F1 against labeled items'
+complete -c watcher -n '__fish_use_subcommand' -a feed -d 'try a source before deploying it'
 complete -c watcher -n '__fish_use_subcommand' -a db -d 'database tools'
 complete -c watcher -n '__fish_seen_subcommand_from run' -l once -d 'one full cycle (poll, judge, digest, deliver), then exit'
 complete -c watcher -n '__fish_seen_subcommand_from poll' -l feed -x -d 'only this feed (repeatable); polls it even if not due'
@@ -38,6 +39,9 @@ complete -c watcher -n '__fish_seen_subcommand_from silence' -l reason -x -d 'wh
 complete -c watcher -n '__fish_seen_subcommand_from silence' -l list -d 'list silences (active and expired)'
 complete -c watcher -n '__fish_seen_subcommand_from eval' -F
 complete -c watcher -n '__fish_seen_subcommand_from eval' -l titles-only -d 'blank every summary (as headline-only feeds such as Google News give)'
+complete -c watcher -n '__fish_seen_subcommand_from feed; and not __fish_seen_subcommand_from test' -a test -d 'fetch a source once and print the items it gives and the rules each would match; stores nothing'
+complete -c watcher -n '__fish_seen_subcommand_from test' -l select -x -d 'with a URL: read it as a page (item=…, title=…, link=…, date=…, summary=…, date_format=…, date_lang=…, timezone=…); repeatable'
+complete -c watcher -n '__fish_seen_subcommand_from test' -l lang -x -d 'with a URL: the source\'s language (e.g. ru)'
 complete -c watcher -n '__fish_seen_subcommand_from db; and not __fish_seen_subcommand_from copy' -a copy -d 'copy every row to a new, empty database (e.g. SQLite → PostgreSQL)'
 complete -c watcher -n '__fish_seen_subcommand_from copy' -l from -x -d 'the database to copy (default: $WATCHER_DATABASE_URL or the state dir\'s SQLite file)'
 complete -c watcher -n '__fish_seen_subcommand_from copy' -l to -x -d 'an empty database, e.g. postgresql+psycopg://watcher@db.example.org/watcher'
