@@ -11,7 +11,11 @@ httpx opens connections through httpcore's network backend; this one (issue 16)
 - makes every socket operation wait at most what is left of the request's total deadline,
   and registers the sockets in use with the request's `Attempt`, so `Attempt.cut`, called
   from outside the request when the deadline passes, shuts them down wherever the request
-  is waiting (TLS handshake, a status line dripped a byte at a time, the body).
+  is waiting (TLS handshake, a status line dripped a byte at a time, the body);
+- goes through a feed's own `proxy` (HTTP or SOCKS5) when it names one (issue 18): then the
+  proxy is the one host connected to, so its address is what is checked (a private one must
+  be named in WATCHER_ALLOW_PRIVATE) and pinned; the proxy resolves the feed's host, and
+  fetch.py checks what each hop's URL shows itself (an address literal, localhost).
 
 The request runs on a fetch thread; the `Attempt` it belongs to is that thread's current
 one (`running`).
