@@ -117,10 +117,13 @@ Judged = tuple[list[Event], CriterionVerdict]
 
 def judge(ctx: Context, now: datetime | None = None) -> Judged:
     """Events from every stored match, scored; the criterion's verdict with the analysts'
-    decisions; a change of the criterion, of a track or of the accession's stage is stored once."""
+    decisions; a change of the criterion, of a track or of the accession's stage is stored once
+    (by a context that may write: `status` and the other read-only commands only look)."""
     now = now or ctx.clock()
     events = current_events(ctx)
     verdict = evaluate(ctx.config, events, now, coverage(ctx, now), ctx.store.decisions())
+    if ctx.read_only:
+        return events, verdict
     for track, state, detail in changes_of(verdict):
         if ctx.store.record_transition(state, now, detail, track):
             log.info("criterion%s: %s", f" ({track})" if track else "", detail)

@@ -18,7 +18,7 @@ from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError, damage_in
 from watcher.judge.match import Matcher
 from watcher.logs import setup_logging
-from watcher.settings import Settings, load_settings
+from watcher.settings import SYSTEM_CONFIG, Settings, load_settings, log_level
 
 if TYPE_CHECKING:
     from watcher.context import Context
@@ -28,7 +28,7 @@ log = logging.getLogger("watcher")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
+    setup_logging("DEBUG" if args.verbose else log_level(), args.log_format)
     try:
         return int(COMMANDS[args.command](args) or 0)
     except ConfigError as exc:
@@ -64,13 +64,27 @@ def _end_of(day: date | None) -> datetime | None:
 
 def _config(args: argparse.Namespace) -> tuple[Settings, Config]:
     settings = _settings(args)
-    return settings, load_config(settings.config_path)
+    return settings, load_config(_found(settings.config_path, args))
 
 
-def _context(args: argparse.Namespace) -> Context:
+def _found(path: Path, args: argparse.Namespace) -> Path:
+    """indicators.yaml as found by the search (DESIGN §4); when there is none, say where
+    it was looked for."""
+    if args.config is None and not path.exists():
+        looked = ("$WATCHER_CONFIG, $CONFIGURATION_DIRECTORY/indicators.yaml, "
+                  f"{SYSTEM_CONFIG}, ./indicators.yaml")
+        error = ConfigError([f"{path}: no such file (looked for {looked})"])
+        error.hint = "pass --config PATH or set WATCHER_CONFIG"
+        raise error
+    return path
+
+
+def _context(args: argparse.Namespace, read_only: bool = False) -> Context:
+    """The store opened for a command; `read_only` for those that only look: they never
+    create or migrate a database, and write nothing to it (issue 18)."""
     from watcher.context import Context
     settings, config = _config(args)
-    return Context.open(config, settings)
+    return Context.open(config, settings, read_only=read_only)
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -116,13 +130,13 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from watcher.deliver.outbox import deliver_pending
     from watcher.report.periods import period_of
     from watcher.service import prepare_digest
-    ctx = _context(args)
-    now = ctx.clock()
-    since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
     if args.full and not args.preview:
         raise WatcherError("--full goes with --preview FILE")
     if args.as_of and not args.preview:
         raise WatcherError("--as-of goes with --preview FILE (a digest is sent for now only)")
+    ctx = _context(args, read_only=bool(args.preview))
+    now = ctx.clock()
+    since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
     if args.preview:
         return _preview(ctx, args, since)
     written = prepare_digest(ctx, now, since=since)
@@ -155,7 +169,11 @@ def _preview(ctx: Context, args: argparse.Namespace, since: datetime | None) -> 
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    path = args.path or _settings(args).config_path
+    if args.schema:
+        from watcher.config.schema import indicators_schema
+        print(json.dumps(indicators_schema(), indent=2, ensure_ascii=False))
+        return 0
+    path = args.path or _found(_settings(args).config_path, args)
     config = load_config(path)
     from watcher.judge.evaluate import example_failures
     problems = example_failures(config, path.read_text(encoding="utf-8"), str(path))
@@ -199,7 +217,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     traceback: an unexpected error is one line (its traceback under -v)."""
     from watcher.service import status
     try:
-        ctx = _context(args)
+        ctx = _context(args, read_only=True)
         view = status(ctx, _end_of(args.as_of))
     except WatcherError:
         raise
@@ -214,7 +232,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from watcher.judge.explain import explain_item
     from watcher.service import judge_as_of
-    ctx = _context(args)
+    ctx = _context(args, read_only=True)
     stored = ctx.store.find_item(args.item)
     if stored is None:
         raise WatcherError(f"no stored item with id or URL {args.item!r}")
@@ -229,7 +247,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     from watcher.report.verdict import review_lines
     from watcher.service import judge_as_of
-    ctx = _context(args)
+    ctx = _context(args, read_only=True)
     _, verdict = judge_as_of(ctx, _end_of(args.as_of) or ctx.clock())
     print(verdict.sentence())
     print("\n".join(review_lines(verdict)))
