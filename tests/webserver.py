@@ -82,11 +82,11 @@ def _nothing() -> Iterator[str]:
 
 
 @contextmanager
-def serve(env: dict[str, str], *flags: str) -> Iterator[str]:
+def serve(env: dict[str, str], *flags: str, config: Path = SHIPPED) -> Iterator[str]:
     """`watcher web` on a free loopback port until the block ends; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "watcher", "web", "--listen",
-                             f"127.0.0.1:{port}", "--config", str(SHIPPED), *flags],
+                             f"127.0.0.1:{port}", "--config", str(config), *flags],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
