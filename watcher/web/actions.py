@@ -82,6 +82,7 @@ async def decide(wb: Workbench, request: Request) -> Response:
             done = await wb.run(review.decide, wb.ctx, ref, action, note, v.user.name)
     except WatcherError as exc:
         return redirect(back, f"{ref}: {exc}")
+    wb.forget()
     log.info("workbench: %s: %s", "undone" if action == "undo" else action, done.line())
     return redirect(back, ("undone: " if action == "undo" else "") + done.line())
 

@@ -8,9 +8,10 @@ proxy named by WATCHER_WEB_TRUSTED_PROXY may vouch for the user in its header in
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -41,6 +42,8 @@ SECURITY_HEADERS = {"content-security-policy": CSP, "x-frame-options": "DENY",
                     "referrer-policy": "no-referrer", "x-content-type-options": "nosniff",
                     "cache-control": "no-store"}
 MAX_FORM = 16 * 1024
+# How long one judgement of the watch serves the pages (new items show up after at most this).
+JUDGED_FOR = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class Workbench:
         self.signer = Signer(options.session_hours * 3600)
         self.logins = RateLimit()
         self.env = templates()
+        self._judged: tuple[datetime, Judged] | None = None
+        self._lock = threading.Lock()
 
     # --- who is asking ------------------------------------------------------------------------
 
@@ -116,10 +121,27 @@ class Workbench:
                                 samesite="strict", secure=v.secure, path="/")
         return response
 
-    async def judged(self, at: datetime | None = None) -> Judged:
+    async def judged(self) -> Judged:
         """Events and verdict as of now, from what the store holds; records nothing (the
-        service records the criterion's transitions, the workbench only looks)."""
-        return await run_in_threadpool(judge_as_of, self.ctx, at or self.ctx.clock())
+        service records the criterion's transitions, the workbench only looks).
+
+        Judging reads and clusters every stored match, the costly part of a page: one
+        judgement serves the pages asked for within JUDGED_FOR seconds, and a write made
+        here (a decision) clears it, so the analyst sees their own call at once."""
+        now = self.ctx.clock()
+        with self._lock:
+            cached = self._judged
+        if cached is not None and timedelta(0) <= now - cached[0] < JUDGED_FOR:
+            return cached[1]
+        judged: Judged = await run_in_threadpool(judge_as_of, self.ctx, now)
+        with self._lock:
+            self._judged = (now, judged)
+        return judged
+
+    def forget(self) -> None:
+        """A decision changed the verdict: judge afresh on the next page."""
+        with self._lock:
+            self._judged = None
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A blocking store call off the event loop."""

@@ -26,7 +26,7 @@ async def index(wb: Workbench, request: Request) -> Response:
     v = wb.reader(request)
     ctx = wb.ctx
     now = ctx.clock()
-    events, verdict = await wb.judged(now)
+    events, verdict = await wb.judged()
 
     def digest() -> object:
         return build_digest(ctx.config, events, verdict, ctx.store.feed_health(),
