@@ -216,3 +216,25 @@ def test_public_read_opens_reading_but_not_writing(env: dict[str, str]) -> None:
         refused = client.post(f"/events/{event}/decide", data={"csrf": token,
                                                                "action": "confirm"})
         assert refused.status_code == 401
+
+
+def test_a_trusted_proxys_user_header_is_believed_and_nobody_elses(env: dict[str, str]) -> None:
+    """WATCHER_WEB_TRUSTED_PROXY names the proxy's address: its header logs the user in (a
+    decision is recorded with that name); without it, the same header is ignored."""
+    with serve(env) as base:
+        spoofed = httpx.get(f"{base}/review", headers={"X-Forwarded-User": "mallory"},
+                            timeout=30)
+        assert spoofed.status_code == 303
+    with serve({**env, "WATCHER_WEB_TRUSTED_PROXY": "127.0.0.1"}) as base:
+        client = httpx.Client(base_url=base, timeout=30, headers={"X-Forwarded-User": "carol"})
+        page = client.get("/review")
+        assert page.status_code == 200 and "carol" in page.text
+        event = candidate(client)
+        done = client.post(f"/events/{event}/decide",
+                           data={"csrf": csrf(page.text), "action": "confirm",
+                                 "note": "seen on the ministry's site"})
+        assert done.status_code == 303
+        assert ("confirm", "carol") in [(d["action"], d["by"]) for d in decisions(env)]
+        undone = client.post(f"/events/{event}/decide",
+                             data={"csrf": csrf(page.text), "action": "undo"})
+        assert undone.status_code == 303

@@ -40,6 +40,8 @@ def test_bad_users_and_passwords_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(WatcherError, match="user name"):
         add_user(tmp_path / "new", "ca rol", "long enough", "analyst")
     assert not (tmp_path / "new").exists()
+    with pytest.raises(WatcherError, match=r"users file .*/no-dir/users: No such file"):
+        add_user(tmp_path / "no-dir" / "users", "carol", "long enough", "analyst")
 
 
 def test_listen_addresses() -> None:

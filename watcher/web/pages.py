@@ -110,7 +110,7 @@ async def feeds(wb: Workbench, request: Request) -> Response:
 async def style(wb: Workbench, request: Request) -> Response:
     """The digest's CSS, then the workbench's own additions: one stylesheet, same look."""
     css = wb.env.get_template("web.css").render()
-    return Response(css, media_type="text/css")
+    return Response(css, media_type="text/css", headers={"cache-control": "max-age=3600"})
 
 
 async def report(wb: Workbench, request: Request) -> Response:

@@ -83,8 +83,11 @@ def add_user(path: Path, name: str, password: str, role: str) -> bool:
     users[name] = User(name, role, _HASHER.hash(password))
     text = "".join(f"{u.name}:{u.role}:{u.password_hash}\n" for u in users.values())
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise WatcherError(f"users file {path}: {exc.strerror or exc}") from exc
     return new
