@@ -49,5 +49,7 @@ def test_every_page_renders_with_the_demos_data(tmp_path: Path,
         assert any("page=2" in p for p in seen) and 25 < len(events) <= total
         reports = sorted((work / "state" / "reports").glob("digest-*.html"))
         assert reports
-        assert client.get(f"/reports/{reports[-1].name}").status_code == 200
+        report = client.get(f"/reports/{reports[-1].name}")
+        assert report.status_code == 200 and "<script" not in report.text.lower()
+        assert 'href="/review"' in report.text and 'href="/events?since=' in report.text
         assert client.get("/reports/..%2Fwatcher.db").status_code == 404

@@ -12,7 +12,7 @@ from watcher.errors import WatcherError
 from watcher.web.options import parse_listen, web_options
 from watcher.web.sessions import RateLimit, Signer, same_token
 from watcher.web.users import add_user, check_password, load_users
-from watcher.web.views import Filters
+from watcher.web.views import Filters, report_banner
 
 
 def test_the_users_file_keeps_argon2_hashes_only_and_checks_passwords(tmp_path: Path) -> None:
@@ -89,3 +89,10 @@ def test_filters_drop_bad_values_and_round_trip_as_a_query() -> None:
     assert (f.status, f.since, f.page, f.q, f.lang) == ("", None, 1, "water", "ru")
     assert f.query() == {"until": "2026-03-31", "q": "water", "lang": "ru"}
     assert f.query(3)["page"] == "3"
+
+
+def test_a_digests_report_links_to_its_week_and_the_review_queue() -> None:
+    banner = report_banner("digest-2026-W49.html", weekday=0)        # Mondays
+    assert 'href="/events?since=2026-11-23&amp;until=2026-11-30"' in banner
+    assert 'href="/review"' in banner
+    assert "/events?" not in report_banner("digest-2026-W99.html", weekday=0)

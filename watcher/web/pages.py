@@ -121,7 +121,11 @@ async def report(wb: Workbench, request: Request) -> Response:
     path = wb.ctx.settings.reports_dir / name
     if not REPORT_NAME.match(name) or not path.is_file():
         raise HTTPException(404, "no such report")
+    html = await wb.run(path.read_text, "utf-8")
+    banner = views.report_banner(name, wb.ctx.config.digest.weekday)
+    body = re.search(r"<body[^>]*>", html)
+    if body:
+        html = html[:body.end()] + banner + html[body.end():]
     # The report is the digest's HTML: its CSS is inlined (style=""), and it has no script.
     csp = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
-    return HTMLResponse(await wb.run(path.read_text, "utf-8"),
-                        headers={"content-security-policy": csp})
+    return HTMLResponse(html, headers={"content-security-policy": csp})

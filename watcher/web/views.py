@@ -7,9 +7,10 @@ beside its polls and its items of the last week.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from watcher.models import CriterionVerdict, FeedStatus, Judgement, Reason, Silence
 from watcher.store import PollCounts
@@ -155,3 +156,23 @@ def split_silences(silences: list[Silence], now: datetime) -> tuple[list[Silence
     """Silences split into (active, expired), the latest ending first."""
     ordered = sorted(silences, key=lambda s: s.until, reverse=True)
     return [s for s in ordered if s.until > now], [s for s in ordered if s.until <= now]
+
+
+_PERIOD = re.compile(r"digest-(\d{4})-W(\d{2})\.html$")
+
+
+def report_banner(name: str, weekday: int) -> str:
+    """The links a digest's full report gets when the workbench serves it: the events of its
+    week (the 7 days up to the digest's day) and the review queue. Built from digits only."""
+    links = ['<a href="/">the workbench</a>', '<a href="/review">the review queue</a>']
+    found = _PERIOD.search(name)
+    if found:
+        try:
+            day = date.fromisocalendar(int(found[1]), int(found[2]), weekday + 1)
+        except ValueError:
+            day = None
+        if day is not None:
+            links.insert(1, f'<a href="/events?since={day - timedelta(days=7)}&amp;until={day}">'
+                            f"this digest's week of events</a>")
+    return ('<div style="max-width:680px;margin:0 auto;padding:8px;font:14px sans-serif">'
+            f"Open {', '.join(links)}.</div>")
