@@ -238,3 +238,16 @@ def test_a_trusted_proxys_user_header_is_believed_and_nobody_elses(env: dict[str
         undone = client.post(f"/events/{event}/decide",
                              data={"csrf": csrf(page.text), "action": "undo"})
         assert undone.status_code == 303
+
+
+def test_a_page_says_only_what_this_site_signed(base: str) -> None:
+    """The message after a write comes back signed; a link from elsewhere cannot make a page
+    say what it wants ("done=Your session expired, call …")."""
+    client = login(base)
+    forged = client.get("/review", params={"done": "Call 555-0100 to keep your access"})
+    assert "555-0100" not in forged.text
+    token = csrf(client.get("/silences").text)
+    said = client.post("/silences", data={"csrf": token, "indicator": "no_such",
+                                          "until": "2099-01-01", "reason": "x"})
+    page = client.get(said.headers["location"])
+    assert "not silenced: unknown indicator" in page.text

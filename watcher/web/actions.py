@@ -74,17 +74,17 @@ async def decide(wb: Workbench, request: Request) -> Response:
     if action not in ("confirm", "dismiss", "undo"):
         raise HTTPException(400, "action: confirm, dismiss or undo")
     if action == "dismiss" and not note:
-        return redirect(back, f"{ref}: not dismissed: a dismissal needs a reason")
+        return wb.back(back, f"{ref}: not dismissed: a dismissal needs a reason")
     try:
         if action == "undo":
             done = await wb.run(review.undo, wb.ctx, ref, v.user.name)
         else:
             done = await wb.run(review.decide, wb.ctx, ref, action, note, v.user.name)
     except WatcherError as exc:
-        return redirect(back, f"{ref}: {exc}")
+        return wb.back(back, f"{ref}: {exc}")
     wb.forget()
     log.info("workbench: %s: %s", "undone" if action == "undo" else action, done.line())
-    return redirect(back, ("undone: " if action == "undo" else "") + done.line())
+    return wb.back(back, ("undone: " if action == "undo" else "") + done.line())
 
 
 async def silence(wb: Workbench, request: Request) -> Response:
@@ -97,15 +97,15 @@ async def silence(wb: Workbench, request: Request) -> Response:
     try:
         until = datetime.combine(date.fromisoformat(form.get("until", "")), time(0), tzinfo=UTC)
     except ValueError:
-        return redirect("/silences", "not silenced: 'until' must be a date (YYYY-MM-DD)")
+        return wb.back("/silences", "not silenced: 'until' must be a date (YYYY-MM-DD)")
     problem = ("unknown indicator" if subject not in known else "a reason is required"
                if not reason else "the date is not in the future" if until <= now else "")
     if problem:
-        return redirect("/silences", f"not silenced: {problem}")
+        return wb.back("/silences", f"not silenced: {problem}")
     await wb.run(wb.ctx.store.set_silence,
                  Silence(subject, until, f"{reason} (set by {v.user.name})", since=now))
     log.info("workbench: %s silenced %s until %s: %s", v.user.name, subject, until.date(), reason)
-    return redirect("/silences", f"alerts for {subject} silenced until {until:%d %b %Y}")
+    return wb.back("/silences", f"alerts for {subject} silenced until {until:%d %b %Y}")
 
 
 async def end(wb: Workbench, request: Request) -> Response:
@@ -115,9 +115,9 @@ async def end(wb: Workbench, request: Request) -> Response:
     subject, now = request.path_params["indicator"], wb.ctx.clock()
     current = {s.indicator: s for s in await wb.run(wb.ctx.store.silences, now)}
     if subject not in current:
-        return redirect("/silences", f"{subject} was not silenced")
+        return wb.back("/silences", f"{subject} was not silenced")
     s = current[subject]
     await wb.run(wb.ctx.store.set_silence,
                  Silence(subject, now, f"{s.reason}; ended by {v.user.name}", since=s.since))
     log.info("workbench: %s ended the silence on %s", v.user.name, subject)
-    return redirect("/silences", f"alerts for {subject} are on again")
+    return wb.back("/silences", f"alerts for {subject} are on again")

@@ -143,6 +143,18 @@ class Workbench:
         with self._lock:
             self._judged = None
 
+    def back(self, to: str, done: str) -> RedirectResponse:
+        """303 to a local path, with what was done for that page to say (signed)."""
+        target = _local(to)
+        target += ("&" if "?" in target else "?") + urlencode(
+            {"done": done, "mark": self.signer.mark(done)})
+        return RedirectResponse(target, status_code=303)
+
+    def told(self, request: Request) -> str:
+        """The message a write left for this page, if this site signed it."""
+        done = request.query_params.get("done", "")
+        return done if self.signer.marked(done, request.query_params.get("mark", "")) else ""
+
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A blocking store call off the event loop."""
         return await run_in_threadpool(fn, *args)
@@ -158,12 +170,9 @@ async def read_form(request: Request) -> dict[str, str]:
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
-def redirect(to: str, done: str = "") -> RedirectResponse:
-    """303 to a local path (never elsewhere), with what was done for the page to say."""
-    target = _local(to)
-    if done:
-        target += ("&" if "?" in target else "?") + urlencode({"done": done})
-    return RedirectResponse(target, status_code=303)
+def redirect(to: str) -> RedirectResponse:
+    """303 to a local path (never elsewhere)."""
+    return RedirectResponse(_local(to), status_code=303)
 
 
 def _local(path: str) -> str:

@@ -80,14 +80,14 @@ async def event(wb: Workbench, request: Request) -> Response:
     standing = [d for d in decisions if d.undone_at is None]
     return wb.page(v, "event.html", found=found, explain=lines, decisions=decisions,
                    standing=standing, status_line=views.status_line, status_of=views.status_of,
-                   done=request.query_params.get("done", ""), config=ctx.config)
+                   done=wb.told(request), config=ctx.config)
 
 
 async def review(wb: Workbench, request: Request) -> Response:
     v = wb.reader(request)
     _, verdict = await wb.judged()
     return wb.page(v, "review.html", queue=views.oldest_first(_queue(verdict)), verdict=verdict,
-                   status_line=views.status_line, done=request.query_params.get("done", ""))
+                   status_line=views.status_line, done=wb.told(request))
 
 
 async def silences(wb: Workbench, request: Request) -> Response:
@@ -96,7 +96,7 @@ async def silences(wb: Workbench, request: Request) -> Response:
     active, expired = views.split_silences(await wb.run(wb.ctx.store.silences), now)
     subjects = [i.id for i in wb.ctx.config.indicators] + ["criterion"]
     return wb.page(v, "silences.html", active=active, expired=expired, subjects=subjects,
-                   now=now, done=request.query_params.get("done", ""))
+                   now=now, done=wb.told(request))
 
 
 async def feeds(wb: Workbench, request: Request) -> Response:
