@@ -16,7 +16,9 @@ word with a `certainty.confirmed` phrase ("votes to" in "votes to ratify") says 
 that leaves a part of the claim to the summary lets the summary's clauses holding that part speak
 after it; a headline with no claim speaks (its clauses holding a part bound to the title) with the
 summary's claims, a denial in either first; every named set's terms are looked for (a set is a
-concept for grouping reports even when no rule uses it).
+concept for grouping reports even when no rule uses it). Classes 9-11: a `certainty.prospects`
+cue (a draft, a setback, a visit, a review) is an expectation unless the clauses asked hold a
+`certainty.acts` cue (an act done: "adopts", "signs").
 """
 # ruff: noqa
 # mypy: ignore-errors
@@ -315,6 +317,8 @@ class Matcher:
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
         self.done = [self._term(t) for t in config.certainty.confirmed]
+        self.prospects = [self._term(t) for t in config.certainty.prospects]
+        self.acts = [self._term(t) for t in config.certainty.acts]
         self.index = _TermIndex(list(self.terms.values()))
         # A term stands for the smallest named set that holds it: "азербайджан*" and
         # "azerbaijan*" in one set are one concept, whatever the language of the report.
@@ -483,7 +487,9 @@ class Matcher:
             return [(c, p) for c in cues for p in found.get(c.parts, {}).get(name, [])
                     if text.clauses[name][p] in clauses]
         done = cues_at(self.done)
-        expected = [(c, p) for c, p in cues_at(self.expected)
+        # a prospect (a draft, a visit, a setback) beside an act done says nothing
+        prospects = cues_at(self.prospects) if not cues_at(self.acts) else []
+        expected = [(c, p) for c, p in cues_at(self.expected) + prospects
                     if not any(q < p + len(c.parts) and p < q + len(d.parts) for d, q in done)]
         denied = [(c, p) for c, p in cues_at(self.denied) if not any(_covers(e, q, c, p) for e, q in expected)]
         for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):

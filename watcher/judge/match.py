@@ -139,11 +139,14 @@ class Matcher:
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
         self.done = [self._term(t) for t in config.certainty.confirmed]
+        self.prospects = [self._term(t) for t in config.certainty.prospects]
+        self.acts = [self._term(t) for t in config.certainty.acts]
         # cue word sequence → (its place in the list, the cue): an item's found terms are few,
         # the cues (in eleven languages) many, so cues are looked up from what was found
         self.cue_index = {level: _by_parts(cues) for level, cues in
-                          ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected),
-                           (Certainty.CONFIRMED, self.done))}
+                          (("denied", self.denied), ("expected", self.expected),
+                           ("confirmed", self.done), ("prospects", self.prospects),
+                           ("acts", self.acts))}
         self.index = TermIndex(list(self.terms.values()))
         # Every rule, compiled, in decision order; and for each term the rules it can help pass
         # (a rule with no hit in its all, any or near clauses fails whatever else holds).
@@ -364,17 +367,20 @@ class Matcher:
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
         """Denials first, then expectations. A denial inside a longer expectation ("not ruling
         out", "не исключает", "不排除") is that expectation, not a denial; an expectation sharing
-        a word with a phrase of an act done ("to ratify" in "votes to ratify") is none."""
-        def cues_at(level: Certainty) -> list[tuple[Term, int]]:
-            index = self.cue_index[level]
+        a word with a phrase of an act done ("to ratify" in "votes to ratify") is none; a prospect
+        (a draft, a visit, a setback) in clauses that report an act done ("adopts", "signs") is
+        none."""
+        def cues_at(kind: str) -> list[tuple[Term, int]]:
+            index = self.cue_index[kind]
             at = [(n, p, c) for parts, by_field in found.items() if parts in index
                   for p in by_field.get(name, ()) if text.clauses[name][p] in clauses
                   for n, c in index[parts]]
             return [(c, p) for _, p, c in sorted(at, key=lambda x: (x[0], x[1]))]
-        done = cues_at(Certainty.CONFIRMED)
-        expected = [(c, p) for c, p in cues_at(Certainty.EXPECTED)
+        done = cues_at("confirmed")
+        prospects = cues_at("prospects") if not cues_at("acts") else []
+        expected = [(c, p) for c, p in cues_at("expected") + prospects
                     if not any(_overlap(d, q, c, p) for d, q in done)]
-        denied = [(c, p) for c, p in cues_at(Certainty.DENIED)
+        denied = [(c, p) for c, p in cues_at("denied")
                   if not any(_covers(e, q, c, p) for e, q in expected)]
         for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):
             if near:
