@@ -72,3 +72,42 @@ def test_the_draft_adopted_is_the_step_and_counts() -> None:
     # a draft law is the accession's bill, not a proposal: the cabinet's approval is its step
     assert indicators("Kazakh government approves draft law on joining Abraham Accords") == {
         "ratification": Certainty.CONFIRMED}
+
+
+# --- class 10: the future in headline-ese and nearness -------------------------------------------
+
+FUTURE_AND_NEAR = [
+    ("Mauritania joins Abraham Accords next week, US official says", "new_signatory"),
+    ("Мавритания присоединяется к Соглашениям Авраама на следующей неделе", "new_signatory"),
+    ("Moritanya önümüzdeki hafta İbrahim Anlaşmaları'na katılıyor", "new_signatory"),
+    ("אזרבייג'ן מצטרפת להסכמי אברהם בשבוע הבא", "new_signatory"),
+    ("阿塞拜疆下周加入亚伯拉罕协议", "new_signatory"),
+    ("أذربيجان تنضم إلى اتفاقيات إبراهيم الأسبوع المقبل", "new_signatory"),
+    ("آذربایجان هفته آینده به پیمان ابراهیم می‌پیوندد", "new_signatory"),
+    ("Azərbaycan gələn həftə İbrahim Sazişlərinə qoşulur", "new_signatory"),
+    ("Azerbaiyán se une a los Acuerdos de Abraham la próxima semana", "new_signatory"),
+    ("Ozarbayjon kelasi hafta Ibrohim kelishuvlariga qo'shilmoqda", "new_signatory"),
+    ("Озарбайжон келаси ҳафта Иброҳим келишувларига қўшилмоқда", "new_signatory"),
+    ("Azerbaijan's accession to the Abraham Accords 'a matter of weeks'", "new_signatory"),
+    ("Kazakhstan and Israel close to signing water agreement", "kz_israel_deal"),
+    ("Kazakh-Israeli water agreement nearly finalized", "kz_israel_deal"),
+    ("Kazakhstan-US minerals deal nearly complete", "kz_us_deal"),
+    ("Соглашение Казахстана и Израиля о водных технологиях на завершающей стадии",
+     "kz_israel_deal"),
+    ("Breakthrough near on Gaza ceasefire second phase", "israel_palestine_progress"),
+]
+
+
+def test_the_future_in_headline_ese_and_nearness_count_on_no_track() -> None:
+    for indicator in dict.fromkeys(i for _, i in FUTURE_AND_NEAR):
+        assert_counts_nowhere([t for t, i in FUTURE_AND_NEAR if i == indicator], indicator)
+
+
+def test_the_act_reported_done_stays_confirmed_beside_a_date_to_come() -> None:
+    assert_acts(["Azerbaijan becomes the fourth country to join the Abraham Accords",
+                 "Azerbaijan becomes the latest country to join the Abraham Accords",
+                 "Azərbaycan İbrahim Sazişlərinə qoşuldu", "阿塞拜疆加入亚伯拉罕协议"],
+                "new_signatory")
+    # a deal signed for a plant to open next year is signed (a far date is no cue)
+    assert_acts(["Kazakhstan and Israel sign water deal for desalination plant to open next year"],
+                "kz_israel_deal")
