@@ -80,6 +80,9 @@ FUTURE_AND_NEAR = [
     ("Ozarbayjon kelasi hafta Ibrohim kelishuvlariga qo'shilmoqda", "new_signatory"),
     ("Озарбайжон келаси ҳафта Иброҳим келишувларига қўшилмоқда", "new_signatory"),
     ("Azerbaijan's accession to the Abraham Accords 'a matter of weeks'", "new_signatory"),
+    # a short clause beside the claim says when ("…: a matter of weeks")
+    ("Azerbaijan's accession to the Abraham Accords: a matter of weeks", "new_signatory"),
+    ("הצטרפות אזרבייג'ן להסכמי אברהם: עניין של חודשים", "new_signatory"),
     ("Kazakhstan and Israel close to signing water agreement", "kz_israel_deal"),
     ("Kazakh-Israeli water agreement nearly finalized", "kz_israel_deal"),
     ("Kazakhstan-US minerals deal nearly complete", "kz_us_deal"),
@@ -94,6 +97,10 @@ JOINED_OR_SIGNED = [
     ("Azerbaijan becomes the latest country to join the Abraham Accords", "new_signatory"),
     ("Azərbaycan İbrahim Sazişlərinə qoşuldu", "new_signatory"),
     ("阿塞拜疆加入亚伯拉罕协议", "new_signatory"),
+    # a signed deal's short tail is no doubt about it, nor is another state's prospect
+    ("Kazakhstan and Israel sign water deal – more could follow", "kz_israel_deal"),
+    ("Kazakhstan and Israel sign water deal; Uzbekistan could follow", "kz_israel_deal"),
+    ("Kazakhstan and Israel sign water deal - Reuters", "kz_israel_deal"),
     # a deal signed for a plant to open next year is signed (a far date is no cue)
     ("Kazakhstan and Israel sign water deal for desalination plant to open next year",
      "kz_israel_deal"),

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from watcher.config import Config, Indicator, Near, Rule, group_terms
+from watcher.judge.cues import by_parts, covers, overlap, tails
 from watcher.judge.events import Concepts
 from watcher.judge.terms import (
     FIELDS,
@@ -143,7 +144,7 @@ class Matcher:
         self.acts = [self._term(t) for t in config.certainty.acts]
         # cue word sequence → (its place in the list, the cue): an item's found terms are few,
         # the cues (in eleven languages) many, so cues are looked up from what was found
-        self.cue_index = {level: _by_parts(cues) for level, cues in
+        self.cue_index = {level: by_parts(cues) for level, cues in
                           (("denied", self.denied), ("expected", self.expected),
                            ("confirmed", self.done), ("prospects", self.prospects),
                            ("acts", self.acts))}
@@ -166,6 +167,8 @@ class Matcher:
             for term in members:
                 self.concepts[term] = name
         self._concepts_seen: dict[str, frozenset[str]] = {}
+        # the word sequences of named sets' terms: a clause naming one is about someone
+        self.named_parts = {self.terms[t].parts for t in self.concepts if t in self.terms}
         self.grouping = config.grouping
 
     def concept_of(self, term: str) -> str:
@@ -345,6 +348,8 @@ class Matcher:
         title, summary = spots["title"], spots.get("summary", {})
         headline = {c for c, parts in title.items() if len(parts) >= 2}
         if headline:
+            headline |= tails(headline, title, found, text, self.cue_index["acts"],
+                              self.named_parts)
             missing = (set().union(*summary.values()) - set().union(*title.values())
                        if summary else set())
             asked = [("title", headline),
@@ -379,28 +384,10 @@ class Matcher:
         done = cues_at("confirmed")
         prospects = cues_at("prospects") if not cues_at("acts") else []
         expected = [(c, p) for c, p in cues_at("expected") + prospects
-                    if not any(_overlap(d, q, c, p) for d, q in done)]
+                    if not any(overlap(d, q, c, p) for d, q in done)]
         denied = [(c, p) for c, p in cues_at("denied")
-                  if not any(_covers(e, q, c, p) for e, q in expected)]
+                  if not any(covers(e, q, c, p) for e, q in expected)]
         for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):
             if near:
                 return level, tuple(dict.fromkeys(c.text for c, _ in near))
         return None
-
-
-def _by_parts(cues: list[Term]) -> dict[Parts, list[tuple[int, Term]]]:
-    out: dict[Parts, list[tuple[int, Term]]] = defaultdict(list)
-    for n, c in enumerate(cues):
-        out[c.parts].append((n, c))
-    return dict(out)
-
-
-def _overlap(a: Term, at: int, b: Term, p: int) -> bool:
-    """Two cues share a word ("votes to" and "to ratify" in "votes to ratify")."""
-    return at < p + len(b.parts) and p < at + len(a.parts)
-
-
-def _covers(outer: Term, at: int, inner: Term, p: int) -> bool:
-    """A longer cue at word `at` spans the words of a shorter one at word `p`."""
-    return (len(outer.parts) > len(inner.parts) and at <= p
-            and p + len(inner.parts) <= at + len(outer.parts))
