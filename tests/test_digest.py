@@ -81,9 +81,10 @@ def test_digest_text_is_complete_on_its_own() -> None:
     report = build_digest(CFG, evs, verdict, [], period="2026-W11", now=NOW,
                           since=at("2026-03-02T01:00"), history=history)
     _subject, text, html = render_digest(report, CFG)
-    for heading in ("TIMELINE", "BALANCE OF EVIDENCE", "SINCE THE LAST DIGEST", "INDICATORS",
+    for heading in ("THIS WEEK", "TIMELINE", "BALANCE OF EVIDENCE", "INDICATORS",
                     "NEW EVENTS", "SILENCED ALERTS", "HEALTH"):
         assert heading in text
+    assert "0 new, 0 counting, 0 to review, 1 state change" in text
     assert "Criterion changed WATCHING → FOLLOW-UP on 09 Mar 2026." in text
     assert "XML parse error line 3" in text and "550 mailbox unavailable" in text
     assert "domestic_backlash until 2026-04-01 00:00 UTC: protest season" in text
@@ -91,8 +92,8 @@ def test_digest_text_is_complete_on_its_own() -> None:
     strip = text.split("TIMELINE")[1].splitlines()[1]
     assert strip.startswith("[B") and strip.endswith("X]") and "*" in strip and "T" in strip
     assert "6" in strip and len(strip) == 55
-    assert "█" in text                                  # the week with the strongest evidence
-    assert '<td class="cell c-event" style="' in html and "background: #1f8a4c" in html  # inlined
+    assert "█" not in text                     # the weekly bars are the full report's
+    assert '<td class="cell c-event">' in html and ".c-event { background: #1f8a4c; }" in html
     assert "Silenced alerts" in html and "protest season" in html
 
 
@@ -106,11 +107,12 @@ def test_long_lists_are_cut_and_point_at_the_full_report(feed_server: Any, state
     assert prepare_digest(ctx) == 1
     (msg,) = ctx.store.messages()
     full = state_env / "reports" / "digest-2026-W11.html"
-    raw = msg.raw.decode()
-    assert "and 1 more" in raw and str(full) in raw.replace("=\r\n", "")
+    raw = msg.raw.decode().replace("=\r\n", "")
+    assert "and 3 more" in raw and str(full) in raw
     report = full.read_text(encoding="utf-8")
     assert "Azerbaijan joins the Abraham Accords at White House ceremony" in report
     assert "Indonesia says it will not join" in report and "more:" not in report
+    assert report.count('class="sp-bar"') > 0 and 'class="sp-bar"' not in raw   # bars: report only
 
 
 def test_with_a_report_url_the_cut_list_links_to_the_full_report(
@@ -125,5 +127,5 @@ def test_with_a_report_url_the_cut_list_links_to_the_full_report(
     (msg,) = ctx.store.messages()
     raw = msg.raw.decode().replace("=\r\n", "").replace("=3D", "=")
     assert (
-        'href="https://intranet.example.org/watcher/digest-2026-W11.html#ind-new_signatory"' in raw
+        'href="https://intranet.example.org/watcher/digest-2026-W11.html#events"' in raw
     )
