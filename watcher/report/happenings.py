@@ -18,6 +18,8 @@ from watcher.models import CriterionVerdict, Event, Judgement
 from watcher.text import strip_html, truncate
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
+_READ_MORE = re.compile(r"\s*(?:read more|continue reading|подробнее|толығырақ)\W*$",
+                        re.IGNORECASE)
 # Scripts that name a language well enough for a mark; feeds that declare `lang:` say it better.
 _SCRIPTS = (("ru", re.compile(r"[\u0400-\u04ff]")), ("he", re.compile(r"[\u0590-\u05ff]")),
             ("ar", re.compile(r"[\u0600-\u06ff]")), ("zh", re.compile(r"[\u4e00-\u9fff]")))
@@ -71,7 +73,7 @@ def strength(score: float, threshold: float) -> str:
 def snippet(title: str, summary: str) -> str:
     """The lead report's first one or two sentences, when its summary says more than its title
     (an aggregator's summary is often the title again, with the outlet's name)."""
-    text = " ".join(strip_html(summary).split())
+    text = _READ_MORE.sub("", " ".join(strip_html(summary).split()))
     if not text or text.casefold().startswith(title.casefold()[:40]):
         return ""
     sentences = _SENTENCE_END.split(text)
