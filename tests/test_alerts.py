@@ -116,6 +116,7 @@ def test_one_grouped_alert_reaches_a_real_smtp_server_and_is_not_repeated(
         "example.ru" in text and "why: " in text
     assert "Kazakhstan and Israel sign water technology agreement" in text
     assert "Criterion changed WATCHING → FOLLOW-UP" in text
+    assert "2026-03-10 11:00 Asia/Almaty" in text          # the digest's time zone
     assert "Domestic backlash" not in text and "Indonesia" not in text      # no rule / denied
     html = alert.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "<style>" in html and "Kazakhstan and Israel sign water" in html.split("<h1")[1]

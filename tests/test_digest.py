@@ -129,3 +129,47 @@ def test_with_a_report_url_the_cut_list_links_to_the_full_report(
     assert (
         'href="https://intranet.example.org/watcher/digest-2026-W11.html#events"' in raw
     )
+
+
+def test_an_event_never_hides_the_six_month_mark_and_today_off_the_strip_is_said() -> None:
+    on_mark = (item(1, "Azerbaijan joins the Abraham Accords", "2026-05-07",
+                    "https://reuters.com/a", "wire")
+               + item(2, "Azerbaijan formally joins Abraham Accords", "2026-05-07",
+                      "https://apnews.com/b"))
+    evs = events(on_mark)
+    late = at("2026-11-30")
+    verdict = evaluate(CFG, evs, late)
+    tl = build_timeline(verdict, evs)
+    assert tl.cells[week_of(verdict, verdict.warn_at)] == "warn"          # type: ignore[index]
+    assert "today" not in tl.cells
+    (today,) = [m for m in tl.marks if m.kind == "today"]
+    assert today.label.endswith("(after the 12-month mark, past the strip's end)")
+    report = build_digest(CFG, evs, verdict, [], period="2026-W49", now=late, since=None)
+    _, _, html = render_digest(report, CFG)
+    legend = html.split('<ul class="legend">')[-1].split("</ul>")[0]
+    assert '<span class="key c-today">' not in legend and "day 389" in legend
+
+
+def test_uptime_is_no_percentage_of_a_few_minutes() -> None:
+    from watcher.report.render import uptime_line
+    up = uptime([ServiceRun(at("2026-03-10T05:58"), at("2026-03-10T05:58"))],
+                at("2026-03-10T05:58"), NOW)
+    line = uptime_line(up, at("2026-03-10T05:58"))
+    assert "%" not in line and "too soon for an uptime figure" in line and "2 min" in line
+
+
+def test_preview_full_after_the_weeks_digest_lists_that_week(
+        feed_server: Any, state_env: Path, tmp_path: Path) -> None:
+    from watcher.cli import _preview_since
+    from watcher.service import digest_report
+    serve_fixtures(feed_server)
+    ctx = context(write_config(tmp_path, feed_server))
+    asyncio.run(poll(ctx))
+    assert prepare_digest(ctx) == 1
+    now = ctx.clock()
+    assert _preview_since(ctx, now, full=False) == ctx.store.last_digest_at()   # nothing new
+    since = _preview_since(ctx, now, full=True)                                 # the week sent
+    report = digest_report(ctx, now, "2026-W11", since, full=True)
+    _, _, html = render_digest(report, ctx.config)
+    assert report.new_total > 0 and "No new events" not in html
+    assert "Azerbaijan joins the Abraham Accords at White House ceremony" in html
