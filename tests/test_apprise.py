@@ -63,6 +63,7 @@ def test_alert_and_digest_reach_each_channel_once(feed_server: Any, hook: Hook, 
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     serve_fixtures(feed_server)
     monkeypatch.setenv("WATCHER_NOTIFY_URLS", f"{hook.url('/team-a')}, {hook.url('/team-b')}")
+    monkeypatch.setenv("WATCHER_REPORT_URL", "https://intranet.example.org/watcher")
     config = alert_config(tmp_path, feed_server)
     run_once(context(config))
     assert sorted((p["path"], p["title"].split(" · ")[0].split(":")[0]) for p in hook.posts) == [
@@ -80,6 +81,9 @@ def test_alert_and_digest_reach_each_channel_once(feed_server: Any, hook: Hook, 
         alert["title"].removeprefix("[watcher] ALERT: ").split("…")[0])
     assert "COUNTS for" in alert["message"] and len(alert["message"]) < 1500
     assert digest["type"] == alert["type"] == "success"
+    # a link to the full report closes each post when the reports are served
+    assert digest["message"].endswith("\nhttps://intranet.example.org/watcher/digest-2026-W11.html")
+    assert alert["message"].splitlines()[-1].startswith("https://intranet.example.org/watcher")
     rows = context(config).store.messages()
     channels = {m.recipient for m in rows if m.recipient.startswith("apprise:json:")}
     assert len(channels) == 2 and not any("127.0.0.1" in c for c in channels)  # no URL stored
