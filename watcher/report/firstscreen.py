@@ -87,13 +87,12 @@ def _warning(t: TrackVerdict) -> str | None:
 
 
 def accession_line(verdict: CriterionVerdict) -> str | None:
-    """'Accession ratified (22 Oct 2026)', or None without formalization stages."""
+    """'Formalization: accession ratified (22 Oct 2026)', or None without its stages."""
     f = verdict.formalization
     if f is None:
         return None
-    phrase = f.phrase()
     when = f" ({f.stage.reached:%d %b %Y})" if f.stage and f.stage.reached else ""
-    return f"{phrase[:1].upper()}{phrase[1:]}{when}"
+    return f"Formalization: {f.phrase()}{when}"
 
 
 def coverage_warning(verdict: CriterionVerdict) -> str | None:
