@@ -159,7 +159,6 @@ class DigestReport:
     feed_problems: list[FeedProblem] = field(default_factory=list)
     timeline: Timeline | None = None
     indicators: list[IndicatorRow] = field(default_factory=list)
-    changes: list[str] = field(default_factory=list)
     uptime: Uptime | None = None
     issues: list[IngestIssue] = field(default_factory=list)
     undelivered: list[Undelivered] = field(default_factory=list)
@@ -269,7 +268,7 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
         period, now, verdict, since, rows, listed, balance_of(events, config, now), len(feeds),
         feed_problems(feeds, now), timeline=build_timeline(verdict, counting),
         indicators=indicator_rows(rows, events, verdict, history.silences),
-        changes=week.changes, uptime=uptime(history.runs, since, now), issues=history.issues,
+        uptime=uptime(history.runs, since, now), issues=history.issues,
         undelivered=history.undelivered, silences=history.silences,
         review=[view(j.event, config, verdict) for j in verdict.candidates][:limit],
         decisions=[f"{d.line()} (reports {', '.join(map(str, sorted(d.items)))})"
