@@ -385,11 +385,25 @@ def _known_subject(ctx: Context, name: str) -> None:
                            f"(ids: {', '.join(known)})")
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    """`watcher web`: serve the workbench; `watcher web user add NAME`: its users file."""
+    from watcher.web.options import users_file, web_options
+    from watcher.web.serve import serve, user_add
+    if getattr(args, "web_command", None) == "user":
+        print(user_add(users_file(), args.name, args.read_only, args.password_stdin))
+        return 0
+    options = web_options(args.listen, args.public_read)
+    settings, config = _config(args)
+    serve(settings, config, options)
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
             "rematch": cmd_rematch, "replay": cmd_replay, "silence": cmd_silence,
             "unsilence": cmd_unsilence, "db": cmd_db, "feed": cmd_feed, "review": cmd_review,
-            "confirm": cmd_decide, "dismiss": cmd_decide, "undo": cmd_decide}
+            "confirm": cmd_decide, "dismiss": cmd_decide, "undo": cmd_decide,
+            "web": cmd_web}
 
 
 if __name__ == "__main__":

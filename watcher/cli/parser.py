@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _look_commands(sub, common)
     _rule_commands(sub, common)
     _admin_commands(sub, common)
+    _web_commands(sub, common)
     return p
 
 
@@ -176,6 +177,26 @@ def _admin_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
                          "dir's SQLite file)")
     cp.add_argument("--to", dest="target", metavar="URL", required=True,
                     help="an empty database, e.g. postgresql+psycopg://watcher@db.example.org/watcher")
+
+
+def _web_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
+    """web: the analyst's workbench (issue 15), and its users."""
+    wb = sub.add_parser("web", parents=[common],
+                        help="the analyst's workbench: a web app over the service's database")
+    wb.add_argument("--listen", metavar="HOST:PORT",
+                    help="where to listen (default: $WATCHER_WEB_LISTEN or 127.0.0.1:8080)")
+    wb.add_argument("--public-read", action="store_true",
+                    help="reading needs no login (writing still does)")
+    wbsub = wb.add_subparsers(dest="web_command", metavar="WEB_COMMAND")
+    us = wbsub.add_parser("user", parents=[common], help="the workbench's users")
+    ussub = us.add_subparsers(dest="user_command", required=True, metavar="USER_COMMAND")
+    ua = ussub.add_parser("add", parents=[common],
+                          help="add a user to $WATCHER_WEB_USERS, or set their password")
+    ua.add_argument("name", help="the name decisions are recorded with")
+    ua.add_argument("--read-only", action="store_true",
+                    help="may read, not decide nor silence (role 'reader')")
+    ua.add_argument("--password-stdin", action="store_true",
+                    help="read the password as one line from stdin instead of prompting")
 
 
 def _moment(text: str) -> datetime:

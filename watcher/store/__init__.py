@@ -25,10 +25,11 @@ from watcher.store.records import (
     InstanceStatus,
     OutboxDraft,
     OutboxMessage,
+    PollCounts,
 )
 
 __all__ = ["FeedFailed", "FeedForUpdate", "FeedPolled", "Instance", "InstanceStatus",
-           "OutboxDraft", "OutboxMessage", "Store", "redacted_url"]
+           "OutboxDraft", "OutboxMessage", "PollCounts", "Store", "redacted_url"]
 
 
 class Store(FeedsMixin, ItemsMixin, OutboxMixin, OpsMixin, CriterionMixin):

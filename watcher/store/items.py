@@ -137,3 +137,16 @@ class ItemsMixin(Database):
         q = select(func.count()).select_from(ITEM).where(c.seen_at >= since, c.seen_at <= until)
         with self._connect() as conn:
             return int(conn.execute(q).scalar() or 0)
+
+    def count_matches(self) -> int:
+        """Matches stored (an item matching two indicators counts twice), for /metrics."""
+        with self._connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(MATCH)).scalar() or 0)
+
+    def item_languages(self) -> dict[int, str]:
+        """The language of every matched item that has one: the workbench filters events by it."""
+        c = ITEM.c
+        q = (select(c.id, c.lang).where(c.lang.is_not(None),
+                                        c.id.in_(select(MATCH.c.item_id).distinct())))
+        with self._connect() as conn:
+            return {int(i): str(lang) for i, lang in conn.execute(q)}

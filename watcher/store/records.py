@@ -98,3 +98,14 @@ class InstanceStatus:
     stopped_at: datetime | None
     leases: int                 # feeds it holds now (lease not expired)
     alive: bool                 # a heartbeat recent enough that its leases still count
+
+
+@dataclass(frozen=True)
+class PollCounts:
+    """One feed's polls (successful, failed) and new items over a span of UTC days: the
+    workbench's feeds page and /metrics."""
+
+    feed_id: str
+    polls_ok: int
+    polls_failed: int
+    items_new: int
