@@ -98,7 +98,8 @@ def ingest(ctx: Context, files: list[ArchivedFile]) -> ReplayReport:
     for f in files:
         feed = feeds[f.feed_id]
         try:
-            parsed = parse_feed(f.feed_id, f.path.read_bytes(), base_url="", lang=feed.lang)
+            parsed = parse_feed(f.feed_id, f.path.read_bytes(), base_url="", lang=feed.lang,
+                                aggregator=feed.tier == "aggregator")
         except (FeedError, OSError) as exc:
             report.failed[str(f.path)] = str(exc)
             ctx.store.record_failure(FeedFailed(f.feed_id, None, str(exc)[:300], f.at), f.at)

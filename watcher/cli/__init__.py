@@ -17,6 +17,7 @@ from watcher.cli.parser import build_parser
 from watcher.config import Config, config_lines, load_config
 from watcher.errors import ConfigError, WatcherError, damage_in
 from watcher.judge.match import Matcher
+from watcher.judge.publisher import without_publisher
 from watcher.logs import setup_logging
 from watcher.settings import Settings, load_settings
 
@@ -245,7 +246,8 @@ def cmd_score(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             bad += 1
             continue
-        matches = matcher.match(d.get("title") or "", d.get("summary") or "")
+        title = without_publisher(d.get("title") or "", d.get("publisher"), d.get("source"))
+        matches = matcher.match(title, d.get("summary") or "")
         out = {"id": d.get("id"), "matches": [
             {"indicator": m.indicator,
              "score": score_match(m, config.indicator(m.indicator)),

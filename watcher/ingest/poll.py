@@ -289,7 +289,8 @@ async def _poll_feed_steps(ctx: Context, feed: Feed, row: FeedForUpdate, fetcher
         return True
     try:
         parsed = await workers.parse(feed.id, result.body, content_type=result.content_type,
-                                     base_url=result.final_url, lang=feed.lang)
+                                     base_url=result.final_url, lang=feed.lang,
+                                     aggregator=feed.tier == "aggregator")
     except FeedError as exc:
         exc.status = exc.status or result.status   # the server answered; the body is the fault
         if stopping():

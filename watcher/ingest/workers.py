@@ -64,10 +64,10 @@ class ParseWorkers:
             gc.unfreeze()
 
     async def parse(self, feed_id: str, body: bytes, *, content_type: str | None,
-                    base_url: str, lang: str | None) -> ParsedFeed:
+                    base_url: str, lang: str | None, aggregator: bool = False) -> ParsedFeed:
         """parse_feed, off the event loop when there are workers; FeedError as usual."""
         call = functools.partial(parse_feed, feed_id, body, content_type=content_type,
-                                 base_url=base_url, lang=lang)
+                                 base_url=base_url, lang=lang, aggregator=aggregator)
         if self._pool is None:
             return call()
         pool = self._pool

@@ -9,19 +9,16 @@ from typing import Any
 
 from sqlalchemy import Row, func, insert, select
 
-from watcher.judge.events import host_of
+from watcher.judge.publisher import publisher_key
 from watcher.models import Certainty, Hit, Item, Match, MatchedItem, StoredItem
 from watcher.store.base import Database
 from watcher.store.schema import FEED_STATE, ITEM, MATCH
 
 
 def _host(item: Item) -> str:
-    """The independent-source key: the original publisher when the feed names it."""
-    if item.source:
-        host = host_of(item.source) if "://" in item.source else item.source.strip().lower()
-        if host:
-            return host
-    return host_of(item.url) or item.feed_id
+    """The independent-source key: the original publisher when the feed names it, else the
+    registrable domain of the item's link."""
+    return publisher_key(item.source, item.url) or item.feed_id
 
 
 def _evidence(m: Match) -> dict[str, Any]:
@@ -35,7 +32,8 @@ def _match(indicator: str, strength: float, certainty: str, evidence: dict[str, 
 
 
 def _stored(r: Row[Any]) -> StoredItem:
-    item = Item(r.feed_id, r.key, r.title, r.summary, r.url, r.published, r.lang, r.source)
+    item = Item(r.feed_id, r.key, r.title, r.summary, r.url, r.published, r.lang, r.source,
+                r.publisher)
     return StoredItem(r.id, item, r.host, r.seen_at)
 
 
@@ -50,7 +48,8 @@ class ItemsMixin(Database):
         hosts = [_host(i) for i in unique]
         rows = [{"feed_id": i.feed_id, "key": i.key, "title": i.title, "summary": i.summary,
                  "url": i.url, "host": host, "published": i.published, "seen_at": now,
-                 "lang": i.lang, "source": i.source} for i, host in zip(unique, hosts)]
+                 "lang": i.lang, "source": i.source, "publisher": i.publisher}
+                for i, host in zip(unique, hosts)]
         # One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: only new rows come back.
         # On the Core table: the ORM's bulk path cost ~15 µs a row in bookkeeping (profile).
         c = ITEM.c

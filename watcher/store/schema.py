@@ -80,6 +80,7 @@ class ItemRow(SQLModel, table=True):
     seen_at: datetime = _utc(nullable=False, index=True)
     lang: str | None = None
     source: str | None = None
+    publisher: str | None = None              # the publisher's name (migration 0008)
 
 
 class MatchRow(SQLModel, table=True):
