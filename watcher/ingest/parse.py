@@ -24,9 +24,10 @@ import feedparser
 
 from watcher.errors import FeedError, storable
 from watcher.ingest import feedbytes, feedxml
+from watcher.ingest.markup import strip_html
 from watcher.judge.publisher import domain_of, site_suffix, split_title
 from watcher.models import Item
-from watcher.text import strip_html, truncate, words
+from watcher.text import truncate, words
 
 MAX_TITLE = 1_000
 MAX_SUMMARY = 10_000
