@@ -8,7 +8,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Discriminator,
+    Field,
+    StrictBool,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from watcher.config.rules import Examples, Rule, Strict, Term
 from watcher.ingest.dates import LANGUAGES as DATE_LANGUAGES
@@ -241,6 +249,8 @@ class Feed(Strict):
     tier: Tier = "outlet"
     lang: str | None = None
     title: str | None = None
+    # fetch the article's lead for a headline that nearly matches (issue 13; README: Enrichment)
+    enrich: StrictBool = False
 
     @model_validator(mode="after")
     def _page(self) -> Feed:

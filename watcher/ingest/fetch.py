@@ -112,7 +112,7 @@ class Fetcher:
                  total_timeout: float = 60.0, max_bytes: int = 10 * MiB, max_redirects: int = 5,
                  max_concurrency: int = 16, per_host: int = 4,
                  user_agent: str = USER_AGENT, allow_private: AddressPolicy = NO_PRIVATE,
-                 verify: ssl.SSLContext | bool = True) -> None:
+                 verify: ssl.SSLContext | bool = True, accept: str = ACCEPT) -> None:
         self.allow_private = allow_private       # WATCHER_ALLOW_PRIVATE; none by default
         self.verify = verify
         self.connect_timeout = connect_timeout
@@ -123,6 +123,7 @@ class Fetcher:
         self.max_concurrency = max_concurrency
         self.per_host = per_host
         self.user_agent = user_agent
+        self.accept = accept                     # feeds by default; article pages for enrichment
         self._client: httpx.Client | None = None
         self._pool: _Threads | None = None
         self._global = asyncio.Semaphore(max_concurrency)
@@ -139,7 +140,7 @@ class Fetcher:
         self._client = httpx.Client(
             transport=GuardedTransport(limits, self.verify), follow_redirects=False,
             trust_env=False, timeout=self._timeout(self.total_timeout),
-            headers={"User-Agent": self.user_agent, "Accept": ACCEPT,
+            headers={"User-Agent": self.user_agent, "Accept": self.accept,
                      "Accept-Encoding": ACCEPT_ENCODING},
         )
         self._pool = _Threads(self.max_concurrency, "fetch")

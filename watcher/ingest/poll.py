@@ -16,6 +16,7 @@ from typing import Any
 from watcher.config import Feed
 from watcher.context import Context
 from watcher.errors import FeedError, StoreError
+from watcher.ingest.enrich import EnrichReport, enrich, want, wanted
 from watcher.ingest.fetch import Fetcher, FetchRequest, FetchResult, Validators, backoff
 from watcher.ingest.parse import ParsedFeed
 from watcher.ingest.workers import ParseWorkers, worker_count
@@ -37,6 +38,7 @@ class PollReport:
     matches: int = 0
     seconds: float = 0.0
     left: int = 0              # not finished because the service is stopping: still due
+    enriched: EnrichReport | None = None     # article leads fetched, if a feed enriches
 
     def line(self) -> str:
         return (f"polled {self.polled} feed(s): {self.unchanged} unchanged, "
@@ -86,6 +88,9 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None,
     except BaseException:               # given back (it stays due)
         leases.abandon()
         raise
+    if any(f.enrich for f in ctx.config.feeds) and not stopping():
+        report.enriched = await enrich(ctx, stopping)
+        report.matches += report.enriched.matched
     report.left = report.polled - leases.finished
     report.seconds = time.monotonic() - started
     log.info("poll: %s", report.line())
@@ -329,6 +334,7 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, parsed: ParsedFeed, n
         new = ctx.store.add_items(parsed.items, now)
         matches = {s.id: ctx.matcher.match(s.item.title, s.item.summary) for s in new}
         matched = ctx.store.add_matches({k: v for k, v in matches.items() if v})
+        matched += want(ctx, wanted(ctx, feed, new))   # enrichment: cached leads apply at once
         ctx.store.record_polls([FeedPolled(feed.id, result.status, result.etag,
                                            result.last_modified, result.content_hash,
                                            now + feed.interval, len(new))], now)

@@ -122,6 +122,17 @@ class Analysis:
     traces: list[RuleTrace]
     matches: list[Match]
 
+    def near_misses(self) -> list[str]:
+        """Indicators not matched that a little more text could complete: a rule failed one
+        clause only, not by a veto, and two of its clauses hit (a headline naming Kazakhstan
+        alone is no near miss of every rule about Kazakhstan). Enrichment fetches the
+        article's lead for them; `watcher explain` shows every one-clause miss."""
+        matched = {m.indicator for m in self.matches}
+        return sorted({t.indicator for t in self.traces
+                       if t.indicator not in matched and t.missing == 1
+                       and len(set(t.groups.values())) >= 2
+                       and not (t.failed or "").startswith("vetoed")})
+
 
 class Matcher:
     """Compiled once from the config; `match` is then a pure function of an item's text."""

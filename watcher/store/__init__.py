@@ -10,12 +10,16 @@ one, so no row or bare tuple leaves the package.
 
 from __future__ import annotations
 
+from watcher.store.articles import ArticlesMixin
 from watcher.store.base import redacted_url
 from watcher.store.feeds import FeedsMixin
 from watcher.store.items import ItemsMixin
 from watcher.store.ops import OpsMixin
 from watcher.store.outbox import OutboxMixin
 from watcher.store.records import (
+    ArticleFetched,
+    ArticleHealth,
+    ArticleWanted,
     FeedFailed,
     FeedForUpdate,
     FeedPolled,
@@ -25,9 +29,10 @@ from watcher.store.records import (
     OutboxMessage,
 )
 
-__all__ = ["FeedFailed", "FeedForUpdate", "FeedPolled", "Instance", "InstanceStatus",
-           "OutboxDraft", "OutboxMessage", "Store", "redacted_url"]
+__all__ = ["ArticleFetched", "ArticleHealth", "ArticleWanted", "FeedFailed", "FeedForUpdate",
+           "FeedPolled", "Instance", "InstanceStatus", "OutboxDraft", "OutboxMessage", "Store",
+           "redacted_url"]
 
 
-class Store(FeedsMixin, ItemsMixin, OutboxMixin, OpsMixin):
+class Store(FeedsMixin, ItemsMixin, ArticlesMixin, OutboxMixin, OpsMixin):
     """Typed reads and writes over the database; opening it applies pending migrations."""

@@ -98,3 +98,35 @@ class InstanceStatus:
     stopped_at: datetime | None
     leases: int                 # feeds it holds now (lease not expired)
     alive: bool                 # a heartbeat recent enough that its leases still count
+
+
+@dataclass(frozen=True)
+class ArticleWanted:
+    """An item wants its article's lead (enrichment): `url` is where the article is, or the
+    item's own link with status `undecodable` when a Google News link hides it."""
+
+    item_id: int
+    url: str
+    status: str = "pending"           # pending | undecodable
+
+
+@dataclass(frozen=True)
+class ArticleFetched:
+    """One article fetch's outcome: its lead, or why it failed."""
+
+    url: str
+    at: datetime
+    lead: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleHealth:
+    """The enrichment's figures for `watcher status`: articles by status, the latest failure."""
+
+    pending: int
+    ok: int
+    failed: int
+    undecodable: int
+    last_failure: str | None = None
+    last_failure_at: datetime | None = None
