@@ -65,6 +65,9 @@ def test_addresses_and_single_labels_are_kept_and_idn_has_one_spelling() -> None
     ("Узбекистан может присоединиться к Соглашениям Авраама — Трамп", None, None),
     ("Қазақстан мен Израиль қатынастарына – 34 жыл", None, None),
     ("Why the Abraham Accords matter | Opinion", None, None),
+    ("Kazakhstan's minerals deal - Factbox", None, None),
+    ("اتفاقيات أبراهيم وكازاخستان - تحليل", None, None),
+    ("哈萨克斯坦加入亚伯拉罕协议 - 评论", None, None),
     ("Kazakhstan signs deal - report", None, None),
 ])
 def test_the_name_appended_to_a_headline_is_cut_off_and_kept(

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
+from watcher.text import normalise, words
+
 # The separators sites and aggregators put before their name, and how surely each does.
 # " - " (Google News) and " | " are a site's name when the tail reads like a name; an en dash
 # only in Latin script (Kazakh and Russian write "X – Y" for "X is Y"); an em dash is how Russian
@@ -33,11 +35,22 @@ MAX_NAME_WORDS = 5
 UNCASED_NAME_WORDS = 3      # a name in a script without capitals: shorter, to be safe
 # Section labels sites append as they append their name: they say what kind of piece it is
 # (the genre), so they stay in the headline.
-_SECTIONS = frozenset([
-    "opinion", "analysis", "commentary", "comment", "editorial", "column", "interview",
-    "explainer", "explained", "podcast", "video", "photos", "live", "blog", "review", "op-ed",
-    "oped", "мнение", "аналитика", "колонка", "интервью", "комментарий", "видео", "görüş",
-    "analiz", "röportaj", "yorum"])
+_SECTIONS = frozenset(normalise(w) for w in [
+    # English
+    "opinion", "opinions", "analysis", "commentary", "comment", "editorial", "column",
+    "columns", "interview", "explainer", "explained", "factbox", "backgrounder", "insight",
+    "viewpoint", "perspective", "essay", "letter", "letters", "blog", "podcast", "video",
+    "photos", "live", "review", "op-ed", "oped", "q&a",
+    # Russian, Kazakh, Uzbek
+    "мнение", "аналитика", "анализ", "разбор", "колонка", "интервью", "комментарий", "видео",
+    "блог", "пікір", "көзқарас", "талдау", "сұхбат", "tahlil", "intervyu", "fikr", "sharh",
+    # Turkish, Azerbaijani
+    "görüş", "analiz", "röportaj", "yorum", "köşe", "rəy", "təhlil", "müsahibə", "şərh",
+    # Arabic, Persian, Hebrew
+    "رأي", "مقال", "تحليل", "مقابلة", "حوار", "تحلیل", "یادداشت", "گفتگو", "مصاحبه",
+    "دیدگاه", "דעה", "טור", "ניתוח", "פרשנות", "ראיון",
+    # Chinese (one label a tail)
+    "评论", "社论", "分析", "专访", "观点", "解读", "访谈"])
 _CONNECTORS = frozenset(["of", "the", "and", "de", "la", "le", "el", "al", "du", "des", "da",
                          "di", "van", "von", "für", "und", "y", "e", "et", "&", "on"])
 _DOMAIN_LIKE = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}", re.UNICODE)
@@ -127,7 +140,7 @@ def without_publisher(title: str, *names: object) -> str:
 
 def _reads_as_name(tail: str, sep: str) -> bool:
     ws = tail.split()
-    if len(ws) > MAX_NAME_WORDS or any(w.strip(".:").casefold() in _SECTIONS for w in ws):
+    if len(ws) > MAX_NAME_WORDS or _is_section(tail):
         return False
     if domain_in(tail) is not None:
         return True
@@ -140,6 +153,12 @@ def _reads_as_name(tail: str, sep: str) -> bool:
     if not cased:       # Arabic, Hebrew, Persian, Chinese: no capitals to tell a name by
         return sep != _LATIN_ONLY and len(ws) <= UNCASED_NAME_WORDS
     return _capitalised(cased)
+
+
+def _is_section(tail: str) -> bool:
+    """A section label (" | Opinion", " - تحليل", " — 评论"): the genre's cue, kept."""
+    norm = normalise(tail)
+    return norm.strip(" .:") in _SECTIONS or any(w in _SECTIONS for w in words(tail))
 
 
 def _latin(ch: str) -> bool:
