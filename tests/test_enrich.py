@@ -193,6 +193,9 @@ def test_google_news_links_decode_offline() -> None:
     raw = b"\x08\x13\x22" + bytes([(len(long) & 0x7F) | 0x80, len(long) >> 7]) + long.encode()
     assert decode_google_news(base64.urlsafe_b64encode(raw).decode().rstrip("=")) == long
     assert article_url("https://example.kz/story") == "https://example.kz/story"
+    bing = ("http://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=1&url="
+            "https%3a%2f%2fastanatimes.com%2f2026%2f03%2fwater%2f&c=1&mkt=en-us")
+    assert article_url(bing) == "https://astanatimes.com/2026/03/water/"
     assert article_url("https://news.google.com/rss/articles/!!!") is None
     assert decode_google_news("CBMi") is None
 

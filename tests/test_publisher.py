@@ -92,6 +92,9 @@ def test_a_name_and_the_domain_it_spells_are_one_publisher() -> None:
     assert publisher_key("Israel.cm", "https://news.google.com/x") == "israel.cm"
     assert not same_publisher("reuters.com", "apnews.com")
     assert publisher_key(None, "https://edition.cnn.com/x") == "cnn.com"
+    bing = ("http://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=1&url="
+            "https%3a%2f%2fedition.cnn.com%2f2026%2f03%2fx&c=1&mkt=en-us")
+    assert publisher_key(None, bing) == "cnn.com"             # not bing.com for every item
 
 
 GNEWS = """<?xml version="1.0" encoding="UTF-8"?>

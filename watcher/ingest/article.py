@@ -1,4 +1,4 @@
-"""An article page → its lead, and a Google News link → the publisher's article. Pure.
+"""An article page → its lead, and an aggregator's link → the publisher's article. Pure.
 
 A headline alone often cannot carry the evidence (a Google News search item has no summary);
 the article's lead can. The lead is what the publisher wrote to introduce the piece: its
@@ -6,7 +6,8 @@ the article's lead can. The lead is what the publisher wrote to introduce the pi
 paragraphs of prose. The page is read with the press-page reader (page.html_tree: bounded
 element count, scripts and styles dropped) and the lead is cut at MAX_LEAD characters.
 
-Google News links (news.google.com/rss/articles/ID) hide the publisher's URL. Older IDs
+Bing News links (bing.com/news/apiclick.aspx?…&url=…) carry the publisher's URL as a parameter.
+Google News links (news.google.com/rss/articles/ID) hide it. Older IDs
 ("CBMi…") are base64 of a small protobuf message that holds the URL itself, so it is read here,
 offline. Newer IDs ("CBMi…AU_yqL…") hold only an opaque key that Google's own web service
 turns into a URL; watcher does not call it (an undocumented endpoint, a request to Google per
@@ -23,6 +24,7 @@ from lxml import etree
 
 from watcher.ingest.markup import strip_html
 from watcher.ingest.page import html_tree
+from watcher.judge.publisher import relayed_url
 
 MAX_LEAD = 1_000                  # characters: a summary's length, not the article
 MIN_PARAGRAPH = 60                # shorter <p> are bylines, captions, buttons
@@ -39,6 +41,9 @@ def article_url(url: str) -> str | None:
         parts = urlsplit(url)
     except ValueError:
         return None
+    relayed = relayed_url(url)                     # Bing News names it outright
+    if relayed is not None:
+        return relayed
     if (parts.hostname or "").lower() not in _GOOGLE_NEWS:
         return url if parts.scheme in ("http", "https") and parts.hostname else None
     for prefix in _ARTICLE_PATHS:

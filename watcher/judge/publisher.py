@@ -18,7 +18,7 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
@@ -192,14 +192,29 @@ def site_suffix(titles: list[str]) -> str | None:
 
 def publisher_key(source: str | None, url: str) -> str:
     """The independent-source key of a report: the domain of the publisher an aggregator names
-    (else its name, lower-cased), else the domain of the report's own link."""
+    (else its name, lower-cased), else the domain of the report's own link (or of the article
+    an aggregator's redirect names)."""
     if source:
         if "://" in source or domain_in(source) is not None:
             key = domain_of(source) if "://" in source else domain_in(source) or ""
             if key:
                 return key
         return " ".join(source.casefold().split())
-    return domain_of(url)
+    return domain_of(relayed_url(url) or url)
+
+
+def relayed_url(url: str) -> str | None:
+    """The publisher's article an aggregator's redirect link names outright (Bing News:
+    bing.com/news/apiclick.aspx?…&url=…), else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not (parts.hostname or "").lower().endswith("bing.com") or \
+            not parts.path.lower().endswith("/apiclick.aspx"):
+        return None
+    target = parse_qs(parts.query).get("url", [""])[0]
+    return target if urlsplit(target).scheme in ("http", "https") else None
 
 
 def same_publisher(a: str, b: str) -> bool:
