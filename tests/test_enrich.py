@@ -79,7 +79,8 @@ def article_requests(server: Any) -> list[str]:
 
 
 def test_a_near_miss_gains_its_match_from_the_lead(feed_server: Any, state_env: Path,
-                                                    tmp_path: Path) -> None:
+                                                    tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     feed_server.add("/a1", article(), content_type="text/html; charset=utf-8")
     ctx = setup(tmp_path, feed_server,
                 (NEAR_MISS, google_news_link(feed_server.url("/a1"))),
@@ -92,6 +93,11 @@ def test_a_near_miss_gains_its_match_from_the_lead(feed_server: Any, state_env: 
     assert seen.headers.get("User-Agent", "").startswith("watcher/")
     item = next(s for s in ctx.store.iter_items() if s.item.title == NEAR_MISS)
     assert item.item.summary == LEAD        # stored: rematch and explain read the lead too
+    assert main(["explain", str(item.id), "--config", str(tmp_path / "indicators.yaml")]) == 0
+    out = capsys.readouterr().out
+    fetched = f"article {feed_server.url('/a1')} on 2026-03-10 06:00 UTC: its lead is the summary"
+    assert fetched in out
+    assert "✔ kz_israel_deal" in out and "publisher Example Times (example-times.kz)" in out
 
 
 def test_without_enrich_nothing_is_fetched(feed_server: Any, state_env: Path,
@@ -151,6 +157,9 @@ def test_a_failed_fetch_leaves_the_item_as_it_was_and_shows_in_status(
     assert main(["status", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "articles (enrichment): 0 lead(s) fetched, 1 failed" in out and "404" in out
+    assert main(["explain", str(item.id), "--config", str(config)]) == 0
+    assert "fetch failed: not found (404 status code); the item is as the feed gave it" in (
+        capsys.readouterr().out)
     assert main(["status", "--json", "--config", str(config)]) == 0
     assert json.loads(capsys.readouterr().out)["articles"]["failed"] == 1
 

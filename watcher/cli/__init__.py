@@ -211,7 +211,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     matched = ctx.store.matched_items()
     mine = {m.match.indicator for m in matched if m.item_id == stored.id}
     events = current_events(ctx)
-    print("\n".join(explain_item(stored, ctx.config, ctx.matcher, events, mine, show_all=args.all)))
+    lines = explain_item(stored, ctx.config, ctx.matcher, events, mine, show_all=args.all)
+    article = ctx.store.article_of(stored.id)
+    if article is not None:                      # after the header's url line
+        lines.insert(3, article.line())
+    print("\n".join(lines))
     return 0
 
 

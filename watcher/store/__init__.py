@@ -19,6 +19,7 @@ from watcher.store.outbox import OutboxMixin
 from watcher.store.records import (
     ArticleFetched,
     ArticleHealth,
+    ArticleState,
     ArticleWanted,
     FeedFailed,
     FeedForUpdate,
@@ -29,7 +30,8 @@ from watcher.store.records import (
     OutboxMessage,
 )
 
-__all__ = ["ArticleFetched", "ArticleHealth", "ArticleWanted", "FeedFailed", "FeedForUpdate",
+__all__ = ["ArticleFetched", "ArticleHealth", "ArticleState", "ArticleWanted", "FeedFailed",
+           "FeedForUpdate",
            "FeedPolled", "Instance", "InstanceStatus", "OutboxDraft", "OutboxMessage", "Store",
            "redacted_url"]
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from watcher.models import StoredItem
 from watcher.store.base import Database
 from watcher.store.items import stored_item
-from watcher.store.records import ArticleFetched, ArticleHealth, ArticleWanted
+from watcher.store.records import ArticleFetched, ArticleHealth, ArticleState, ArticleWanted
 from watcher.store.schema import ARTICLE, ARTICLE_ITEM, ITEM
 
 
@@ -62,6 +62,16 @@ class ArticlesMixin(Database):
              .where(ARTICLE_ITEM.c.url == url).order_by(ITEM.c.id))
         with self._connect() as conn:
             return [stored_item(r) for r in conn.execute(q)]
+
+    def article_of(self, item_id: int) -> ArticleState | None:
+        """The article an item wants, if any, and how its fetch went."""
+        a = ARTICLE.c
+        q = (select(a.url, a.status, a.reason, a.fetched_at)
+             .join(ARTICLE_ITEM, ARTICLE_ITEM.c.url == a.url)
+             .where(ARTICLE_ITEM.c.item_id == item_id))
+        with self._connect() as conn:
+            r = conn.execute(q).first()
+        return ArticleState(r.url, r.status, r.reason, r.fetched_at) if r else None
 
     def set_summary(self, item_id: int, summary: str) -> None:
         """An item's summary, now its article's lead (enrichment)."""
