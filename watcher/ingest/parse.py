@@ -97,9 +97,11 @@ def _repeats(summary: str, head: str, publisher: str | None, relayed: bool) -> b
     """The summary says nothing the headline does not: it is the headline (and the
     publisher's name) again; for a relayed report, anything that opens with the headline (a
     Google News description lists the headline and other outlets' headlines, not a lead)."""
-    if not summary:
+    size = len(head) + len(publisher or "")
+    if not summary or (not relayed and len(summary) > 2 * size + 20):
         return False
-    said, head_words = words(summary), words(head)
+    head_words = words(head)
+    said = words(summary[:2 * size + 20])    # the opening is enough to compare
     if not head_words or said[:len(head_words)] != head_words:
         return False
     return relayed or said[len(head_words):] == words(publisher or "")
