@@ -85,6 +85,7 @@ def test_a_suffix_the_site_repeats_on_most_headlines_is_its_name() -> None:
     titles = [f"Story {n} — Kazakh Wire Service" for n in range(4)] + ["Other — story"]
     assert site_suffix(titles) == "Kazakh Wire Service"
     assert site_suffix(["A — b", "C — d", "E — f"]) is None
+    assert site_suffix([f"Column {n} | Opinion" for n in range(4)]) is None   # a section
 
 
 def test_a_name_and_the_domain_it_spells_are_one_publisher() -> None:

@@ -181,7 +181,8 @@ def site_suffix(titles: list[str]) -> str | None:
     for title in titles:
         for sep in _NAME_SEPARATORS:
             head, found, tail = title.rpartition(sep)
-            if found and head.strip() and 0 < len(tail.split()) <= MAX_NAME_WORDS:
+            if found and head.strip() and 0 < len(tail.split()) <= MAX_NAME_WORDS \
+                    and not _is_section(tail):
                 tails[tail.strip()] += 1
                 break
     if not tails:
