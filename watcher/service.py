@@ -115,11 +115,12 @@ Judged = tuple[list[Event], CriterionVerdict]
 
 
 def judge(ctx: Context, now: datetime | None = None) -> Judged:
-    """Events from every stored match, scored; the criterion's verdict; a change is stored once."""
+    """Events from every stored match, scored; the criterion's verdict; a change is stored once
+    (by a context that may write: `status` and the other read-only commands only look)."""
     now = now or ctx.clock()
     events = current_events(ctx)
     verdict = evaluate(ctx.config, events, now, coverage(ctx, now))
-    if ctx.store.record_transition(verdict.state, now, verdict.sentence()):
+    if not ctx.read_only and ctx.store.record_transition(verdict.state, now, verdict.sentence()):
         log.info("criterion: %s", verdict.sentence())
     return events, verdict
 

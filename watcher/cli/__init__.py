@@ -19,7 +19,7 @@ from watcher.errors import ConfigError, WatcherError, damage_in
 from watcher.judge.match import Matcher
 from watcher.judge.publisher import without_publisher
 from watcher.logs import setup_logging
-from watcher.settings import Settings, load_settings
+from watcher.settings import SYSTEM_CONFIG, Settings, load_settings, log_level
 
 if TYPE_CHECKING:
     from watcher.context import Context
@@ -29,7 +29,7 @@ log = logging.getLogger("watcher")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
+    setup_logging("DEBUG" if args.verbose else log_level(), args.log_format)
     try:
         return int(COMMANDS[args.command](args) or 0)
     except ConfigError as exc:
@@ -54,13 +54,27 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _config(args: argparse.Namespace) -> tuple[Settings, Config]:
     settings = _settings(args)
-    return settings, load_config(settings.config_path)
+    return settings, load_config(_found(settings.config_path, args))
 
 
-def _context(args: argparse.Namespace) -> Context:
+def _found(path: Path, args: argparse.Namespace) -> Path:
+    """indicators.yaml as found by the search (DESIGN §4); when there is none, say where
+    it was looked for."""
+    if args.config is None and not path.exists():
+        looked = ("$WATCHER_CONFIG, $CONFIGURATION_DIRECTORY/indicators.yaml, "
+                  f"{SYSTEM_CONFIG}, ./indicators.yaml")
+        error = ConfigError([f"{path}: no such file (looked for {looked})"])
+        error.hint = "pass --config PATH or set WATCHER_CONFIG"
+        raise error
+    return path
+
+
+def _context(args: argparse.Namespace, read_only: bool = False) -> Context:
+    """The store opened for a command; `read_only` for those that only look: they never
+    create or migrate a database, and write nothing to it (issue 18)."""
     from watcher.context import Context
     settings, config = _config(args)
-    return Context.open(config, settings)
+    return Context.open(config, settings, read_only=read_only)
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -107,11 +121,11 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from watcher.report.periods import period_of
     from watcher.report.render import render_digest
     from watcher.service import digest_report, prepare_digest
-    ctx = _context(args)
-    now = ctx.clock()
-    since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
     if args.full and not args.preview:
         raise WatcherError("--full goes with --preview FILE")
+    ctx = _context(args, read_only=bool(args.preview))
+    now = ctx.clock()
+    since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
     if args.preview:
         since = since or ctx.store.last_digest_at()
         report = digest_report(ctx, now, period_of(ctx.config, now), since, full=args.full)
@@ -129,7 +143,11 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    path = args.path or _settings(args).config_path
+    if args.schema:
+        from watcher.config.schema import indicators_schema
+        print(json.dumps(indicators_schema(), indent=2, ensure_ascii=False))
+        return 0
+    path = args.path or _found(_settings(args).config_path, args)
     config = load_config(path)
     problems = example_failures(config, path)
     if problems:
@@ -189,7 +207,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     traceback: an unexpected error is one line (its traceback under -v)."""
     from watcher.service import status
     try:
-        ctx = _context(args)
+        ctx = _context(args, read_only=True)
         view = status(ctx)
     except WatcherError:
         raise
@@ -204,7 +222,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from watcher.judge.explain import explain_item
     from watcher.service import current_events
-    ctx = _context(args)
+    ctx = _context(args, read_only=True)
     stored = ctx.store.find_item(args.item)
     if stored is None:
         raise WatcherError(f"no stored item with id or URL {args.item!r}")

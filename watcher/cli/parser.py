@@ -24,7 +24,9 @@ def _global_options(top: bool) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False,
                                      argument_default=None if top else argparse.SUPPRESS)
     common.add_argument("--config", type=Path,
-                        help="indicators.yaml (default: $WATCHER_CONFIG or ./indicators.yaml)")
+                        help="indicators.yaml (default: $WATCHER_CONFIG, "
+                             "$CONFIGURATION_DIRECTORY/indicators.yaml, "
+                             "/etc/watcher/indicators.yaml, ./indicators.yaml)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
     common.add_argument("--log-format", choices=["text", "json"],
                         help="log line format (default: text)")
@@ -72,10 +74,14 @@ def _look_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
     """check, status, explain: what the config, the watch and an item say."""
     ck = sub.add_parser("check", parents=[common],
                         help="validate indicators.yaml and run its examples")
-    ck.add_argument("path", nargs="?", type=Path)
+    ck.add_argument("path", nargs="?", type=Path,
+                    help="the file to check (default: the one --config or the search finds)")
+    ck.add_argument("--schema", action="store_true",
+                    help="print the JSON Schema of indicators.yaml (for editors) and exit")
     st = sub.add_parser("status", parents=[common],
                         help="criterion, evidence per indicator, feed health")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true",
+                    help="one JSON object (the same facts, for scripts and monitoring)")
     ex = sub.add_parser("explain", parents=[common], help="why an item matched")
     ex.add_argument("item", help="item id or URL")
     ex.add_argument("--all", action="store_true",
@@ -115,10 +121,11 @@ def _admin_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
     si.add_argument("--reason", help="why (shown in the digest)")
     si.add_argument("--list", action="store_true", help="list silences (active and expired)")
     un = sub.add_parser("unsilence", parents=[common], help="alerts for an indicator again")
-    un.add_argument("indicator")
+    un.add_argument("indicator", help="indicator id, or 'criterion'")
     ev = sub.add_parser("eval", parents=[common],
                         help="precision/recall/F1 against labeled items")
-    ev.add_argument("path", type=Path)
+    ev.add_argument("path", type=Path,
+                    help="labeled items, one JSON object a line (../shared/devset format)")
     ev.add_argument("--titles-only", action="store_true",
                     help="blank every summary (as headline-only feeds such as Google News give)")
     fd = sub.add_parser("feed", parents=[common], help="try a source before deploying it")

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from watcher.config.rules import Examples, Rule, Strict, Term
+from watcher.config.rules import Examples, Rule, Strict, Term, TermList
 from watcher.ingest.dates import LANGUAGES as DATE_LANGUAGES
 from watcher.ingest.dates import check_format, check_language
 from watcher.ingest.page import PageSelectors, compile_selector
@@ -201,6 +201,46 @@ class Digest(Strict):
         return ZoneInfo(self.timezone)
 
 
+# Headers watcher sets itself: the fetch's framing, its conditional GET and what it can
+# decompress (a bounded gzip/deflate); User-Agent has its own key.
+_OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection",
+                          "accept-encoding", "if-none-match", "if-modified-since", "te",
+                          "upgrade", "proxy-authorization", "user-agent"})
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")          # an RFC 9110 header name
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")                 # CR, LF, NUL … (tab is fine)
+_PROXY = re.compile(r"^(http|socks5h?)://([^@/?#\s]+@)?(\[[0-9a-fA-F:.]+\]|[^:/?#@\s\[\]]+):"
+                    r"(\d{1,5})/?$")
+
+
+def _check_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Names that are tokens and not watcher's own, values of one line."""
+    for name, value in headers.items():
+        if not _TOKEN.match(name):
+            raise ValueError(f"{name!r} is not a header name (letters, digits and "
+                             "!#$%&'*+.^_`|~- only)")
+        if name.lower() in _OWN_HEADERS:
+            hint = "; use user_agent:" if name.lower() == "user-agent" else ""
+            raise ValueError(f"watcher sets the {name} header itself{hint}")
+        if _CONTROL.search(value) or len(value) > 4096:
+            raise ValueError(f"the value of {name} must be one line of at most 4096 "
+                             "characters (no line breaks or control characters)")
+    return headers
+
+
+def _one_line(text: str) -> str:
+    if _CONTROL.search(text):
+        raise ValueError("must be one line (no line breaks or control characters)")
+    return text
+
+
+def _proxy_url(url: str) -> str:
+    m = _PROXY.match(url)
+    if not m or not 0 < int(m.group(4)) < 65536:
+        raise ValueError("expected http://host:port, socks5://host:port or socks5h://host:port "
+                         "(user:password@ allowed)")
+    return url
+
+
 def _selector(text: str) -> str:
     compile_selector(text)
     return text
@@ -249,6 +289,16 @@ class Feed(Strict):
     tier: Tier = "outlet"
     lang: str | None = None
     title: str | None = None
+    # Sent with every request to the feed's own origin (not after a redirect elsewhere):
+    # an API key, a cookie, Accept-Language. The file is world-readable: see deploy/README.md.
+    headers: Annotated[dict[str, str], AfterValidator(_check_headers),
+                       Field(max_length=50)] = {}
+    # Some servers refuse an unknown client; this one feed's User-Agent (default: watcher's).
+    user_agent: Annotated[str, Field(min_length=1, max_length=300),
+                          AfterValidator(_one_line)] | None = None
+    # Every connection of this feed goes through this proxy, which resolves the host names
+    # (README, "Per-feed requests"). Environment proxies (HTTP(S)_PROXY, ALL_PROXY) are not used.
+    proxy: Annotated[str, AfterValidator(_proxy_url)] | None = None
     # fetch the article's lead for a headline that nearly matches (issue 13; README: Enrichment)
     enrich: StrictBool = False
 
@@ -283,7 +333,7 @@ class Config(Strict):
     version: Literal[1]
     baseline: Baseline
     # Named term sets, used in rules as "$name" (expanded when the file is parsed).
-    terms: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], list[Term]] = {}
+    terms: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], TermList] = {}
     criterion: Criterion
     certainty: CertaintyCues = CertaintyCues()
     tiers: dict[Tier, float] = {"official": 1.5, "wire": 1.3, "outlet": 1.0,

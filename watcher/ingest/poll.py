@@ -17,7 +17,7 @@ from watcher.config import Feed
 from watcher.context import Context
 from watcher.errors import FeedError, StoreError
 from watcher.ingest.enrich import EnrichReport, enrich, want, wanted
-from watcher.ingest.fetch import Fetcher, FetchRequest, FetchResult, Validators, backoff
+from watcher.ingest.fetch import Fetcher, FetchResult, Validators, backoff, request_for
 from watcher.ingest.parse import ParsedFeed
 from watcher.ingest.workers import ParseWorkers, worker_count
 from watcher.models import IngestIssue
@@ -281,7 +281,7 @@ async def _poll_feed_steps(ctx: Context, feed: Feed, row: FeedForUpdate, fetcher
     # even when its bytes are the same (about 1 ms), so an edited `select:` block applies at
     # the next poll that is not a 304.
     same_bytes = row.content_hash if feed.page is None else None
-    req = FetchRequest(row.feed_id, feed.url, Validators(row.etag, row.last_modified, same_bytes))
+    req = request_for(feed, Validators(row.etag, row.last_modified, same_bytes))
     result = await fetcher.fetch_or_error(req)
     if stopping():
         return False

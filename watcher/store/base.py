@@ -20,31 +20,47 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from watcher import DISTRIBUTION
 from watcher.errors import StoreError
 from watcher.store.dbcheck import check_database, damaged, is_damage
+from watcher.store.readonly import (
+    refuse_missing,
+    refuse_unmigrated,
+    sqlite_path,
+    sqlite_read_only,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(busy_timeout: float, wal: bool = True) -> Callable[[Any, Any], None]:
     """The per-connection settings: WAL, foreign keys, and how long to wait for a lock."""
     def connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")   # first: WAL may wait
-        cur.execute("PRAGMA journal_mode=WAL")
+        if wal:                 # a reader leaves the mode to the writers (it cannot set it)
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
     return connect
 
 
-def make_engine(url: str, busy_timeout: float = 10.0) -> Engine:
-    """Engine with the settings each backend needs; creates the SQLite file's folder."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
+def make_engine(url: str, busy_timeout: float = 10.0, read_only: bool = False) -> Engine:
+    """Engine with the settings each backend needs; creates the SQLite file's folder.
+
+    `read_only`: the database must exist and every connection is opened read-only (SQLite's
+    mode=ro, PostgreSQL's read-only transactions), so no command that only looks can write."""
+    sqlite_file = sqlite_path(url)
+    if sqlite_file is not None and not read_only:
+        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    postgres = url.startswith("postgresql")
+    engine = create_engine(url, pool_pre_ping=True, connect_args=(
+        {"options": "-c default_transaction_read_only=on"} if read_only and postgres else {}))
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout, wal=not read_only))
+        if read_only:
+            event.listen(engine, "do_connect", sqlite_read_only)
     return engine
 
 
@@ -85,14 +101,19 @@ def redacted_url(url: str) -> str:
 class Database:
     """An open database at the newest schema; the rooms (feeds, items, …) query it in Core."""
 
-    def __init__(self, url: str, busy_timeout: float = 10.0) -> None:
+    def __init__(self, url: str, busy_timeout: float = 10.0, read_only: bool = False) -> None:
         self.url = url
         self.busy_timeout = busy_timeout
         self._local = threading.local()     # the open transaction() of each thread
         try:
-            self.engine = make_engine(url, busy_timeout)
+            if read_only:
+                refuse_missing(url)
+            self.engine = make_engine(url, busy_timeout, read_only)
             self.integrity = check_database(self.engine, busy_timeout)   # before any write
-            self.migrate()
+            if read_only:
+                refuse_unmigrated(self.engine, self._alembic(), self._file())
+            else:
+                self.migrate()
         except StoreError:
             raise
         except SQLAlchemyError as exc:
@@ -101,7 +122,7 @@ class Database:
             raise StoreError(f"cannot open database: {db_error(exc, busy_timeout)}") from exc
         except ImportError as exc:      # postgresql+psycopg:// without the driver installed
             raise StoreError(f"cannot open database: its driver {exc.name!r} is not installed "
-                             "(PostgreSQL: pip install 'watcher[postgres]')") from exc
+                             f"(PostgreSQL: pip install '{DISTRIBUTION}[postgres]')") from exc
         except Exception as exc:   # a broken migration: say so plainly; -v shows the traceback
             raise StoreError(f"database migration failed, the schema is unchanged: "
                              f"{type(exc).__name__}: {exc}") from exc
@@ -116,12 +137,17 @@ class Database:
         """'sqlite' or 'postgresql': the few statements that differ ask this."""
         return str(self.engine.dialect.name)
 
+    @staticmethod
+    def _alembic() -> AlembicConfig:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        return cfg
+
     def migrate(self) -> None:
         """Bring the schema to the newest revision in one transaction: all of it or none.
 
         A migration that fails leaves the old schema and data exactly as they were."""
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg = self._alembic()
         sqlite = self.dialect == "sqlite"
         engine = _migration_engine(self.url, self.busy_timeout) if sqlite else self.engine
         try:
