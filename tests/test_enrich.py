@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, at
+from tests.proxyserver import ProxyServer
 from watcher.cli import main
 from watcher.config import load_config
 from watcher.context import Context
@@ -52,11 +53,12 @@ def feed(*items: tuple[str, str]) -> bytes:
             "</channel></rss>").encode()
 
 
-def setup(tmp: Path, server: Any, *items: tuple[str, str], enrich: bool = True) -> Context:
+def setup(tmp: Path, server: Any, *items: tuple[str, str], enrich: bool = True,
+          **options: str) -> Context:
     server.add("/gnews.xml", feed(*items))
     data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
     data["feeds"] = [{"id": "gnews", "url": server.url("/gnews.xml"), "every": "30m",
-                      "tier": "aggregator", "enrich": enrich}]
+                      "tier": "aggregator", "enrich": enrich, **options}]
     path = tmp / "indicators.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return Context.open(load_config(path), load_settings(), clock=lambda: NOW)
@@ -98,6 +100,20 @@ def test_a_near_miss_gains_its_match_from_the_lead(feed_server: Any, state_env: 
     fetched = f"article {feed_server.url('/a1')} on 2026-03-10 06:00 UTC: its lead is the summary"
     assert fetched in out
     assert "✔ kz_israel_deal" in out and "publisher Example Times (example-times.kz)" in out
+
+
+def test_an_article_goes_through_its_feed_s_proxy(feed_server: Any, state_env: Path,
+                                                   tmp_path: Path) -> None:
+    """A machine that reaches the web through a proxy reaches the articles the same way."""
+    feed_server.add("/a1", article(), content_type="text/html")
+    with ProxyServer("http") as proxy:
+        ctx = setup(tmp_path, feed_server, (NEAR_MISS, google_news_link(feed_server.url("/a1"))),
+                    proxy=proxy.url, user_agent="feed-only/1")
+        asyncio.run(poll(ctx))
+        assert proxy.targets == [f"127.0.0.1:{feed_server.port}"] * 2    # the feed, the article
+    assert deals(ctx) == {NEAR_MISS: "confirmed"}
+    (seen,) = [r for r in feed_server.requests if r.path == "/a1"]
+    assert seen.headers["User-Agent"].startswith("watcher/")     # the feed's own is for its server
 
 
 def test_without_enrich_nothing_is_fetched(feed_server: Any, state_env: Path,

@@ -10,7 +10,8 @@ with the lead as its summary. Bounded everywhere:
   the rest wait in the queue for the next cycle;
 - each fetch goes through the feed fetcher (watcher/ingest/fetch.py): the honest User-Agent,
   per-host and global concurrency limits, one deadline (WATCHER_FETCH_TIMEOUT, at most 30 s),
-  the private-address rules (WATCHER_ALLOW_PRIVATE), and a 2 MiB cap on the page;
+  the private-address rules (WATCHER_ALLOW_PRIVATE), the feed's `proxy` if it has one (not its
+  `headers` or `user_agent`, which are for the feed's own server), and a 2 MiB cap on the page;
 - an article is fetched once: the database keeps its lead or why it failed (the cache), and an
   item wanting a known article gets its lead at once;
 - a failed fetch leaves the item as it was; `watcher status` counts the articles by outcome and
@@ -113,7 +114,7 @@ async def enrich(ctx: Context, stopping: Callable[[], bool]) -> EnrichReport:
     if not urls or stopping():
         return report
     async with article_fetcher(ctx) as fetcher:
-        outcomes = await asyncio.gather(*(_lead(fetcher, url) for url in urls))
+        outcomes = await asyncio.gather(*(_lead(fetcher, url, _proxy(ctx, url)) for url in urls))
     for url, outcome in zip(urls, outcomes):
         if stopping():
             break
@@ -144,9 +145,20 @@ def article_fetcher(ctx: Context) -> Fetcher:
                    allow_private=ctx.settings.allow_private, accept=ARTICLE_ACCEPT)
 
 
-async def _lead(fetcher: Fetcher, url: str) -> str | FeedError:
+def _proxy(ctx: Context, url: str) -> str | None:
+    """The proxy of the feed whose item wants the article: a machine that reaches the web
+    only through one reaches articles the same way (the feed's own headers are not sent)."""
+    feeds = {f.id: f for f in ctx.config.feeds}
+    for stored in ctx.store.items_wanting(url):
+        feed = feeds.get(stored.item.feed_id)
+        if feed is not None:
+            return feed.proxy
+    return None
+
+
+async def _lead(fetcher: Fetcher, url: str, proxy: str | None = None) -> str | FeedError:
     """The article's lead, or why there is none."""
-    result = await fetcher.fetch_or_error(FetchRequest("article", url))
+    result = await fetcher.fetch_or_error(FetchRequest("article", url, proxy=proxy))
     if isinstance(result, FeedError):
         return result
     try:
