@@ -192,3 +192,40 @@ def test_two_ministries_under_go_jp_are_two_publishers() -> None:
                              ("METI", "https://www.meti.go.jp/b")], 1)]
     (event,) = cluster(items)
     assert event.independent == 2
+
+
+# --- the counting rule (issue 12) reads the same publisher identity -----------------------------
+
+def _deal(title: str, day: str, host: str) -> list[Any]:
+    """A report of a Kazakh–Israeli deal from the publisher whose key is `host`."""
+    from tests.test_tracks import M
+    from watcher.models import MatchedItem
+    return [MatchedItem(abs(hash((title, host))) % 10**6, "f", title, f"https://x.test/{day}",
+                        at(day), at(day), host, "outlet", m) for m in M.match(title)]
+
+
+def _deals_state(reports: list[Any], day: str) -> Any:
+    from tests.test_tracks import CFG, events
+    from watcher.judge.criterion import evaluate
+    return {t.id: t.state for t in evaluate(CFG, events(reports), at(day)).tracks}["deals"]
+
+
+def test_the_counting_rule_counts_publishers_not_hosts() -> None:
+    """Corroboration in the verdict (issue 12) needs two independent publishers: two ministries
+    under go.jp are two; The Astana Times named by Google News and astanatimes.com are one, so
+    the deal is followed up only when a second publisher reports it."""
+    from watcher.models import CriterionState
+    title = "Kazakhstan and Israel sign water technology agreement"
+    ministries = _deal(title, "2026-01-20", domain_of("https://www.mofa.go.jp/a")) + \
+        _deal(f"{title} in Tokyo", "2026-01-20", domain_of("https://www.meti.go.jp/b"))
+    assert _deals_state(ministries, "2026-01-21") is CriterionState.FOLLOW_UP
+    astana = _deal(title, "2026-01-20", "the astana times") + \
+        _deal(f"{title} in Astana", "2026-01-21", "astanatimes.com")
+    assert _deals_state(astana, "2026-01-22") is CriterionState.WATCHING
+    later = astana + _deal(f"Israel, Kazakhstan: {title}", "2026-01-25", "timesofisrael.com")
+    assert _deals_state(later, "2026-01-22") is CriterionState.WATCHING
+    assert _deals_state(later, "2026-01-25") is CriterionState.FOLLOW_UP
+    from tests.test_tracks import CFG, events
+    from watcher.judge.criterion import evaluate
+    deals = evaluate(CFG, events(later), at("2026-02-01")).tracks[0]
+    assert deals.since is not None and deals.since.isoformat() == "2026-01-25"

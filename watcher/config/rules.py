@@ -168,3 +168,17 @@ class Examples(Strict):
     match: list[ExampleText] = Field(min_length=2)
     no_match: list[ExampleText] = Field(min_length=2)
 
+
+def _one_or_alternatives(value: Any) -> str:
+    return "tag:alternatives" if isinstance(value, list) else "tag:one"
+
+
+# One rule, or a list of alternative rules (any of them passing is a match).
+Rules = Annotated[Annotated[Rule, Tag("tag:one")]
+                  | Annotated[list[Rule], Tag("tag:alternatives"), Field(min_length=1)],
+                  Discriminator(_one_or_alternatives)]
+
+
+def as_rules(match: Rule | list[Rule] | None) -> list[Rule]:
+    """The alternatives of a `match`, in file order (a single rule is a list of one)."""
+    return [] if match is None else match if isinstance(match, list) else [match]

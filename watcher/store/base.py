@@ -209,6 +209,15 @@ class Database:
             return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
         return insert(table)
 
+    def insert_new(self, conn: Connection, table: Table, keys: list[str],
+                   row: dict[str, Any]) -> int:
+        """Insert `row` unless its `keys` exist; how many rows it wrote (0 or 1). Counted from the
+        ids the statement returns: psycopg reports -1 rows for INSERT … ON CONFLICT DO NOTHING."""
+        stmt = self.insert_ignore(table, keys).values(row)
+        if self.dialect in ("sqlite", "postgresql"):
+            return len(conn.execute(stmt.returning(*table.primary_key.columns)).all())
+        return max(conn.execute(stmt).rowcount or 0, 0)
+
     def serialise(self, conn: Connection, name: str) -> None:
         """One transaction at a time past this point (until commit), for a read-then-write
         that processes starting together must not both do (two `run --once` on a new state

@@ -2,13 +2,13 @@
 beside item.source (its domain) and item.host (the independent-source key).
 
 Revision ID: 0008
-Revises: 0006 (issue 12's 0007, when it lands first, goes between)
+Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
