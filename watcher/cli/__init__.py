@@ -323,11 +323,24 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from watcher.judge.evaluate import evaluate_matcher, format_evaluation, load_labeled
+    """One set in one form: the full report. Several sets, or --both: one line per set and form
+    (with summaries, titles only), each with its figures per language."""
+    from watcher.judge.evaluate import (
+        evaluate_matcher,
+        format_evaluation,
+        format_summary,
+        load_labeled,
+    )
     _, config = _config(args)
-    items = load_labeled(args.path)
+    matcher = Matcher(config)
     contract = [i.id for i in config.indicators if i.contract] or [i.id for i in config.indicators]
-    print(format_evaluation(evaluate_matcher(Matcher(config), items, contract, args.titles_only)))
+    forms = [False, True] if args.both else [args.titles_only]
+    runs = [(path.stem, evaluate_matcher(matcher, items, contract, titles_only))
+            for path in args.path for items in [load_labeled(path)] for titles_only in forms]
+    if len(runs) == 1:
+        print(format_evaluation(runs[0][1]))
+    else:
+        print(format_summary(runs))
     return 0
 
 

@@ -230,3 +230,19 @@ def _stage_failures(config: Config, lines: dict[tuple[str | int, ...], int],
                         else "should not recall it but does")
                 problems.append(f"{name}:{line}: occasion: example {verb}: {ex.title!r}")
     return problems
+
+
+def format_summary(rows: list[tuple[str, Evaluation]]) -> str:
+    """One line per labelled set and form (`watcher eval A B … --both`): micro P, R, F1 and the
+    false alarms on 'none', then the same per language, so every set is measured at a glance
+    with summaries and with titles only."""
+    lines = [f"{'set':<16}{'form':<8}{'P':>6}{'R':>6}{'F1':>6}  FP on 'none'"]
+    for name, ev in rows:
+        p, r, f = ev.prf()
+        form = "titles" if ev.titles_only else "full"
+        lines.append(f"{name:<16}{form:<8}{p:6.2f}{r:6.2f}{f:6.2f}  "
+                     f"{ev.none_flagged}/{ev.none_total}")
+        langs = [f"{lang} {ev.prf_lang(lang)[0]:.2f}/{ev.prf_lang(lang)[1]:.2f}"
+                 for lang in ev.languages]
+        lines.append(f"{'':<16}{'':<8}  by language (P/R): " + " · ".join(langs))
+    return "\n".join(lines)
