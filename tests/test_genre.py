@@ -109,3 +109,20 @@ def test_cues_are_data_a_language_is_a_table() -> None:
         del module.CUES["xx"]
         module._title_genre.cache_clear()
     assert {"en", "ru", "kk", "ar", "he", "tr", "az", "uz", "fa", "zh", "es"} <= set(CUES)
+
+
+def test_the_digest_line_of_an_op_ed_says_its_genre_and_cue() -> None:
+    """Shown as context, never counted (issue 13 item 3): the line the digest, alerts and
+    `watcher review` print names the genre and what told it, in the region's languages too."""
+    from tests.test_tracks import CFG, events, report
+    from watcher.judge.counting import judge_event
+    from watcher.judge.why import counts_line
+    for title, url, said in [
+        ("Görüş: Kazakistan ve İsrail su anlaşması imzaladı", "https://example.com.tr/x",
+         "does not count: opinion (opinion: title label “görüş”)"),
+        ("Kazakhstan and Israel sign water technology agreement", "https://thehill.com/opinion/kz",
+         "does not count: opinion (opinion: URL section /opinion/)"),
+    ]:
+        (ev,) = [e for e in events(report(title, "2026-02-02", url))
+                 if e.indicator == "kz_israel_deal"]
+        assert counts_line(judge_event(ev, CFG)) == said
