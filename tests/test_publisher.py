@@ -229,3 +229,19 @@ def test_the_counting_rule_counts_publishers_not_hosts() -> None:
     from watcher.judge.criterion import evaluate
     deals = evaluate(CFG, events(later), at("2026-02-01")).tracks[0]
     assert deals.since is not None and deals.since.isoformat() == "2026-01-25"
+
+
+def test_a_writing_context_reads_the_suffix_list_before_its_first_write(
+        state_env: Path, tmp_path: Path) -> None:
+    """The list (~0.1–0.2 s to read) is read on opening, not inside the first poll's write
+    transaction, where two processes starting together waited on it (tests/test_restarts.py's
+    brand-new state dir alerted a criterion change judged between the two)."""
+    from watcher.judge import publisher
+    publisher._psl.cache_clear()
+    ctx = Context.open(load_config(MINI), load_settings(), clock=lambda: NOW)
+    assert publisher._psl.cache_info().currsize == 1
+    read_only = publisher._psl.cache_info().misses
+    ctx.store.add_items(parse_feed("g", gnews((HEADLINE, "CNN", "https://edition.cnn.com",
+                                               "https://edition.cnn.com/az")),
+                                   aggregator=True).items, NOW)
+    assert publisher._psl.cache_info().misses == read_only

@@ -63,6 +63,13 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+def load_suffix_list() -> None:
+    """Read the bundled list now: a writing process does it on opening, so its first poll does
+    not spend the ~0.1–0.2 s inside the write transaction that stores the items (keys are
+    computed there), holding SQLite's lock while another process waits."""
+    _psl()
+
+
 def domain_of(url_or_host: str) -> str:
     """The registrable domain of a URL or host: news.bbc.co.uk → bbc.co.uk, mofa.go.jp stays,
     an IP address or a single label (localhost) stays as it is; "" when there is no host."""
