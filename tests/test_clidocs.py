@@ -93,7 +93,7 @@ def test_fish_completes_commands_with_their_help() -> None:
                          text=True, timeout=30, check=True).stdout.splitlines()
     assert out == ["status\tcriterion, evidence per indicator, feed health",
                    ("--json\tone JSON object: the verdict (docs/verdict.schema.json) and the "
-                   "status, for scripts and monitoring"),
+                    "status, for scripts and monitoring"),
                    "copy\tcopy every row to a new, empty database (e.g. SQLite → PostgreSQL)"]
 
 

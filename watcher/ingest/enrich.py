@@ -33,6 +33,7 @@ from watcher.errors import FeedError
 from watcher.ingest.article import article_url, lead_of
 from watcher.ingest.fetch import Fetcher, FetchRequest
 from watcher.ingest.response import MiB
+from watcher.judge.match import Analysis
 from watcher.models import StoredItem
 from watcher.store import ArticleFetched, ArticleWanted
 from watcher.text import words
@@ -63,12 +64,24 @@ def wanted(ctx: Context, feed: Feed, new: list[StoredItem]) -> list[ArticleWante
         return []
     out = []
     for s in new:
-        if not ctx.matcher.analyse(s.item.title, s.item.summary).near_misses():
+        if not near_misses(ctx.matcher.analyse(s.item.title, s.item.summary)):
             continue
         url = article_url(s.item.url)
         out.append(ArticleWanted(s.id, url) if url else
                    ArticleWanted(s.id, s.item.url or f"item:{s.id}", "undecodable"))
     return out
+
+
+def near_misses(a: Analysis) -> list[str]:
+    """Indicators not matched that a little more text could complete: a rule failed one clause
+    only, not by a veto, and two of its clauses hit (a headline naming Kazakhstan alone is no
+    near miss of every rule about Kazakhstan). Enrichment fetches the article's lead for them;
+    `watcher explain` shows every one-clause miss."""
+    matched = {m.indicator for m in a.matches}
+    return sorted({t.indicator for t in a.traces
+                   if t.indicator not in matched and t.missing == 1
+                   and len(set(t.groups.values())) >= 2
+                   and not (t.failed or "").startswith("vetoed")})
 
 
 def want(ctx: Context, items: list[ArticleWanted]) -> int:
