@@ -123,6 +123,11 @@ class ItemsMixin(Database):
             conn.execute(ARTICLE_ITEM.delete().where(gone))       # their articles' links
             return int(done.rowcount or 0)
 
+    def has_items(self) -> bool:
+        """Whether anything was ever stored (one row read, whatever the table's size)."""
+        with self._connect() as conn:
+            return conn.execute(select(ITEM.c.id).limit(1)).first() is not None
+
     def count_items(self) -> int:
         """Items stored, for `watcher status`."""
         with self._connect() as conn:
