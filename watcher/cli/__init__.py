@@ -157,7 +157,7 @@ def _preview(ctx: Context, args: argparse.Namespace, since: datetime | None) -> 
     moment = _end_of(args.as_of)
     if moment is None:
         now, judged = ctx.clock(), None
-        since = since or ctx.store.last_digest_at()
+        since = since or _preview_since(ctx, now, args.full)
     else:
         now, judged = moment, judge_as_of(ctx, moment)
         since = since or moment - timedelta(days=7)
@@ -167,6 +167,16 @@ def _preview(ctx: Context, args: argparse.Namespace, since: datetime | None) -> 
     args.preview.write_text(html, encoding="utf-8")
     print(f"wrote {args.preview}")
     return 0
+
+
+def _preview_since(ctx: Context, now: datetime, full: bool) -> datetime | None:
+    """'New' for a preview: since the last digest; for --full once this period's digest is
+    written, since the one before it (the week that digest covered, not an empty list)."""
+    from watcher.report.periods import period_of
+    last = ctx.store.last_digest_at()
+    if full and last is not None and ctx.store.has_message("digest", period_of(ctx.config, now)):
+        return ctx.store.last_digest_at(before=last)
+    return last
 
 
 def cmd_check(args: argparse.Namespace) -> int:
