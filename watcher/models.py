@@ -27,7 +27,9 @@ class Item:
     url: str
     published: datetime | None    # UTC, aware
     lang: str | None = None
-    source: str | None = None     # publisher host or name when the feed names the original source
+    source: str | None = None     # the original publisher's domain (else name) when an
+                                  # aggregator names it: the independent-source key
+    publisher: str | None = None  # the publisher's name, as the aggregator or the title gives it
 
 
 @dataclass(frozen=True)

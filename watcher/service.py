@@ -300,7 +300,9 @@ def status(ctx: Context, as_of: datetime | None = None) -> StatusView:
                       ctx.store.count_items(), ctx.store.size_bytes(), ctx.store.integrity,
                       feed_warnings(ctx, {f.feed_id for f in feeds}), schedule(ctx, feeds, now),
                       ctx.store.instances(now, alive_since, seen_since=now - timedelta(days=1)),
-                      ctx.store.silences(now), now)
+                      ctx.store.silences(now), now,
+                      ctx.store.article_health() if any(f.enrich for f in ctx.config.feeds)
+                      else None)
 
 
 def feed_warnings(ctx: Context, active: set[str]) -> dict[str, str]:

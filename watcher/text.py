@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import functools
-import html
 import re
 import unicodedata
 
-_TAG = re.compile(r"<[^>]{0,2000}>")
-# Inline tags vanish without a trace ("<em>Thu</em>." → "Thu."); others separate words.
-_INLINE = re.compile(r"</?(a|b|i|u|em|strong|span|font|abbr|code|small|sub|sup|mark|q|cite|time)"
-                     r"\b[^>]{0,2000}>", re.IGNORECASE)
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 # Bidi overrides and zero-width characters can disguise text; they carry no meaning here.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
                                     "\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"), None)
 _INVISIBLE_RE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
+INVISIBLE = frozenset(map(chr, _INVISIBLE))
 # Turkish endings written after an apostrophe (vowel harmony folded: ı is i): case, possessive,
 # "with", plural, copula; and the English possessive s.
 _TURKISH_ENDING = (r"(?:s|[iuüea]|y[iuüea]|n[iuüea]|[dt][ea]n?|[dt][ea]ki|n?[iuü]n|n[dt][ea]n?"
@@ -66,26 +60,9 @@ _AR_CONJ, _AR_PREP, _AR_ARTICLE = "وف", "بل", "ال"
 _HE_FIRST, _HE_SECOND = "וש", "הבלמכ"
 
 
-def strip_html(text: str) -> str:
-    """HTML fragment → plain text: scripts dropped, tags gone, entities decoded, spaces folded."""
-    text = _SCRIPT.sub(" ", text)
-    text = _INLINE.sub("", text)
-    text = _TAG.sub(" ", text)
-    text = _drop_invisible(html.unescape(text))
-    return _SPACE.sub(" ", _controls_to_spaces(text)).strip()
-
-
-def _drop_invisible(text: str) -> str:
-    """text.translate(_INVISIBLE), skipped when there is nothing to drop (the usual case)."""
-    return text.translate(_INVISIBLE) if _INVISIBLE_RE.search(text) else text
-
-
-def _controls_to_spaces(text: str) -> str:
-    """Every control, format or unassigned character (category C) but tab and newline → space.
-
-    Decided once per distinct character, not per character: a 10 KB summary has ~100."""
-    bad = {ch for ch in set(text) if unicodedata.category(ch)[0] == "C"} - {"\t", "\n"}
-    return text.translate(dict.fromkeys(map(ord, bad), " ")) if bad else text
+def drop_invisible(text: str) -> str:
+    """Bidi controls and zero-width characters removed (skipped when there are none, as usual)."""
+    return _INVISIBLE_RE.sub("", text) if _INVISIBLE_RE.search(text) else text
 
 
 def normalise(text: str) -> str:

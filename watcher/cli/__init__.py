@@ -17,6 +17,7 @@ from watcher.cli.parser import build_parser
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError, damage_in
 from watcher.judge.match import Matcher
+from watcher.judge.publisher import without_publisher
 from watcher.logs import setup_logging
 from watcher.settings import SYSTEM_CONFIG, Settings, load_settings, log_level
 
@@ -249,8 +250,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     matched = ctx.store.matched_items()
     mine = {m.match.indicator for m in matched if m.item_id == stored.id}
     events, verdict = judge_as_of(ctx, ctx.clock())
-    print("\n".join(explain_item(stored, ctx.config, ctx.matcher, events, mine,
-                                 show_all=args.all, verdict=verdict)))
+    lines = explain_item(stored, ctx.config, ctx.matcher, events, mine, show_all=args.all,
+                         verdict=verdict)
+    article = ctx.store.article_of(stored.id)
+    if article is not None:                      # after the header's url line
+        lines.insert(3, article.line())
+    print("\n".join(lines))
     return 0
 
 
@@ -315,7 +320,8 @@ def cmd_score(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             bad += 1
             continue
-        matches = matcher.match(d.get("title") or "", d.get("summary") or "")
+        title = without_publisher(d.get("title") or "", d.get("publisher"), d.get("source"))
+        matches = matcher.match(title, d.get("summary") or "")
         out = {"id": d.get("id"), "matches": [
             {"indicator": m.indicator,
              "score": score_match(m, config.indicator(m.indicator)),
@@ -327,11 +333,24 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from watcher.judge.evaluate import evaluate_matcher, format_evaluation, load_labeled
+    """One set in one form: the full report. Several sets, or --both: one line per set and form
+    (with summaries, titles only), each with its figures per language."""
+    from watcher.judge.evaluate import (
+        evaluate_matcher,
+        format_evaluation,
+        format_summary,
+        load_labeled,
+    )
     _, config = _config(args)
-    items = load_labeled(args.path)
+    matcher = Matcher(config)
     contract = [i.id for i in config.indicators if i.contract] or [i.id for i in config.indicators]
-    print(format_evaluation(evaluate_matcher(Matcher(config), items, contract, args.titles_only)))
+    forms = [False, True] if args.both else [args.titles_only]
+    runs = [(path.stem, evaluate_matcher(matcher, items, contract, titles_only))
+            for path in args.path for items in [load_labeled(path)] for titles_only in forms]
+    if len(runs) == 1:
+        print(format_evaluation(runs[0][1]))
+    else:
+        print(format_summary(runs))
     return 0
 
 

@@ -154,10 +154,14 @@ def _admin_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
     un.add_argument("indicator", help="indicator id, or 'criterion'")
     ev = sub.add_parser("eval", parents=[common],
                         help="precision/recall/F1 against labeled items")
-    ev.add_argument("path", type=Path,
-                    help="labeled items, one JSON object a line (../shared/devset format)")
-    ev.add_argument("--titles-only", action="store_true",
-                    help="blank every summary (as headline-only feeds such as Google News give)")
+    ev.add_argument("path", type=Path, nargs="+",
+                    help="labeled items, one JSON object a line (../shared/devset format); "
+                         "several files: one line of figures per file")
+    form = ev.add_mutually_exclusive_group()
+    form.add_argument("--titles-only", action="store_true",
+                      help="blank every summary (as headline-only feeds such as Google News give)")
+    form.add_argument("--both", action="store_true",
+                      help="measure each file twice, with summaries and with titles only")
     fd = sub.add_parser("feed", parents=[common], help="try a source before deploying it")
     fdsub = fd.add_subparsers(dest="feed_command", required=True, metavar="FEED_COMMAND")
     ft = fdsub.add_parser("test", parents=[common],

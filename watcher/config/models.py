@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, StrictBool, field_validator, model_validator
 
 from watcher.config.durations import Duration, duration, parse_seconds
 from watcher.config.judging import CertaintyCues, Criterion, Grouping, Stage, Track
@@ -218,6 +218,8 @@ class Feed(Strict):
     # Every connection of this feed goes through this proxy, which resolves the host names
     # (README, "Per-feed requests"). Environment proxies (HTTP(S)_PROXY, ALL_PROXY) are not used.
     proxy: Annotated[str, AfterValidator(_proxy_url)] | None = None
+    # fetch the article's lead for a headline that nearly matches (issue 13; README: Enrichment)
+    enrich: StrictBool = False
 
     @model_validator(mode="after")
     def _page(self) -> Feed:

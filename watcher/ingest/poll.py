@@ -16,6 +16,7 @@ from typing import Any
 from watcher.config import Feed
 from watcher.context import Context
 from watcher.errors import FeedError, StoreError
+from watcher.ingest.enrich import EnrichReport, enrich, want, wanted
 from watcher.ingest.fetch import Fetcher, FetchResult, Validators, backoff, request_for
 from watcher.ingest.parse import ParsedFeed
 from watcher.ingest.workers import ParseWorkers, worker_count
@@ -37,6 +38,7 @@ class PollReport:
     matches: int = 0
     seconds: float = 0.0
     left: int = 0              # not finished because the service is stopping: still due
+    enriched: EnrichReport | None = None     # article leads fetched, if a feed enriches
 
     def line(self) -> str:
         return (f"polled {self.polled} feed(s): {self.unchanged} unchanged, "
@@ -86,6 +88,9 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None,
     except BaseException:               # given back (it stays due)
         leases.abandon()
         raise
+    if any(f.enrich for f in ctx.config.feeds) and not stopping():
+        report.enriched = await enrich(ctx, stopping)
+        report.matches += report.enriched.matched
     report.left = report.polled - leases.finished
     report.seconds = time.monotonic() - started
     log.info("poll: %s", report.line())
@@ -291,7 +296,8 @@ async def _poll_feed_steps(ctx: Context, feed: Feed, row: FeedForUpdate, fetcher
         return True
     try:
         parsed = await workers.parse(feed.id, result.body, content_type=result.content_type,
-                                     base_url=result.final_url, lang=feed.lang, select=feed.page)
+                                     base_url=result.final_url, lang=feed.lang, select=feed.page,
+                                     aggregator=feed.tier == "aggregator")
     except FeedError as exc:
         exc.status = exc.status or result.status   # the server answered; the body is the fault
         if stopping():
@@ -328,6 +334,7 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, parsed: ParsedFeed, n
         new = ctx.store.add_items(parsed.items, now)
         matches = {s.id: ctx.matcher.match(s.item.title, s.item.summary) for s in new}
         matched = ctx.store.add_matches({k: v for k, v in matches.items() if v})
+        matched += want(ctx, wanted(ctx, feed, new))   # enrichment: cached leads apply at once
         ctx.store.record_polls([FeedPolled(feed.id, result.status, result.etag,
                                            result.last_modified, result.content_hash,
                                            now + feed.interval, len(new))], now)

@@ -65,12 +65,12 @@ class ParseWorkers:
             gc.unfreeze()
 
     async def parse(self, feed_id: str, body: bytes, *, content_type: str | None,
-                    base_url: str, lang: str | None,
-                    select: PageSelectors | None = None) -> ParsedFeed:
+                    base_url: str, lang: str | None, select: PageSelectors | None = None,
+                    aggregator: bool = False) -> ParsedFeed:
         """parse_source (a feed, or a page through `select`), off the event loop when there
         are workers; FeedError as usual."""
         call = functools.partial(parse_source, feed_id, body, select, content_type=content_type,
-                                 base_url=base_url, lang=lang)
+                                 base_url=base_url, lang=lang, aggregator=aggregator)
         if self._pool is None:
             return call()
         pool = self._pool

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
-from urllib.parse import urlsplit
 
 from watcher.judge.happening import happened_on
+from watcher.judge.publisher import domain_of, same_publisher
 from watcher.models import Certainty, Event, MatchedItem
 from watcher.text import unspaced, words
 
@@ -37,7 +37,6 @@ SIMILAR = 0.5                      # share of the shorter title's salient words
 MIN_SHARED = 2
 DUPLICATE = 0.7                    # title overlap (Jaccard) of a rewrite of the same story
 SAME_TEXT = 0.6                    # summary overlap (Jaccard) of a syndicated copy
-_SHORT_SUFFIXES = {"co", "com", "org", "net", "gov", "ac", "edu"}
 _STOP = frozenset(["the", "a", "an", "of", "to", "in", "on", "for", "and", "with", "at", "by",
                    "from", "as", "is", "are", "was", "be", "will", "its", "it", "that", "this",
                    "after", "over", "says", "said", "new", "и", "в", "во", "на", "с", "по", "к",
@@ -51,12 +50,9 @@ _VOWELS = frozenset("aeiouyh_")
 
 
 def host_of(url: str) -> str:
-    """Publisher key: the registrable part of a URL's host (news.bbc.co.uk → bbc.co.uk)."""
-    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
-    labels = host.split(".")
-    if len(labels) >= 3 and labels[-2] in _SHORT_SUFFIXES and len(labels[-1]) == 2:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:]) if len(labels) >= 2 else host
+    """Publisher key of a link: its registrable domain under the Public Suffix List
+    (news.bbc.co.uk → bbc.co.uk; mofa.go.jp and meti.go.jp stay two publishers)."""
+    return domain_of(url)
 
 
 def headline(title: str) -> str:
@@ -178,7 +174,7 @@ def same_happening(a: MatchedItem, sa: Signature, b: MatchedItem, sb: Signature)
     if gap > WINDOW or _apart(sa, sb):
         return 0.0
     score = similarity(sa.words, sb.words)
-    if a.host == b.host:            # one outlet, two stories: only a near-copy is the same one
+    if same_publisher(a.host, b.host):   # one outlet, two stories: only a near-copy is the same one
         return score if near_copy(sa.words, sb.words) else 0.0
     if sa.script != sb.script:
         score = max(score, similarity(sa.names, sb.names))
@@ -246,7 +242,8 @@ def _event(items: list[MatchedItem]) -> Event:
 
 
 def _outlet_has_other_story(group: _Group, m: MatchedItem, sig: Signature) -> bool:
-    return any(other.host == m.host and not near_copy(s.words, sig.words) for other, s in group)
+    return any(same_publisher(other.host, m.host) and not near_copy(s.words, sig.words)
+               for other, s in group)
 
 
 def independent_sources(items: list[MatchedItem]) -> int:
@@ -263,7 +260,7 @@ def independent_sources(items: list[MatchedItem]) -> int:
     texts = [(tuple(words(headline(m.title))), frozenset(words(m.summary))) for m in items]
     for i in range(len(items)):
         for j in range(i):
-            if items[i].host == items[j].host or _copies(texts[i], texts[j]):
+            if same_publisher(items[i].host, items[j].host) or _copies(texts[i], texts[j]):
                 parent[root(i)] = root(j)
     return len({root(i) for i in range(len(items))})
 

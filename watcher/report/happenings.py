@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from watcher.config import Config
+from watcher.ingest.markup import strip_html
 from watcher.models import CriterionVerdict, Event, Judgement
-from watcher.text import strip_html, truncate
+from watcher.text import truncate
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 _READ_MORE = re.compile(r"\s*(?:read more|continue reading|подробнее|толығырақ)\W*$",

@@ -53,6 +53,7 @@ complete -c watcher -n '__fish_seen_subcommand_from silence' -l reason -x -d 'wh
 complete -c watcher -n '__fish_seen_subcommand_from silence' -l list -d 'list silences (active and expired)'
 complete -c watcher -n '__fish_seen_subcommand_from eval' -F
 complete -c watcher -n '__fish_seen_subcommand_from eval' -l titles-only -d 'blank every summary (as headline-only feeds such as Google News give)'
+complete -c watcher -n '__fish_seen_subcommand_from eval' -l both -d 'measure each file twice, with summaries and with titles only'
 complete -c watcher -n '__fish_seen_subcommand_from feed; and not __fish_seen_subcommand_from test' -a test -d 'fetch a source once and print the items it gives and the rules each would match; stores nothing'
 complete -c watcher -n '__fish_seen_subcommand_from test' -l select -x -d 'with a URL: read it as a page (item=…, title=…, link=…, date=…, summary=…, date_format=…, date_lang=…, timezone=…); repeatable'
 complete -c watcher -n '__fish_seen_subcommand_from test' -l lang -x -d 'with a URL: the source\'s language (e.g. ru)'
