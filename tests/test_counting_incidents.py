@@ -50,7 +50,46 @@ def test_negotiating_a_move_counts_on_no_track_in_any_language() -> None:
     assert_counts_nowhere(NEGOTIATING, "new_signatory")
 
 
-@pytest.mark.parametrize("title", JOINED)
-def test_joining_still_counts(title: str) -> None:
-    assert indicators(title).get("new_signatory") is Certainty.CONFIRMED, indicators(title)
 
+
+
+# --- class 15: a proposal presented is not the step ----------------------------------------------
+
+PROPOSALS = [
+    "Mediators present new proposal to unlock Gaza phase two",
+    "Egypt tables plan for Gaza second phase",
+    "US unveils plan for Gaza stabilization force deployment",
+    "Посредники внесли план по второй фазе прекращения огня в Газе",
+    "Arabulucular Gazze'de ikinci aşama için yeni plan sundu",
+    "Vasitəçilər Qəzzada ikinci mərhələ üçün yeni plan təqdim etdi",
+    "Vositachilar G'azoda ikkinchi bosqich uchun yangi reja taqdim etdi",
+    "Воситачилар Ғазода иккинчи босқич учун янги режа тақдим этди",
+    "میانجی‌ها طرح جدیدی برای مرحله دوم آتش‌بس غزه ارائه کردند",
+    "الوسطاء يقدمون خطة جديدة لإطلاق المرحلة الثانية في غزة",
+    "调解方提交加沙停火第二阶段新方案",
+    "Los mediadores presentan un nuevo plan para la segunda fase en Gaza",
+]
+
+LAUNCHED = [
+    "Gaza ceasefire phase two launched",
+    "Second phase of Gaza ceasefire launched under mediators' new plan",
+    "Security Council adopts plan presented by mediators for Gaza stabilization force",
+    "Запущен второй этап перемирия в Газе",
+    "Совбез ООН одобрил новый план по силам стабилизации в Газе",
+]
+
+
+def test_a_proposal_presented_counts_on_no_track_in_any_language() -> None:
+    assert_counts_nowhere(PROPOSALS, "israel_palestine_progress")
+
+
+# --- the step nearby, for every class ------------------------------------------------------------
+
+NEARBY = [(t, "new_signatory") for t in JOINED] + [
+    (t, "israel_palestine_progress") for t in LAUNCHED]
+
+
+@pytest.mark.parametrize(("title", "indicator"), NEARBY)
+def test_the_step_nearby_still_counts(title: str, indicator: str) -> None:
+    found = indicators(title)
+    assert found.get(indicator) is Certainty.CONFIRMED, found
