@@ -83,10 +83,43 @@ def test_a_proposal_presented_counts_on_no_track_in_any_language() -> None:
     assert_counts_nowhere(PROPOSALS, "israel_palestine_progress")
 
 
+# --- class 16: violence and operational setbacks are not diplomatic progress ----------------------
+
+INCIDENTS = [
+    "Clashes near Khan Younis test new Gaza stabilization force",
+    "Stabilization force pauses patrols in northern Gaza after deadly attack",
+    "Stabilization force troops withdraw from Rafah after clashes",
+    "Столкновения у Хан-Юниса стали испытанием для сил стабилизации в Газе",
+    "Силы стабилизации приостановили патрулирование в Газе после нападения",
+    "Gazze istikrar gücü saldırının ardından devriyeleri durdurdu",
+    "Qəzzada sabitləşdirmə qüvvələrinə hücum edildi",
+    "G'azodagi barqarorlashtirish kuchlariga hujum qilindi",
+    "Ғазодаги барқарорлаштириш кучларига ҳужум қилинди",
+    "اشتباكات قرب خان يونس تختبر قوة الاستقرار في غزة",
+    "כוח הייצוב בעזה השעה סיורים לאחר פיגוע קטלני",
+    "加沙稳定部队遭袭后暂停巡逻",
+    "La fuerza de estabilización suspende patrullas en Gaza tras un ataque mortal",
+    "Газадағы тұрақтандыру күштеріне шабуыл жасалды",
+]
+
+DEPLOYED = [
+    "Gaza stabilization force deploys",
+    "International stabilization force deploys in Rafah despite attack",
+    "Силы стабилизации развернуты в Газе",
+    "قوة الاستقرار الدولية تنتشر في غزة",
+    "加沙国际稳定部队开始部署",
+    "Gazze istikrar gücü konuşlandırıldı",
+]
+
+
+def test_an_incident_around_the_force_counts_on_no_track_in_any_language() -> None:
+    assert_counts_nowhere(INCIDENTS, "israel_palestine_progress")
+
+
 # --- the step nearby, for every class ------------------------------------------------------------
 
 NEARBY = [(t, "new_signatory") for t in JOINED] + [
-    (t, "israel_palestine_progress") for t in LAUNCHED]
+    (t, "israel_palestine_progress") for t in LAUNCHED + DEPLOYED]
 
 
 @pytest.mark.parametrize(("title", "indicator"), NEARBY)
