@@ -119,7 +119,11 @@ def test_an_incident_around_the_force_counts_on_no_track_in_any_language() -> No
 # --- the step nearby, for every class ------------------------------------------------------------
 
 NEARBY = [(t, "new_signatory") for t in JOINED] + [
-    (t, "israel_palestine_progress") for t in LAUNCHED + DEPLOYED]
+    (t, "israel_palestine_progress") for t in LAUNCHED + DEPLOYED] + [
+    # a rival suspending its dealings is a counter-move done, not an incident
+    ("Iran suspends transport memorandum with Kazakhstan over Israel ties", "counter_move"),
+    ("إيران تعلق العمل بمذكرة تفاهم للنقل مع كازاخستان احتجاجا على التطبيع مع إسرائيل",
+     "counter_move")]
 
 
 @pytest.mark.parametrize(("title", "indicator"), NEARBY)
