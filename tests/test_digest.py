@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import email
 from datetime import timedelta
+from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from watcher.models import IngestIssue, ServiceRun, Silence, Transition
 from watcher.report.charts import build_spark, build_timeline, week_count, week_of
 from watcher.report.digest import History, Undelivered, build_digest, uptime
 from watcher.report.render import render_digest
-from watcher.service import prepare_digest
+from watcher.service import digest_report, prepare_digest
 
 NOW = at("2026-03-10T06:00")
 STRONG = (item(1, "Azerbaijan joins the Abraham Accords", "2026-02-10",
@@ -129,6 +131,29 @@ def test_with_a_report_url_the_cut_list_links_to_the_full_report(
     assert (
         'href="https://intranet.example.org/watcher/digest-2026-W11.html#events"' in raw
     )
+
+
+def test_a_report_url_naming_the_workbench_links_the_week_and_the_review_queue(
+        feed_server: Any, state_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workbench serves the full reports at /reports: a digest whose WATCHER_REPORT_URL is
+    that links this week's events (the workbench's filters since/until) and the review queue,
+    in both parts; a report URL elsewhere names no workbench."""
+    serve_fixtures(feed_server)
+    monkeypatch.setenv("WATCHER_REPORT_URL", "https://watch.example.org/reports/")
+    ctx = context(write_config(tmp_path, feed_server))
+    asyncio.run(poll(ctx))
+    prepare_digest(ctx)
+    (msg,) = ctx.store.messages()
+    parsed = email.message_from_bytes(msg.raw, policy=policy.default)
+    html = parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    week = "https://watch.example.org/events?since=2026-03-03&amp;until=2026-03-10"
+    assert f'href="{week}"' in html and 'href="https://watch.example.org/review"' in html
+    assert "https://watch.example.org/events?since=2026-03-03&until=2026-03-10" in text
+    assert "The review queue: https://watch.example.org/review" in text
+    monkeypatch.setenv("WATCHER_REPORT_URL", "https://intranet.example.org/watcher/")
+    elsewhere = context(write_config(tmp_path, feed_server))
+    assert digest_report(elsewhere, NOW, "2026-W11", None).workbench is None
 
 
 def test_an_event_never_hides_the_six_month_mark_and_today_off_the_strip_is_said() -> None:

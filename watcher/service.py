@@ -184,7 +184,14 @@ def digest_report(ctx: Context, now: datetime, period: str, since: datetime | No
     path = None if link else str(ctx.settings.reports_dir / name)
     return build_digest(ctx.config, events, verdict, ctx.store.feed_health(), period=period,
                         now=now, since=since, history=history(ctx, since, now), full=full,
-                        report_link=link, report_path=path)
+                        report_link=link, report_path=path, workbench=workbench_of(ctx))
+
+
+def workbench_of(ctx: Context) -> str | None:
+    """The workbench's root when WATCHER_REPORT_URL is the workbench's /reports (it serves the
+    full reports there): the digest then links its week and the review queue."""
+    url = (ctx.settings.report_url or "").rstrip("/")
+    return url[:-len("/reports")] if url.endswith("/reports") else None
 
 
 def report_name(period: str) -> str:

@@ -168,8 +168,17 @@ class DigestReport:
     full: bool = False               # the full report: no list is cut
     report_link: str | None = None   # where the full report is, when it has a URL
     report_path: str | None = None   # where it is on the watcher host otherwise
+    workbench: str | None = None     # the workbench's root, when WATCHER_REPORT_URL is its /reports
     more: int = 0                    # new happenings the email leaves to the full report
     tracks: list[TrackLine] = field(default_factory=list)
+
+    @property
+    def week_link(self) -> str | None:
+        """This digest's week in the workbench (its events page, from the last digest on)."""
+        if self.workbench is None:
+            return None
+        start = (self.since or self.generated_at - timedelta(days=7)).date()
+        return f"{self.workbench}/events?since={start}&until={self.generated_at.date()}"
     week: ThisWeek | None = None
     preheader: str = ""
     accession: str | None = None     # the accession's progress, in words
@@ -250,7 +259,8 @@ def feed_problems(feeds: list[FeedStatus], now: datetime) -> list[FeedProblem]:
 def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
                  feeds: list[FeedStatus], *, period: str, now: datetime,
                  since: datetime | None, history: History | None = None, full: bool = False,
-                 report_link: str | None = None, report_path: str | None = None) -> DigestReport:
+                 report_link: str | None = None, report_path: str | None = None,
+                 workbench: str | None = None) -> DigestReport:
     """The digest for one period: `since` is when the last digest went out (None: first).
 
     `full` keeps every new happening (the .html report); the email lists max_events of them
@@ -273,7 +283,7 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
         review=[view(j.event, config, verdict) for j in verdict.candidates][:limit],
         decisions=[f"{d.line()} (reports {', '.join(map(str, sorted(d.items)))})"
                    for d in verdict.decisions][:limit],
-        full=full, report_link=report_link, report_path=report_path,
+        full=full, report_link=report_link, report_path=report_path, workbench=workbench,
         more=len(new) - len(listed), tracks=track_lines(verdict), week=week,
         preheader=preheader(verdict, week), accession=accession_line(verdict),
         caveat=coverage_warning(verdict))
