@@ -217,6 +217,18 @@ def test_a_failing_feed_is_recorded_and_listed_and_others_still_stored(
     assert b"wire" in msg.raw and b"500 status code" in msg.raw
 
 
+def test_a_cycle_keeps_its_poll_duration_for_the_metrics(
+        feed_server: Any, state_env: Path, tmp_path: Path) -> None:
+    serve_fixtures(feed_server)
+    ctx = context(write_config(tmp_path, feed_server))
+    assert ctx.store.last_poll_cycle() is None
+    report, _verdict, _sent = run_once(ctx)
+    cycle = ctx.store.last_poll_cycle()
+    assert cycle is not None and cycle.ended_at == NOW
+    assert cycle.seconds == pytest.approx(report.seconds)
+    assert report.seconds > 0
+
+
 def test_criterion_transition_is_stored_once(
     feed_server: Any, state_env: Path, tmp_path: Path
 ) -> None:

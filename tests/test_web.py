@@ -174,6 +174,25 @@ def test_metrics_parse_with_prometheus_clients_parser(base: str, env: dict[str, 
             "watcher_last_digest_timestamp_seconds", "watcher_events"} <= set(families)
 
 
+def test_metrics_give_the_latest_poll_cycles_duration(base: str, env: dict[str, str]) -> None:
+    def sample(name: str) -> float:
+        text = httpx.get(f"{base}/metrics", timeout=30).text
+        return next(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                    if s.name == name)
+
+    url = env.get("WATCHER_DATABASE_URL") or f"sqlite:///{env['WATCHER_STATE_DIR']}/watcher.db"
+    store = Store(url)
+    ended = datetime.now(UTC)
+    try:
+        run = store.record_start(ended - timedelta(minutes=1), 1, "run")
+        store.record_poll_cycle(run, ended - timedelta(seconds=30), 2.5)
+        store.record_poll_cycle(run, ended, 4.25)
+    finally:
+        store.close()
+    assert sample("watcher_poll_cycle_seconds") == 4.25
+    assert sample("watcher_last_poll_timestamp_seconds") == pytest.approx(ended.timestamp())
+
+
 def test_healthz_follows_the_services_heartbeat(base: str, env: dict[str, str]) -> None:
     silent = httpx.get(f"{base}/healthz", timeout=30)
     assert silent.status_code == 503 and "no service instance" in silent.text

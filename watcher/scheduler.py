@@ -7,7 +7,6 @@ every minute and polls only the feeds whose next due time (interval or backoff) 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
@@ -28,11 +27,11 @@ from watcher.config import Config, load_config
 from watcher.context import Context
 from watcher.deliver.outbox import deliver_pending
 from watcher.errors import ConfigError, DamagedDatabaseError, WatcherError, damage_in
-from watcher.ingest.poll import poll
 from watcher.judge.match import Matcher
 from watcher.service import (
     judge,
     mark_alive,
+    poll_cycle,
     prepare_alerts,
     prepare_digest,
     prune,
@@ -164,7 +163,7 @@ class Service:
 
     def poll(self) -> None:
         """Poll due feeds; what crossed an alert rule goes out at once, not at the next tick."""
-        report = asyncio.run(poll(self.ctx, stop=self.stopping))
+        report = poll_cycle(self.ctx, stop=self.stopping)
         if report.new_items and prepare_alerts(self.ctx):
             deliver_pending(self.ctx)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +44,14 @@ log = logging.getLogger("watcher")
 def start_run(ctx: Context, mode: str) -> None:
     """Record that the service started: the digest's uptime is built from these rows."""
     ctx.run_id = ctx.store.record_start(ctx.clock(), os.getpid(), mode)
+
+
+def poll_cycle(ctx: Context, stop: threading.Event | None = None) -> PollReport:
+    """One poll of the due feeds, its duration kept on the run (the workbench's /metrics)."""
+    report = asyncio.run(poll(ctx, stop=stop))
+    if ctx.run_id is not None:
+        ctx.store.record_poll_cycle(ctx.run_id, ctx.clock(), report.seconds)
+    return report
 
 
 def mark_alive(ctx: Context) -> None:
@@ -284,7 +293,7 @@ def run_once(ctx: Context) -> tuple[PollReport, CriterionVerdict, tuple[int, int
     """One full cycle: poll, judge, write the digest due (if not yet written), deliver."""
     if ctx.run_id is None:
         start_run(ctx, "once")
-    report = asyncio.run(poll(ctx))
+    report = poll_cycle(ctx)
     prune(ctx)
     now = ctx.clock()
     judged = judge(ctx, now)                      # one judgement serves alerts and the digest

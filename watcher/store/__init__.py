@@ -31,11 +31,12 @@ from watcher.store.records import (
     OutboxDraft,
     OutboxMessage,
     PollCounts,
+    PollCycle,
 )
 
 __all__ = ["ArticleFetched", "ArticleHealth", "ArticleState", "ArticleWanted", "FeedFailed",
            "FeedForUpdate", "FeedPolled", "Instance", "InstanceStatus", "OutboxDraft",
-           "OutboxMessage", "PollCounts", "Store", "redacted_url"]
+           "OutboxMessage", "PollCounts", "PollCycle", "Store", "redacted_url"]
 
 
 class Store(FeedsMixin, ItemsMixin, ArticlesMixin, OutboxMixin, OpsMixin, CriterionMixin):

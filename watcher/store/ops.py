@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select, update
 
 from watcher.models import IngestIssue, ServiceRun
 from watcher.store.base import Database
-from watcher.store.records import Instance, InstanceStatus
+from watcher.store.records import Instance, InstanceStatus, PollCycle
 from watcher.store.schema import (
     FEED_STATE,
     INGEST_ISSUE,
@@ -36,6 +36,21 @@ class OpsMixin(Database):
         with self._connect() as conn:
             conn.execute(update(SERVICE_RUN).where(SERVICE_RUN.c.id == run_id)
                          .values(last_seen_at=now))
+
+    def record_poll_cycle(self, run_id: int, ended: datetime, seconds: float) -> None:
+        """The run's latest poll cycle: when it ended and how long it took."""
+        with self._connect() as conn:
+            conn.execute(update(SERVICE_RUN).where(SERVICE_RUN.c.id == run_id)
+                         .values(last_poll_at=ended, last_poll_seconds=seconds))
+
+    def last_poll_cycle(self) -> PollCycle | None:
+        """The latest poll cycle of any run, or None before the first."""
+        c = SERVICE_RUN.c
+        stmt = (select(c.last_poll_at, c.last_poll_seconds).where(c.last_poll_at.is_not(None))
+                .order_by(c.last_poll_at.desc()).limit(1))
+        with self._connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else PollCycle(row[0], float(row[1] or 0.0))
 
     def service_runs(self, since: datetime | None) -> list[ServiceRun]:
         """Every run that was alive after `since`, oldest first."""

@@ -160,3 +160,11 @@ class ArticleState:
                 }.get(self.status, f"fetch failed: {self.reason}; the item is as the feed gave it")
         when = f" on {self.fetched_at:%Y-%m-%d %H:%M} UTC" if self.fetched_at else ""
         return f"article {self.url}{when}: {what}"
+
+
+@dataclass(frozen=True)
+class PollCycle:
+    """The latest poll cycle of the service: when it ended, how long it took (/metrics)."""
+
+    ended_at: datetime
+    seconds: float

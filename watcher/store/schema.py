@@ -171,6 +171,8 @@ class ServiceRunRow(SQLModel, table=True):
     last_seen_at: datetime = _utc(nullable=False)
     pid: int = 0
     mode: str = "run"                # run | once
+    last_poll_at: datetime | None = _utc()          # when its latest poll cycle ended
+    last_poll_seconds: float | None = None          # how long that cycle took (/metrics)
 
 
 class IngestIssueRow(SQLModel, table=True):

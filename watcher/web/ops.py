@@ -83,6 +83,13 @@ class StoreCollector:
         yield GaugeMetricFamily("watcher_last_digest_timestamp_seconds",
                                 "When the last digest was written (Unix time; 0: never)",
                                 value=last.timestamp() if last else 0)
+        cycle = store.last_poll_cycle()
+        yield GaugeMetricFamily("watcher_poll_cycle_seconds",
+                                "How long the latest poll cycle took (0: none yet)",
+                                value=cycle.seconds if cycle else 0)
+        yield GaugeMetricFamily("watcher_last_poll_timestamp_seconds",
+                                "When the latest poll cycle ended (Unix time; 0: never)",
+                                value=cycle.ended_at.timestamp() if cycle else 0)
         ok, _line = health(ctx, now)
         yield GaugeMetricFamily("watcher_service_up",
                                 "1 when a service instance's heartbeat is fresh", value=int(ok))
