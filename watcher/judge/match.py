@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from watcher.config import Config, Indicator, Near, Rule, group_terms
 from watcher.judge.terms import (
+    _CACHE_MAX,
     FIELDS,
     Found,
     Parts,
@@ -143,6 +144,7 @@ class Matcher:
         self.rules = [(ind, n, rule, _CompiledRule.of(rule))
                       for ind in self.indicators for n, rule in enumerate(ind.rules, 1)]
         self.rules_of: dict[str, set[int]] = defaultdict(set)
+        self._may_pass_memo: dict[frozenset[str], bool] = {}
         for k, (_, _, rule, _) in enumerate(self.rules):
             for group in rule.all:
                 for t in group_terms(group)[0]:
@@ -172,13 +174,25 @@ class Matcher:
         of the sequences the text's words can start); most items end before that."""
         text = Text(title, summary)
         starters = self.index.starters_in(text)
-        may_hit = {t for here in starters.values() for start in here.values() for t in start.terms}
-        if not any(self.rules[k][3].may_pass(may_hit) for k in self._rules_with(may_hit)):
+        may_hit = frozenset().union(*(s.terms for here in starters.values() for s in here.values()))
+        if not may_hit or not self._may_pass_any(may_hit):
             return []
         found = self.index.find(text, starters)
         hit = self._hit(found)
         return self._matches([self._decide(k, hit, found, text) for k in self._rules_with(hit)
                               if self.rules[k][3].may_pass(hit)], found, text)
+
+    def _may_pass_any(self, may_hit: frozenset[str]) -> bool:
+        """Whether some rule could pass on these terms. Remembered per set of terms: items
+        bring the same few sets again and again ("deal", "Kazakhstan"), and deciding one took
+        a third of the matcher's time over the benchmark corpus (profile, issue 17)."""
+        known = self._may_pass_memo.get(may_hit)
+        if known is None:
+            if len(self._may_pass_memo) > _CACHE_MAX:
+                self._may_pass_memo = {}
+            known = any(self.rules[k][3].may_pass(may_hit) for k in self._rules_with(may_hit))
+            self._may_pass_memo[may_hit] = known
+        return known
 
     def _rules_with(self, terms: Iterable[str]) -> list[int]:
         """The rules (indexes into self.rules, in order) whose all, any or near name a term."""
