@@ -269,6 +269,20 @@ def test_a_failed_migration_leaves_the_old_schema_and_data_intact(
     assert store.Store(ctx.settings.database_url).count_items() == ITEMS
 
 
+def test_the_schema_check_on_open_knows_the_newest_migration() -> None:
+    """Opening skips Alembic when the database is at the newest revision (issue 17); which
+    revision is newest is read from the scripts as text, so it must be Alembic's own answer
+    (a new migration not run would leave the schema behind; the test above shows a new
+    script does run)."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from watcher.store import base
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(base.MIGRATIONS))
+    assert base.head_revisions(base.MIGRATIONS) == set(ScriptDirectory.from_config(cfg).get_heads())
+
+
 @pytest.mark.sqlite_only("SQLite's online backup API (PostgreSQL: pg_dump, see deploy/README.md)")
 def test_a_backup_taken_while_running_restores_to_a_working_database(
         ctx: Context, state_env: Path, tmp_path: Path) -> None:
