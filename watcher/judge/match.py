@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 from watcher.config import Config, Indicator, Near, Rule, group_terms
 from watcher.judge.terms import (
-    _CACHE_MAX,
     FIELDS,
     Found,
     Parts,
@@ -144,7 +143,11 @@ class Matcher:
         self.rules = [(ind, n, rule, _CompiledRule.of(rule))
                       for ind in self.indicators for n, rule in enumerate(ind.rules, 1)]
         self.rules_of: dict[str, set[int]] = defaultdict(set)
-        self._may_pass_memo: dict[frozenset[str], bool] = {}
+        self.keyed_rules: dict[str, list[int]] = defaultdict(list)   # see _may_pass_any
+        for k, (_, _, _, compiled) in enumerate(self.rules):
+            for t in compiled.required[0] if compiled.required else ():
+                self.keyed_rules[t].append(k)
+        self.key_terms = frozenset(self.keyed_rules)
         for k, (_, _, rule, _) in enumerate(self.rules):
             for group in rule.all:
                 for t in group_terms(group)[0]:
@@ -183,16 +186,22 @@ class Matcher:
                               if self.rules[k][3].may_pass(hit)], found, text)
 
     def _may_pass_any(self, may_hit: frozenset[str]) -> bool:
-        """Whether some rule could pass on these terms. Remembered per set of terms: items
-        bring the same few sets again and again ("deal", "Kazakhstan"), and deciding one took
-        a third of the matcher's time over the benchmark corpus (profile, issue 17)."""
-        known = self._may_pass_memo.get(may_hit)
-        if known is None:
-            if len(self._may_pass_memo) > _CACHE_MAX:
-                self._may_pass_memo = {}
-            known = any(self.rules[k][3].may_pass(may_hit) for k in self._rules_with(may_hit))
-            self._may_pass_memo[may_hit] = known
-        return known
+        """Whether some rule could pass on these terms.
+
+        Only rules whose most selective required clause (the one with fewest terms) has a
+        term here are asked: a rule missing any required clause fails, and the short clauses
+        name specific things ("signing ceremony"), the long ones countries that many items
+        carry. (Profile, issue 17: asking every rule with any hit term, for every item, was a
+        third of the matcher's time.)"""
+        keyed = self.keyed_rules
+        candidates = {k for t in may_hit & self.key_terms for k in keyed[t]}
+        for k in candidates:
+            for terms in self.rules[k][3].required:
+                if terms.isdisjoint(may_hit):
+                    break
+            else:
+                return True
+        return False
 
     def _rules_with(self, terms: Iterable[str]) -> list[int]:
         """The rules (indexes into self.rules, in order) whose all, any or near name a term."""

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Row, bindparam, func, insert, select, tuple_
 
 from watcher.judge.events import host_of
 from watcher.models import Certainty, Hit, Item, Match, MatchedItem, StoredItem
 from watcher.store.base import Database
-from watcher.store.schema import FEED_STATE, ITEM, MATCH
+from watcher.store.records import ItemText
+from watcher.store.schema import FEED_STATE, ITEM, MATCH, UTCDateTime
 
 
 def _host(item: Item) -> str:
@@ -103,6 +104,41 @@ class ItemsMixin(Database):
             for r in rows:
                 yield _stored(r)
             last = rows[-1].id or last
+
+    def item_texts(self, since: datetime | None = None, batch: int = 1000) -> Iterator[ItemText]:
+        """Every stored item's id and text (seen since `since`), read in pages: what rematch
+        needs and no more. With `since` the pages follow the seen_at index by (seen_at, id),
+        so a week of a year's items reads that week, not the year."""
+        c = ITEM.c
+        q = select(c.id, c.seen_at, c.title, c.summary).limit(batch)
+        if since is None:
+            q = q.where(c.id > bindparam("last_id")).order_by(c.id)
+        else:
+            after = tuple_(c.seen_at, c.id) > tuple_(bindparam("last_seen", type_=UTCDateTime()),
+                                                     bindparam("last_id"))
+            q = q.where(c.seen_at >= since, after).order_by(c.seen_at, c.id)
+        params: dict[str, Any] = {"last_id": 0, "last_seen": since}
+        while True:
+            with self._connect() as conn:
+                rows = conn.execute(q, params).all()
+            for r in rows:
+                yield ItemText(r.id, r.title, r.summary)
+            if len(rows) < batch:
+                return
+            params = {"last_id": rows[-1].id, "last_seen": rows[-1].seen_at}
+
+    def match_keys(self, since: datetime | None = None) -> dict[int, set[tuple[str, str]]]:
+        """Per matched item (seen since `since`): its (indicator, certainty) pairs, so a rematch
+        can say what changed without loading every match's item and evidence."""
+        m, i = MATCH.c, ITEM.c
+        q = select(m.item_id, m.indicator, m.certainty)
+        if since is not None:
+            q = q.join(ITEM, i.id == m.item_id).where(i.seen_at >= since)
+        out: dict[int, set[tuple[str, str]]] = {}
+        with self._connect() as conn:
+            for item_id, indicator, certainty in conn.execute(q):
+                out.setdefault(item_id, set()).add((indicator, certainty))
+        return out
 
     def find_item(self, ref: str) -> StoredItem | None:
         """An item by row id or by URL."""

@@ -24,6 +24,15 @@ class FeedForUpdate:
 
 
 @dataclass(frozen=True)
+class ItemText:
+    """A stored item's text and row id: all that matching it again needs (`watcher rematch`)."""
+
+    id: int
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True)
 class FeedPolled:
     """A successful poll (new items or none): what `record_polls` writes for it."""
 
