@@ -398,6 +398,48 @@ def test_status_turns_an_unexpected_error_into_one_line_and_shows_it_under_v(
 
 
 @pytest.mark.sqlite_only("the SQLite integrity check")
+def test_a_big_file_is_checked_once_a_day_and_a_copy_is_checked_again(
+        ctx: Context, state_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past CHECK_ALWAYS_BYTES the check runs at most once a day per file (issue 17: a year's
+    database took every command its 30 s budget); a copy (a restore) is another file."""
+    import json
+    import time
+
+    from watcher.store import Store, dbcheck
+    db = state_env / "watcher.db"
+    asyncio.run(poll(ctx))
+    ctx.store.close()
+    monkeypatch.setattr(dbcheck, "CHECK_ALWAYS_BYTES", 0)
+    checks: list[Path] = []
+    real = dbcheck._quick_check
+
+    def counted(path: Path, busy: float, budget: float) -> str:
+        checks.append(path)
+        return real(path, busy, budget)
+    monkeypatch.setattr(dbcheck, "_quick_check", counted)
+
+    def opened(path: Path) -> str:
+        store = Store(f"sqlite:///{path}")
+        store.close()
+        return store.integrity
+    assert opened(db) == "ok" and checks == [db]
+    assert opened(db).startswith("ok (checked ") and checks == [db]        # not again
+    copy = tmp_path / "restored" / "watcher.db"
+    copy.parent.mkdir()
+    shutil.copy(db, copy)
+    shutil.copy(f"{db}-check", f"{copy}-check")                     # even with the note
+    assert opened(copy) == "ok" and checks == [db, copy]
+    note = Path(f"{db}-check")
+    stale = json.loads(note.read_text()) | {"at": time.time() - dbcheck.RECHECK_AFTER - 1}
+    note.write_text(json.dumps(stale))
+    assert opened(db) == "ok" and checks == [db, copy, db]                 # a day later
+    overwrite_pages(db, [2, 3])
+    note.write_text(json.dumps(stale))
+    with pytest.raises(StoreError, match="is damaged"):
+        opened(db)
+
+
+@pytest.mark.sqlite_only("the SQLite integrity check")
 def test_a_file_too_big_to_check_in_the_budget_is_used_unchecked_with_a_warning(
         ctx: Context, state_env: Path, caplog: pytest.LogCaptureFixture) -> None:
     """100 MB take 50 ms or more to check: a budget of 2 ms runs out (the interrupt comes

@@ -122,6 +122,12 @@ class Database:
             raise StoreError(f"database migration failed, the schema is unchanged: "
                              f"{type(exc).__name__}: {exc}") from exc
 
+    def recheck(self) -> str:
+        """The integrity check again (the service's daily job): a file too big to check on
+        every open is checked once a day (see dbcheck); raises DamagedDatabaseError."""
+        self.integrity = check_database(self.engine, self.busy_timeout)
+        return self.integrity
+
     def _file(self) -> str:
         """The database file's name for messages (never the URL: it may hold a password)."""
         engine = getattr(self, "engine", None)
