@@ -16,11 +16,12 @@ What "realistic" means here, and where each figure comes from:
   Poisson around it, spread over the day's polls.
 - Text: titles and summaries of the bench corpus (../shared/bench/make_corpus.py, news-like
   HTML, median summary ~540 characters after stripping; the real captures' median is 291, mean
-  824). Matched items: the real headlines that match something (the devset, the held-out sets,
-  the rules' own examples), mixed in so that --matched (default 0.1 %) of all items match: the
-  bench corpus has 0.06 % (2 % of its feeds carry 1-3 topical items), the real captures 0 %,
-  a watch of targeted searches far more; the share is a parameter, and the report says which.
-  Every match row is the real matcher's output for its text (evidence and all).
+  824), those the matcher finds nothing in. Matched items: happenings, each a real headline
+  that matches something (the devset, the held-out sets, the rules' own examples) told the
+  same day by a few outlets (1 + geometric, mean 4), as many as make --matched of the day's
+  items (default 0.1 %: the bench corpus has 0.06 %, its 2 % of feeds carrying 1-3 topical
+  items; the real captures 0 %; a watch of targeted searches far more). Every match row is
+  the real matcher's output for its text (evidence and all).
 - Derived rows: feed_day (polls and failures per feed and day: ~1 % of feeds fail all day on
   a given day), feed_state, weekly digests in the outbox (the size of the demo digest) and an
   alert a week, alert marks for a third of the matched items, criterion transitions, service
@@ -191,9 +192,8 @@ class Year:
                  matched_share: float, seed: int) -> None:
         Store(url).close()                                  # the schema, by its migrations
         self.url, self.feeds = url, feeds
-        self.general, self.topical = general, topical
-        base = sum(1 for t in general if t.matches) / max(len(general), 1)
-        self.p_topical = max(0.0, (matched_share - base) / (1 - base))
+        self.general = [t for t in general if not t.matches]    # matched items: happenings
+        self.topical, self.matched_share = topical, matched_share
         self.rng = random.Random(seed)
         self.day = 0                # days generated so far
         self.next_id = self.next_match = 1
@@ -247,25 +247,29 @@ class Year:
 
     def _day(self, day: int) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
         start = START + timedelta(days=day)
-        items, matches, days, issues = [], [], [], []
         rng = self.rng
-        for f in self.feeds:
+        up = [f for f in self.feeds if rng.random() >= FAIL_DAY]
+        texts: dict[str, list[Text]] = {
+            f.id: [rng.choice(self.general) for _ in range(_poisson(rng, f.rate))] for f in up}
+        for feed, text_ in self._happenings(up, sum(len(t) for t in texts.values())):
+            texts[feed.id].append(text_)
+        items: list[dict[str, Any]] = []
+        matches: list[dict[str, Any]] = []
+        days = [{"feed_id": f.id, "day": start.date(), "polls_ok": 0,
+                 "polls_failed": 1440 // f.minutes, "items_new": 0}
+                for f in self.feeds if f.id not in texts]
+        for f in up:
             polls = 1440 // f.minutes
-            if rng.random() < FAIL_DAY:
-                days.append({"feed_id": f.id, "day": start.date(), "polls_ok": 0,
-                             "polls_failed": polls, "items_new": 0})
-                continue
-            n = _poisson(rng, f.rate)
-            for _ in range(n):
+            for t in texts[f.id]:
                 seen = start + timedelta(minutes=f.minutes * rng.randrange(polls) + 1)
-                items.append(self._item(f, seen, matches))
+                items.append(self._item(f, t, seen, matches))
             days.append({"feed_id": f.id, "day": start.date(), "polls_ok": polls,
-                         "polls_failed": 0, "items_new": n})
-            self.items_total[f.id] += n
-        for _ in range(_poisson(rng, 20)):
-            f = rng.choice(self.feeds)
-            issues.append({"feed_id": f.id, "at": start + timedelta(hours=rng.random() * 24),
-                           "detail": "SAXParseException: not well-formed (invalid token)"})
+                         "polls_failed": 0, "items_new": len(texts[f.id])})
+            self.items_total[f.id] += len(texts[f.id])
+        issues = [{"feed_id": rng.choice(self.feeds).id,
+                   "at": start + timedelta(hours=rng.random() * 24),
+                   "detail": "SAXParseException: not well-formed (invalid token)"}
+                  for _ in range(_poisson(rng, 20))]
         yield ITEM, items
         yield MATCH, matches
         yield FEED_DAY, days
@@ -276,9 +280,21 @@ class Year:
                                           "detail": f"generated transition, day {day}"}]
         yield from self._weekly(day, start)
 
-    def _item(self, f: GenFeed, seen: datetime, matches: list[dict[str, Any]]) -> dict[str, Any]:
+    def _happenings(self, feeds: list[GenFeed], others: int) -> list[tuple[GenFeed, Text]]:
+        """The day's matched reports: happenings, each told by a few outlets the same day
+        (1 + geometric, mean 4), so that they make the matched share of the day's items."""
         rng = self.rng
-        t = rng.choice(self.topical if rng.random() < self.p_topical else self.general)
+        wanted = _poisson(rng, self.matched_share * others / (1 - self.matched_share))
+        out: list[tuple[GenFeed, Text]] = []
+        while len(out) < wanted and feeds:
+            told = rng.choice(self.topical)
+            for _ in range(min(1 + int(rng.expovariate(1 / 3)), wanted - len(out))):
+                out.append((rng.choice(feeds), told))
+        return out
+
+    def _item(self, f: GenFeed, t: Text, seen: datetime,
+              matches: list[dict[str, Any]]) -> dict[str, Any]:
+        rng = self.rng
         item_id, self.next_id = self.next_id, self.next_id + 1
         for m in t.matches:
             matches.append({"id": self.next_match, "item_id": item_id, **m})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
+
 from tests.conftest import at
 from tests.rules import probe_config
 from watcher.judge.events import cluster, host_of, skeleton
@@ -215,3 +218,46 @@ def test_two_chinese_reports_of_one_happening_share_character_pairs() -> None:
     b = salient("特朗普：阿塞拜疆将加入亚伯拉罕协议")
     c = salient("哈萨克斯坦总统会见以色列外长")
     assert similarity(a, b) >= 0.5 and similarity(a, c) == 0.0
+
+
+def _cluster_comparing_every_group(matched: list[MatchedItem]) -> list[list[int]]:
+    """cluster() as it was before issue 17: each item against every group ever opened."""
+    from watcher.judge import events as ev
+    groups: list[list[tuple[MatchedItem, ev.Signature]]] = []
+    open_: dict[tuple[str, bool], list[list[tuple[MatchedItem, ev.Signature]]]] = {}
+    for m in sorted(matched, key=lambda m: (m.published, m.item_id)):
+        sig = ev.Signature.of(m, M.concept_of)
+        key = (m.match.indicator, False)
+        best, best_score = None, 0.0
+        for group in open_.get(key, []):
+            if ev._outlet_has_other_story(group, m, sig):
+                continue
+            score = max(ev.same_happening(m, sig, o, s) for o, s in group)
+            if score > best_score:
+                best, best_score = group, score
+        if best is not None:
+            best.append((m, sig))
+            continue
+        groups.append([(m, sig)])
+        open_.setdefault(key, []).append(groups[-1])
+    return [[m.item_id for m, _ in g] for g in groups]
+
+
+def test_closing_groups_past_the_window_changes_no_event() -> None:
+    """Two months of reports, a few happenings a week retold by many outlets at every
+    distance in time around the 4-day window: the same events as comparing every group."""
+    import random
+    rng = random.Random(17)
+    verbs = ["joins", "will join", "is set to join", "formally joins", "moves to join"]
+    extras = ["", " today", " after talks", " in Washington", " as expected", " — officials"]
+    items = []
+    for n in range(600):
+        day = rng.randrange(60)
+        title = (f"Azerbaijan {rng.choice(verbs)} the Abraham Accords{rng.choice(extras)}"
+                 f"{' ' + str(day // 5) if rng.random() < 0.5 else ''}")
+        m = report(title, "2026-01-01", f"https://outlet{rng.randrange(12)}.example/{n}")
+        when = m.published + timedelta(days=day, hours=rng.randrange(24))
+        items.append(dataclasses.replace(m, published=when, seen_at=when))
+    got = [[m.item_id for m in e.items] for e in cluster(items, M.concept_of)]
+    assert got == _cluster_comparing_every_group(items)
+    assert 10 < len(got) < 500
