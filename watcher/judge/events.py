@@ -198,13 +198,7 @@ def cluster(matched: list[MatchedItem], concept: Callable[[str], str] | None = N
         # A denial ("X will not join") never joins a report that it happened, however alike.
         key = (m.match.indicator, m.match.certainty is Certainty.DENIED)
         best, best_score = None, 0.0
-        # Items come in date order, so a group's last item is its latest: once that is more
-        # than WINDOW before this item, no item of the group can be the same happening
-        # (same_happening says 0), and the group is closed for good. Without this, every item
-        # was compared with every group since the start: quadratic in a year of matches
-        # (issue 17).
-        live = open_[key] = [g for g in open_.get(key, [])
-                             if m.published - g[-1][0].published <= WINDOW]
+        live = open_[key] = _still_open(open_.get(key, []), m)
         for group in live:
             if _outlet_has_other_story(group, m, sig):
                 continue
@@ -217,6 +211,14 @@ def cluster(matched: list[MatchedItem], concept: Callable[[str], str] | None = N
         groups.append([(m, sig)])
         open_.setdefault(key, []).append(groups[-1])
     return [_event([m for m, _ in group]) for group in groups]
+
+
+def _still_open(groups: list[_Group], m: MatchedItem) -> list[_Group]:
+    """The groups `m` may join. Items come in date order, so a group's last item is its
+    latest: once that is more than WINDOW before `m`, no item of the group can be the same
+    happening (same_happening says 0), and the group is closed for good. Without this every
+    item was compared with every group since the start: quadratic in a year (issue 17)."""
+    return [g for g in groups if m.published - g[-1][0].published <= WINDOW]
 
 
 def _event(items: list[MatchedItem]) -> Event:
