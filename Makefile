@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops screenshot soak golden
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops bench-pages screenshot soak golden
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: $(STAMP)
 ## What the start-up checks cost: the integrity check of a ~100 MB database, a 5,000-indicator file.
 bench-ops: $(STAMP)
 	$(BIN)/python benchmarks/ops_bench.py
+
+## Page sources: parse time and memory of a saved page and of hostile 10 MiB pages (seconds).
+bench-pages: $(STAMP)
+	$(BIN)/python benchmarks/pages.py
 
 ## Rewrite tests/golden/ (feed files → Items, the demo digest's text and HTML) after a change
 ## meant to alter what analysts read; review `git diff tests/golden/` before committing.

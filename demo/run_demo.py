@@ -20,6 +20,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT / "demo" / "feeds"
+# Saved copies of the shipped page sources (`type: html`), served under /pages/ so the demo
+# polls each of them with its shipped selectors (tests/fixtures/pages/README.md).
+PAGES = ROOT / "tests" / "fixtures" / "pages"
 WORK = ROOT / ".demo"
 # Which kind of source each snapshot stands for (see demo/feeds/README.md).
 SOURCES = {
@@ -33,6 +36,12 @@ class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def translate_path(self, path: str) -> str:
+        """/pages/NAME.html from the saved pages, everything else from the feed snapshots."""
+        if path.startswith("/pages/"):
+            return str(PAGES / Path(path.split("?", 1)[0]).name)
+        return super().translate_path(path)
+
 
 def serve() -> ThreadingHTTPServer:
     """The snapshot server on an ephemeral 127.0.0.1 port (Last-Modified / 304 included)."""
@@ -43,11 +52,13 @@ def serve() -> ThreadingHTTPServer:
 
 
 def demo_feeds(base_url: str) -> list[dict[str, object]]:
-    """The snapshots as indicators.yaml feeds served under `base_url` (also the golden digest's)."""
+    """The snapshots as indicators.yaml feeds served under `base_url`, then the shipped page
+    sources pointed at their saved copies under `base_url`/pages/ (also the golden digest's)."""
+    shipped = yaml.safe_load((ROOT / "indicators.yaml").read_text(encoding="utf-8"))["feeds"]
     return [{"id": f"demo-{p.stem}", "url": f"{base_url}/{p.name}", "every": "30m",
              "tier": SOURCES.get(p.stem, ("outlet", None))[0],
              "lang": SOURCES.get(p.stem, ("", "en"))[1]}
-            for p in sorted(FEEDS.glob("*.xml"))]
+            for p in sorted(FEEDS.glob("*.xml"))] + page_sources(shipped, base_url)
 
 
 def demo_config(port: int) -> Path:
@@ -60,6 +71,12 @@ def demo_config(port: int) -> Path:
     return path
 
 
+def page_sources(feeds: list[dict[str, object]], base_url: str) -> list[dict[str, object]]:
+    """The shipped page sources, selectors and all, pointed at their saved copies."""
+    return [dict(f, url=f"{base_url}/pages/{f['id']}.html") for f in feeds
+            if f.get("type") == "html" and (PAGES / f"{f['id']}.html").is_file()]
+
+
 def main() -> int:
     shutil.rmtree(WORK, ignore_errors=True)   # a fresh demo each time: new database, new digest
     WORK.mkdir(parents=True)
@@ -70,7 +87,8 @@ def main() -> int:
                    WATCHER_STATE_DIR=str(WORK / "state"), WATCHER_ALLOW_PRIVATE="127.0.0.1")
         env.pop("WATCHER_DATABASE_URL", None)
         print(
-            f"demo: serving {len(list(FEEDS.glob('*.xml')))} feed snapshots on "
+            f"demo: serving {len(list(FEEDS.glob('*.xml')))} feed snapshots and "
+            f"{len(list(PAGES.glob('*.html')))} saved official pages on "
             f"http://127.0.0.1:{server.server_address[1]}/ ; state in {WORK / 'state'}",
             flush=True,
         )

@@ -243,3 +243,23 @@ def test_closing_groups_past_the_window_changes_no_event(
     monkeypatch.setattr(ev, "_still_open", lambda groups, m: groups)     # as before issue 17
     assert got == [[m.item_id for m in e.items] for e in cluster(items, M.concept_of)]
     assert 10 < len(got) < 500
+
+
+def test_items_printed_at_the_same_moment_cluster_the_same_whatever_their_row_order() -> None:
+    """Pages print dates without a time, so many items share 00:00; the rows' ids follow the
+    order in which concurrent feeds were stored. The events must not depend on that."""
+    from dataclasses import replace
+    items = [report("Azerbaijan joins the Abraham Accords", "2026-04-15", "https://a.example/1"),
+             report("Azerbaijan to join Abraham Accords, talks say", "2026-04-15",
+                    "https://b.example/2"),
+             report("Азербайджан присоединился к Соглашениям Авраама", "2026-04-15",
+                    "https://c.example/3"),
+             report("Azerbaijan joins Abraham Accords at ceremony", "2026-04-15",
+                    "https://d.example/4")]
+
+    def shape(rows: list[MatchedItem]) -> list[list[str]]:
+        return [[m.url for m in e.items] for e in cluster(rows, M.concept_of)]
+
+    first = shape(items)
+    reordered = [replace(m, item_id=100 - n) for n, m in enumerate(items)]
+    assert shape(reordered) == first

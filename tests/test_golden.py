@@ -120,6 +120,9 @@ def demo_digest(server: Any, tmp_path: Path) -> EmailMessage:
     """The digest of one `watcher run --once` over the demo snapshots, at DEMO_NOW."""
     for snapshot in sorted(DEMO_FEEDS.glob("*.xml")):
         server.add(f"/{snapshot.name}", snapshot.read_bytes(), content_type="application/xml")
+    for page in sorted((ROOT / "tests" / "fixtures" / "pages").glob("*.html")):
+        server.add(f"/pages/{page.name}", page.read_bytes(),
+                   content_type="text/html; charset=utf-8")
     data = yaml.safe_load((ROOT / "indicators.yaml").read_text(encoding="utf-8"))
     data["feeds"] = demo_feeds(server.url(""))
     config = tmp_path / "indicators.yaml"

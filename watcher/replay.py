@@ -15,7 +15,7 @@ from pathlib import Path
 from watcher.config import Config, Feed
 from watcher.context import Context
 from watcher.errors import FeedError, WatcherError
-from watcher.ingest.parse import parse_feed
+from watcher.ingest.page import parse_source
 from watcher.judge.criterion import evaluate
 from watcher.judge.events import cluster
 from watcher.judge.score import score_events
@@ -24,7 +24,7 @@ from watcher.report.balance import Balance, balance_of
 from watcher.service import coverage
 from watcher.store import FeedFailed, FeedPolled
 
-FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json")
+FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json", ".html", ".htm")   # .html: saved pages
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T_ ](\d{2}):?(\d{2}))?")
 
 
@@ -98,7 +98,9 @@ def ingest(ctx: Context, files: list[ArchivedFile]) -> ReplayReport:
     for f in files:
         feed = feeds[f.feed_id]
         try:
-            parsed = parse_feed(f.feed_id, f.path.read_bytes(), base_url="", lang=feed.lang)
+            # an archived page's relative links resolve against the page's configured address
+            parsed = parse_source(f.feed_id, f.path.read_bytes(), feed.page, lang=feed.lang,
+                                  base_url=feed.url if feed.page is not None else "")
         except (FeedError, OSError) as exc:
             report.failed[str(f.path)] = str(exc)
             ctx.store.record_failure(FeedFailed(f.feed_id, None, str(exc)[:300], f.at), f.at)

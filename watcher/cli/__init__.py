@@ -159,6 +159,30 @@ def example_failures(config: Config, path: Path) -> list[str]:
     return problems
 
 
+def cmd_feed(args: argparse.Namespace) -> int:
+    """`watcher feed test`: one fetch, parse and match of a source, nothing stored."""
+    from watcher.ingest.poll import fetcher_for
+    from watcher.ingest.trial import adhoc_feed, render_trial, run_trial
+    settings, config = _config(args)
+    feeds = {f.id: f for f in config.feeds}
+    if args.source in feeds:
+        if args.select or args.lang:
+            raise WatcherError("--select and --lang go with a URL; a feed id uses its entry in "
+                               f"{settings.config_path}")
+        feed = feeds[args.source]
+    elif args.source.startswith(("http://", "https://")):
+        feed = adhoc_feed(args.source, args.select, args.lang)
+    else:
+        raise WatcherError(f"no feed with id {args.source} in {settings.config_path} "
+                           "(or give an http(s) URL)")
+
+    async def trial() -> str:
+        async with fetcher_for(settings) as fetcher:
+            return render_trial(await run_trial(feed, fetcher, Matcher(config)))
+    print(asyncio.run(trial()))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """`watcher status` is what ops run when something is wrong, so it never ends in a
     traceback: an unexpected error is one line (its traceback under -v)."""
@@ -318,7 +342,7 @@ def _known_subject(ctx: Context, name: str) -> None:
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
             "rematch": cmd_rematch, "replay": cmd_replay, "silence": cmd_silence,
-            "unsilence": cmd_unsilence, "db": cmd_db}
+            "unsilence": cmd_unsilence, "db": cmd_db, "feed": cmd_feed}
 
 
 if __name__ == "__main__":

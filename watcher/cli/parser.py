@@ -121,6 +121,16 @@ def _admin_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
     ev.add_argument("path", type=Path)
     ev.add_argument("--titles-only", action="store_true",
                     help="blank every summary (as headline-only feeds such as Google News give)")
+    fd = sub.add_parser("feed", parents=[common], help="try a source before deploying it")
+    fdsub = fd.add_subparsers(dest="feed_command", required=True, metavar="FEED_COMMAND")
+    ft = fdsub.add_parser("test", parents=[common],
+                          help="fetch a source once and print the items it gives and the rules "
+                               "each would match; stores nothing")
+    ft.add_argument("source", metavar="ID|URL", help="a feed id from indicators.yaml, or a URL")
+    ft.add_argument("--select", action="append", default=[], metavar="KEY=SELECTOR",
+                    help="with a URL: read it as a page (item=…, title=…, link=…, date=…, "
+                         "summary=…, date_format=…, date_lang=…, timezone=…); repeatable")
+    ft.add_argument("--lang", help="with a URL: the source's language (e.g. ru)")
     db = sub.add_parser("db", parents=[common], help="database tools")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     cp = dbsub.add_parser("copy", parents=[common],

@@ -17,6 +17,7 @@ from watcher.config.models import (
     Duration,
     Feed,
     Indicator,
+    Select,
     Stance,
     Tier,
     duration,
@@ -34,5 +35,5 @@ from watcher.config.rules import (
 
 __all__ = ["AlertRule", "Alerts", "Baseline", "CertaintyCues", "Config", "Criterion", "Digest",
            "Duration", "Example", "Examples", "Feed", "FieldTerms", "Indicator", "Near", "Rule",
-           "Stance", "Tier", "config_lines", "duration", "group_terms", "load_config",
+           "Select", "Stance", "Tier", "config_lines", "duration", "group_terms", "load_config",
            "parse_config", "parse_months", "parse_seconds"]

@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from watcher.config.rules import Examples, Rule, Strict, Term
+from watcher.ingest.dates import LANGUAGES as DATE_LANGUAGES
+from watcher.ingest.dates import check_format, check_language
+from watcher.ingest.page import PageSelectors, compile_selector
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo|y)\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -190,13 +193,67 @@ class Digest(Strict):
         return ZoneInfo(self.timezone)
 
 
+def _selector(text: str) -> str:
+    compile_selector(text)
+    return text
+
+
+# A CSS selector (or XPath starting with / ./ ../ or parenthesis), checked when the file is read.
+SelectorText = Annotated[str, AfterValidator(_selector)]
+
+
+class Select(Strict):
+    """Where a page source's items are: the item element, and each field inside it."""
+
+    item: SelectorText
+    title: SelectorText
+    link: SelectorText | None = None
+    date: SelectorText | None = None
+    summary: SelectorText | None = None
+    date_format: Annotated[str, AfterValidator(check_format)] | None = None
+    date_lang: Annotated[str, AfterValidator(check_language)] | None = None
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    def selectors(self, lang: str | None) -> PageSelectors:
+        """The parse stage's form; month names default to the feed's language when known."""
+        date_lang = self.date_lang or (lang if lang in DATE_LANGUAGES else None)
+        return PageSelectors(item=self.item, title=self.title, link=self.link, date=self.date,
+                             summary=self.summary, date_format=self.date_format,
+                             date_lang=date_lang, timezone=self.timezone)
+
+
 class Feed(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
     url: Annotated[str, Field(pattern=r"^https?://")]
+    # feed: RSS, Atom, RDF or JSON Feed; html: a page without a feed, read with `select`
+    type: Literal["feed", "html"] = "feed"
+    select: Select | None = None
     every: str = "1h"
     tier: Tier = "outlet"
     lang: str | None = None
     title: str | None = None
+
+    @model_validator(mode="after")
+    def _page(self) -> Feed:
+        if self.type == "html" and self.select is None:
+            raise ValueError("a `type: html` source needs a `select:` block (item, title, ...)")
+        if self.type == "feed" and self.select is not None:
+            raise ValueError("`select:` is for pages: add `type: html`")
+        return self
+
+    @property
+    def page(self) -> PageSelectors | None:
+        """The selectors of a page source, None for a feed."""
+        return self.select.selectors(self.lang) if self.select is not None else None
 
     @field_validator("every")
     @classmethod

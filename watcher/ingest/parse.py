@@ -157,10 +157,10 @@ def _entry_item(feed_id: str, entry: Mapping[str, Any], base_url: str,
     link = entry.get("link")
     return Item(
         feed_id=feed_id,
-        key=_key(entry.get("id"), link, base_url, title, summary),
+        key=item_key(entry.get("id"), link, base_url, title, summary),
         title=title,
         summary=summary,
-        url=_safe_url(link, base_url),
+        url=safe_url(link, base_url),
         published=_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
         lang=_entry_language(entry) or feed_lang,
         source=_source(entry.get("source")),
@@ -264,10 +264,10 @@ def _json_item(feed_id: str, entry: dict[str, Any], base_url: str,
     guid = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
     return Item(
         feed_id=feed_id,
-        key=_key(guid, link, base_url, title, summary),
+        key=item_key(guid, link, base_url, title, summary),
         title=title,
         summary=summary,
-        url=_safe_url(link, base_url),
+        url=safe_url(link, base_url),
         published=_iso_utc(entry.get("date_published") or entry.get("date_modified")),
         lang=_language(entry.get("language")) or feed_lang,
     )
@@ -296,19 +296,19 @@ def _clean(value: object, limit: int) -> str:
     return truncate(strip_html(value[: limit * _RAW_FACTOR]), limit)
 
 
-def _key(guid: object, link: object, base_url: str, title: str, summary: str) -> str:
+def item_key(guid: object, link: object, base_url: str, title: str, summary: str) -> str:
     """Stable identity: guid/id, else the canonical link, else a hash of the text."""
     if isinstance(guid, str) and guid.strip():
         guid = guid.strip()
         # NUL or a lone surrogate would be refused by the database: hashed like a long guid.
         return guid if len(guid) <= MAX_KEY and _is_storable(guid) else "sha256:" + _sha256(guid)
-    canonical = canonical_url(_safe_url(link, base_url))
+    canonical = canonical_url(safe_url(link, base_url))
     if canonical:
         return canonical if len(canonical) <= MAX_KEY else "sha256:" + _sha256(canonical)
     return "sha256:" + _sha256(f"{title}\n{summary}")
 
 
-def _safe_url(link: object, base_url: str) -> str:
+def safe_url(link: object, base_url: str) -> str:
     """An absolute http(s) link, or "" (javascript:, data:, mailto: and junk are dropped).
 
     A user name in the link (https://www.gov.kz@evil.example/) only serves to make it read

@@ -1,7 +1,7 @@
 """Worker processes for the parse stage: a cold cycle parses on every core.
 
 Parsing is the heavy part of a cycle with new content; in the event loop's process it would
-hold the GIL that the fetch threads need. `ParseWorkers` runs `parse_feed` in a small
+hold the GIL that the fetch threads need. `ParseWorkers` runs `parse_source` in a small
 process pool, one process a core, started only when a poll has enough feeds to pay for it.
 Workers are forked when the process has a single thread (the CLI: nothing is re-imported,
 pages are shared), spawned otherwise (the scheduler: forking a threaded process can copy
@@ -24,7 +24,8 @@ from types import TracebackType
 from typing import Self
 
 from watcher.errors import FeedError
-from watcher.ingest.parse import ParsedFeed, parse_feed
+from watcher.ingest.page import PageSelectors, parse_source
+from watcher.ingest.parse import ParsedFeed
 
 log = logging.getLogger(__name__)
 MIN_FEEDS = 32          # fewer feeds than this: not worth starting processes
@@ -64,9 +65,11 @@ class ParseWorkers:
             gc.unfreeze()
 
     async def parse(self, feed_id: str, body: bytes, *, content_type: str | None,
-                    base_url: str, lang: str | None) -> ParsedFeed:
-        """parse_feed, off the event loop when there are workers; FeedError as usual."""
-        call = functools.partial(parse_feed, feed_id, body, content_type=content_type,
+                    base_url: str, lang: str | None,
+                    select: PageSelectors | None = None) -> ParsedFeed:
+        """parse_source (a feed, or a page through `select`), off the event loop when there
+        are workers; FeedError as usual."""
+        call = functools.partial(parse_source, feed_id, body, select, content_type=content_type,
                                  base_url=base_url, lang=lang)
         if self._pool is None:
             return call()

@@ -193,7 +193,9 @@ def cluster(matched: list[MatchedItem], concept: Callable[[str], str] | None = N
     concept = concept or (lambda term: term)
     groups: list[_Group] = []
     open_: dict[tuple[str, bool], list[_Group]] = {}
-    for m in sorted(matched, key=lambda m: (m.published, m.item_id)):
+    # Ties in time (pages print dates without a time: many items at 00:00) are broken by what
+    # the item is, not by its row id, which follows the order concurrent feeds were stored in.
+    for m in sorted(matched, key=lambda m: (m.published, m.feed_id, m.url, m.title, m.item_id)):
         sig = Signature.of(m, concept)
         # A denial ("X will not join") never joins a report that it happened, however alike.
         key = (m.match.indicator, m.match.certainty is Certainty.DENIED)
