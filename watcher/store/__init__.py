@@ -21,12 +21,13 @@ from watcher.store.records import (
     FeedPolled,
     Instance,
     InstanceStatus,
+    MatchOutcome,
     OutboxDraft,
     OutboxMessage,
 )
 
 __all__ = ["FeedFailed", "FeedForUpdate", "FeedPolled", "Instance", "InstanceStatus",
-           "OutboxDraft", "OutboxMessage", "Store", "redacted_url"]
+           "MatchOutcome", "OutboxDraft", "OutboxMessage", "Store", "redacted_url"]
 
 
 class Store(FeedsMixin, ItemsMixin, OutboxMixin, OpsMixin):

@@ -12,7 +12,7 @@ from sqlalchemy import Row, bindparam, func, insert, select, tuple_
 from watcher.judge.events import host_of
 from watcher.models import Certainty, Hit, Item, Match, MatchedItem, StoredItem
 from watcher.store.base import Database
-from watcher.store.records import ItemText
+from watcher.store.records import ItemText, MatchOutcome
 from watcher.store.schema import FEED_STATE, ITEM, MATCH, UTCDateTime
 
 
@@ -127,17 +127,17 @@ class ItemsMixin(Database):
                 return
             params = {"last_id": rows[-1].id, "last_seen": rows[-1].seen_at}
 
-    def match_keys(self, since: datetime | None = None) -> dict[int, set[tuple[str, str]]]:
-        """Per matched item (seen since `since`): its (indicator, certainty) pairs, so a rematch
+    def match_outcomes(self, since: datetime | None = None) -> dict[int, set[MatchOutcome]]:
+        """Per matched item (seen since `since`): its indicators and certainties, so a rematch
         can say what changed without loading every match's item and evidence."""
         m, i = MATCH.c, ITEM.c
         q = select(m.item_id, m.indicator, m.certainty)
         if since is not None:
             q = q.join(ITEM, i.id == m.item_id).where(i.seen_at >= since)
-        out: dict[int, set[tuple[str, str]]] = {}
+        out: dict[int, set[MatchOutcome]] = {}
         with self._connect() as conn:
             for item_id, indicator, certainty in conn.execute(q):
-                out.setdefault(item_id, set()).add((indicator, certainty))
+                out.setdefault(item_id, set()).add(MatchOutcome(indicator, certainty))
         return out
 
     def find_item(self, ref: str) -> StoredItem | None:

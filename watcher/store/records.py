@@ -33,6 +33,14 @@ class ItemText:
 
 
 @dataclass(frozen=True)
+class MatchOutcome:
+    """What a match decided about an item, without its evidence: rematch compares these."""
+
+    indicator: str
+    certainty: str
+
+
+@dataclass(frozen=True)
 class FeedPolled:
     """A successful poll (new items or none): what `record_polls` writes for it."""
 
