@@ -54,21 +54,29 @@ class ItemsMixin(Database):
                  "lang": i.lang, "source": i.source} for i, host in zip(unique, hosts)]
         # One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: only new rows come back.
         # On the Core table: the ORM's bulk path cost ~15 µs a row in bookkeeping (profile).
-        c = ITEM.c
-        stmt = self.insert_ignore(ITEM, ["feed_id", "key"]).returning(c.id, c.feed_id, c.key)
         with self._connect() as conn:
-            ids = {(fid, key): rid for rid, fid, key in conn.execute(stmt, rows)}
+            ids = {(fid, key): rid for rid, fid, key in conn.execute(self._add_items(), rows)}
         return [StoredItem(ids[(i.feed_id, i.key)], i, host, now)
                 for i, host in zip(unique, hosts) if (i.feed_id, i.key) in ids]
 
-    def add_matches(self, matches: dict[int, list[Match]]) -> int:
-        """Record each item's matches (replacing earlier ones, so a rematch is exact)."""
+    def _add_items(self) -> Any:
+        """The statement, built once per store (building it for each feed showed in profiles)."""
+        stmt = getattr(self, "_add_items_stmt", None)
+        if stmt is None:
+            c = ITEM.c
+            stmt = self.insert_ignore(ITEM, ["feed_id", "key"]).returning(c.id, c.feed_id, c.key)
+            self._add_items_stmt = stmt
+        return stmt
+
+    def add_matches(self, matches: dict[int, list[Match]], *, replace: bool = True) -> int:
+        """Record each item's matches (replacing earlier ones, so a rematch is exact; items
+        just stored have none to replace: `replace=False` spares the DELETE)."""
         rows = [{"item_id": item_id, "indicator": m.indicator, "strength": m.strength,
                  "certainty": m.certainty.value, "evidence": _evidence(m)}
                 for item_id, ms in matches.items() for m in ms]
         with self._connect() as conn:
             # One DELETE for the batch, not one an item (rematch of 100k items: 100k statements).
-            if matches:
+            if matches and replace:
                 conn.execute(MATCH.delete().where(MATCH.c.item_id.in_(list(matches))))
             if rows:
                 conn.execute(insert(MATCH), rows)
