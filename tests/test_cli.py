@@ -215,7 +215,10 @@ def test_status_explain_and_preview_after_a_poll(feed_server: Any, state_env: Pa
         "event: 2 report(s)" in out and "publishers: example.com, example.ru (2 independent)" in out
     )
     assert "corroboration 1.50 (2 independent source(s))" in out
-    assert "counts for the criterion: yes" in out
+    # since its 2nd source
+    assert re.search(r"event E\d+ counts for follow-up \(2 independent source\(s\), "
+                     r"since 03 Mar 2026\)", out)
+    assert "genre: news" in out and "happened: 02 Mar 2026" in out
     preview = tmp_path / "preview.html"
     assert main(["digest", "--preview", str(preview), "--config", config]) == 0
     html = preview.read_text(encoding="utf-8")

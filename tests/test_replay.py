@@ -13,10 +13,10 @@ from watcher.cli import main
 MINI = ROOT / "tests" / "fixtures" / "mini.yaml"
 
 
-def rss(*items: tuple[str, str]) -> str:
+def rss(*items: tuple[str, str], host: str = "wire.example.com") -> str:
     body = "".join(
         f"<item><title>{t}</title>"
-        f"<link>https://wire.example.com/{t.lower().replace(' ', '-')}</link>"
+        f"<link>https://{host}/{t.lower().replace(' ', '-')}</link>"
         f"<pubDate>{d}</pubDate></item>"
         for t, d in items
     )
@@ -26,7 +26,8 @@ def rss(*items: tuple[str, str]) -> str:
 
 @pytest.fixture
 def archive(tmp_path: Path) -> Path:
-    """Three weekly snapshots of one wire feed; the Kazakh–Israeli deal appears in the third."""
+    """Three weekly snapshots of one wire feed; the Kazakh–Israeli deal appears in the third,
+    and an outlet (a feed the config does not know) reports it the next day."""
     folder = tmp_path / "archive"
     (folder / "wire").mkdir(parents=True)
     quiet = ("Kazakhstan wheat exports rise", "Mon, 05 Jan 2026 08:00:00 +0000")
@@ -38,24 +39,33 @@ def archive(tmp_path: Path) -> Path:
     (folder / "wire" / "2026-02-06.xml").write_text(rss(quiet), encoding="utf-8")
     (folder / "wire" / "2026-03-03T0600.xml").write_text(rss(deal, quiet), encoding="utf-8")
     (folder / "notes.txt").write_text("not a feed", encoding="utf-8")
+    (folder / "outlet").mkdir()
+    again = ("Israel, Kazakhstan sign water technology agreement",
+             "Tue, 03 Mar 2026 10:00:00 +0000")
+    (folder / "outlet" / "2026-03-04.xml").write_text(rss(again, host="outlet.example.org"),
+                                                      encoding="utf-8")
     return folder
 
 
 def test_replay_judges_each_date_from_what_was_seen_by_then(
         archive: Path, state_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["replay", str(archive), "--as-of", "2026-03-10", "--as-of", "2026-02-15",
-                 "--config", str(MINI)])
-    out = capsys.readouterr().out
+                 "--as-of", "2026-03-03", "--config", str(MINI)])
+    captured = capsys.readouterr()
+    out = captured.out
     assert code == 0, out
     assert (
-        "replayed 3 file(s) into a temporary database (deleted after): 2 new item(s), 1 match(es)"
+        "replayed 4 file(s) into a temporary database (deleted after): 3 new item(s), 2 match(es)"
         in out
     )
-    feb, mar = out.split("as of 2026-02-15: ")[1].split("as of 2026-03-10: ")
-    assert feb.startswith("WATCHING") and mar.startswith(
-        "FOLLOW-UP: measurable follow-up seen 02 Mar 2026"
-    )
-    assert "balance: momentum 1 event(s)" in mar
+    feb, one, two = (out.split(f"as of {d}: ")[1].split("\nas of ")[0]
+                     for d in ("2026-02-15", "2026-03-03", "2026-03-10"))
+    assert feb.startswith("WATCHING")
+    assert one.startswith("WATCHING")        # one source so far: a candidate, not follow-up
+    assert two.startswith("FOLLOW-UP: measurable follow-up seen 02 Mar 2026")
+    assert ", 2 independent source(s))" in two and "balance: momentum 1 event(s)" in two
+    assert all("\n  coverage: " in part for part in (feb, one, two))    # whatever the state
+    assert "feed folder(s) not in the config, read as outlets: outlet" in captured.err
     assert not (state_env / "watcher.db").exists()          # the live database was never touched
 
 

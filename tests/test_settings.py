@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 from watcher.errors import ConfigError
-from watcher.settings import Settings, load_settings
+from watcher.settings import Settings, config_path, load_settings
 
 
 def test_defaults() -> None:
+    """Interactive use keeps state in the user's data directory, never the working one."""
+    data = platformdirs.user_data_path("watcher", appauthor=False)
     s = load_settings({})
-    assert s == Settings(config_path=Path("indicators.yaml"),
-                         database_url="sqlite:///var/watcher.db", state_dir=Path("var"),
-                         outbox_dir=Path("var/outbox"))
-    assert s.log_level == "INFO" and s.smtp_url is None and s.redacted_smtp_url is None
+    assert s == Settings(config_path=config_path({}), database_url=f"sqlite:///{data}/watcher.db",
+                         state_dir=data, outbox_dir=data / "outbox")
+    assert data.is_absolute() and s.log_level == "INFO" and s.smtp_url is None
+    assert s.redacted_smtp_url is None
+
+
+def test_the_config_is_looked_for_where_services_keep_it(tmp_path: Path) -> None:
+    """$WATCHER_CONFIG, systemd's $CONFIGURATION_DIRECTORY, /etc/watcher, ./indicators.yaml."""
+    etc = tmp_path / "etc" / "indicators.yaml"
+    assert config_path({}, system=etc) == Path("indicators.yaml")        # no /etc file yet
+    etc.parent.mkdir()
+    etc.write_text("version: 1\n")
+    assert config_path({}, system=etc) == etc
+    systemd = {"CONFIGURATION_DIRECTORY": "/etc/watcher:/etc/other"}
+    assert config_path(systemd, system=etc) == Path("/etc/watcher/indicators.yaml")
+    assert config_path({**systemd, "WATCHER_CONFIG": "/srv/w.yaml"}, system=etc) == Path(
+        "/srv/w.yaml")
+    assert config_path({"WATCHER_CONFIG": " "}, system=etc) == etc      # empty is unset
 
 
 def test_systemd_state_directory_is_used_and_watcher_state_dir_wins() -> None:

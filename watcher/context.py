@@ -27,10 +27,15 @@ class Context:
     matcher: Matcher
     clock: Callable[[], datetime] = utcnow
     run_id: int | None = None        # this process's service_run row, when it is the service
+    read_only: bool = False          # a command that only looks: nothing is written
 
     @classmethod
     def open(cls, config: Config, settings: Settings,
-             clock: Callable[[], datetime] = utcnow) -> Context:
-        store = Store(settings.database_url, busy_timeout=settings.db_busy_timeout)
-        store.sync_feeds(config.feeds, clock())
-        return cls(config, settings, store, Matcher(config), clock)
+             clock: Callable[[], datetime] = utcnow, read_only: bool = False) -> Context:
+        """The store opened (and migrated), its feed list synced with the config; read-only:
+        an existing database at this schema, opened so that nothing can be written."""
+        store = Store(settings.database_url, busy_timeout=settings.db_busy_timeout,
+                      read_only=read_only)
+        if not read_only:
+            store.sync_feeds(config.feeds, clock())
+        return cls(config, settings, store, Matcher(config), clock, read_only=read_only)

@@ -4,7 +4,8 @@
      ├── ConfigError             indicators.yaml or the environment is wrong (names file:line)
      ├── FeedError               one feed could not be fetched or read (recorded on the feed)
      ├── StoreError              the database refused a write or a migration
-     │     └── DamagedDatabaseError      the SQLite file failed its integrity check: restore it
+     │     ├── DamagedDatabaseError      the SQLite file failed its integrity check: restore it
+     │     └── NoDatabaseError           a command that only reads found no database
      └── DeliveryError           a message could not be handed to SMTP or the outbox dir
            └── PermanentDeliveryError   the server said no for good (5xx): do not retry
 """
@@ -83,6 +84,14 @@ class DamagedDatabaseError(StoreError):
 
     hint = ("stop watcher and restore the file from a backup: deploy/README.md, "
             "'Back up and restore'")
+
+
+class NoDatabaseError(StoreError):
+    """A command that only reads (status, explain, digest --preview) found no database: it
+    creates none (issue 18)."""
+
+    hint = ("`watcher run` creates it; if it lives elsewhere, set WATCHER_STATE_DIR or "
+            "WATCHER_DATABASE_URL")
 
 
 class DeliveryError(WatcherError):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
+from functools import cached_property
 
 
 class Certainty(str, Enum):
@@ -185,6 +186,144 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """An analyst's call on an event, kept on its reports (items) so that it follows the
+    happening through rematch, reload and growth: whichever event holds one of these items."""
+
+    id: int
+    items: frozenset[int]
+    action: str                   # confirm | dismiss
+    by: str
+    at: datetime
+    note: str = ""                # the note of a confirmation, the reason of a dismissal
+    undone_at: datetime | None = None
+
+    def line(self) -> str:
+        """'dismissed by alice on 03 Dec 2025: an appeal, nobody joined'."""
+        verb = "confirmed" if self.action == "confirm" else "dismissed"
+        note = f": {self.note}" if self.note else ""
+        undone = f" (undone {self.undone_at:%d %b %Y})" if self.undone_at else ""
+        return f"{verb} by {self.by} on {self.at:%d %b %Y}{note}{undone}"
+
+
+class Reason(str, Enum):
+    """Why an event does not count, in the order they are tested (the first one is said)."""
+
+    DISMISSED = "dismissed"
+    OUTSIDE = "outside the window"
+    GRACE = "within the grace period"
+    FORMALIZATION = "formalization (completes the baseline)"
+    NOT_FOLLOW_UP = "not a follow-up indicator"
+    UNCONFIRMED = "expected or denied"
+    OPINION = "opinion"
+    BELOW = "below the threshold"
+    # every report says someone welcomed or praised it: a reaction, not the step's report
+    REACTION = "a reaction, not the step (awaiting review)"
+    SINGLE_SOURCE = "single source awaiting review"
+    # a formalization step reported before the step it follows, on ordinary evidence
+    OUT_OF_ORDER = "a step out of order awaiting review"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One event against the counting rule (DESIGN §6): whether it counts, else the first
+    reason, and the facts the rule looked at."""
+
+    event: Event
+    id: str                       # short id: "E" + its earliest stored report's id
+    track: str | None             # the track it would count for; None for other indicators
+    happened: date                # the happening's date (from the text, else the first report)
+    sources: int                  # independent publishers of its news reports
+    official: bool                # an official-tier source reported it (as news)
+    genre: str                    # news, or opinion/analysis when every report is
+    genre_cue: str
+    decision: Decision | None
+    reason: Reason | None         # None: it counts (or, for formalization, it qualifies)
+    qualified: date | None = None  # when it became corroborated (sources, official or analyst)
+    backing: str = ""             # what corroborates it: sources | official | analyst | ""
+    stage: str | None = None      # the formalization stage it reaches
+
+    @property
+    def counts(self) -> bool:
+        return self.reason is None and self.track is not None
+
+    @property
+    def candidate(self) -> bool:
+        """Passes everything but corroboration: shown, listed for review, never flips a state."""
+        return self.reason in (Reason.REACTION, Reason.SINGLE_SOURCE, Reason.OUT_OF_ORDER)
+
+    @property
+    def why_not(self) -> str | None:
+        """The first reason in words ('dismissed by alice'), None when it counts."""
+        if self.reason is Reason.DISMISSED and self.decision is not None:
+            return f"dismissed by {self.decision.by}"
+        return self.reason.value if self.reason is not None else None
+
+    @property
+    def corroboration(self) -> str:
+        """What stands behind it: '3 independent sources', 'an official source', 'confirmed by
+        alice'."""
+        if self.backing == "analyst" and self.decision is not None:
+            return f"confirmed by {self.decision.by}"
+        if self.backing == "official":
+            return "an official source"
+        return f"{self.sources} independent source(s)"
+
+
+@dataclass(frozen=True)
+class TrackVerdict:
+    """One kind of follow-up at a given day: its state, since when, and the events behind it."""
+
+    id: str
+    title: str
+    indicators: tuple[str, ...]
+    state: CriterionState
+    since: date | None                     # when it reached FOLLOW-UP
+    counting: tuple[Judgement, ...] = ()
+    candidates: tuple[Judgement, ...] = ()
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    """One step of the accession's formalization and the events that reached it."""
+
+    id: str
+    title: str
+    reached: date | None
+    evidence: tuple[Judgement, ...] = ()
+
+
+@dataclass(frozen=True)
+class Formalization:
+    """How far Kazakhstan's own accession has gone: shown as progress, never as follow-up."""
+
+    stages: tuple[StageProgress, ...]
+    pending: tuple[Judgement, ...] = ()    # single-source reports of a step, awaiting review
+
+    @property
+    def stage(self) -> StageProgress | None:
+        """The furthest step reached (an earlier step not reported is taken as passed)."""
+        return next((s for s in reversed(self.stages) if s.reached is not None), None)
+
+    def reached_by(self) -> str:
+        """What stands behind the furthest step: 'signed on 02 Apr 2026 (E12: an official
+        source)'; '' when it is the announcement or nothing is reached."""
+        now = self.stage
+        if now is None or not now.evidence or now.reached is None:
+            return ""
+        j = now.evidence[0]
+        return f"{now.title} on {now.reached:%d %b %Y} ({j.id}: {j.corroboration})"
+
+    def phrase(self) -> str:
+        """'accession announced, not yet signed' or 'accession ratified'."""
+        now = self.stage
+        if now is None:
+            return f"accession not yet {self.stages[0].title}"
+        after = self.stages[self.stages.index(now) + 1:]
+        return f"accession {now.title}" + (f", not yet {after[0].title}" if after else "")
+
+
+@dataclass(frozen=True)
 class CriterionVerdict:
     """Where the 6–12 month test stands on a given day, and why."""
 
@@ -195,6 +334,22 @@ class CriterionVerdict:
     expire_at: datetime
     counting_event: Event | None = None
     coverage: Coverage | None = None
+    tracks: tuple[TrackVerdict, ...] = ()
+    formalization: Formalization | None = None
+    judged: tuple[Judgement, ...] = ()     # every event, judged; see judgement()
+    decisions: tuple[Decision, ...] = ()
+
+    def judgement(self, event: Event) -> Judgement | None:
+        """This verdict's judgement of an event (the same rule everywhere it is shown)."""
+        return self._by_event.get(id(event))
+
+    @cached_property
+    def _by_event(self) -> dict[int, Judgement]:
+        return {id(j.event): j for j in self.judged}
+
+    @property
+    def candidates(self) -> list[Judgement]:
+        return [j for t in self.tracks for j in t.candidates]
 
     @property
     def days_since_baseline(self) -> int:
@@ -209,33 +364,10 @@ class CriterionVerdict:
         return (self.expire_at - self.now).days
 
     def sentence(self) -> str:
-        """The headline an analyst reads first."""
-        d = self.days_since_baseline
-        if self.state is CriterionState.FOLLOW_UP and self.counting_event is not None:
-            ev = self.counting_event
-            return (f"FOLLOW-UP: measurable follow-up seen {ev.first_seen:%d %b %Y} "
-                    f"({ev.indicator}: “{ev.lead.title}”, "
-                    f"{ev.independent or len(ev.sources)} independent source(s)); "
-                    f"day {d} since the baseline.")
-        if self.state is CriterionState.WATCHING:
-            return (f"WATCHING: no measurable follow-up yet, day {d} since the baseline; "
-                    f"{self.days_to_warn} days to the 6-month warning, "
-                    f"{self.days_to_expire} to the 12-month high-water mark.")
-        cov = self.coverage
-        if cov is not None and cov.poor:
-            return self._unestablished(d, cov)
-        seen = f" Coverage: {cov.sentence()}." if cov is not None else ""
-        if self.state is CriterionState.WARN:
-            return (f"WARN: no measurable follow-up {d} days after the baseline; "
-                    f"{self.days_to_expire} days left before this is the high-water mark.{seen}")
-        return (f"HIGH-WATER: no measurable follow-up in the {d} days since the baseline: "
-                f"the accession looks like the high-water mark of the expansion.{seen}")
-
-    def _unestablished(self, d: int, cov: Coverage) -> str:
-        """An absence claimed only as far as the watch saw: poor coverage is said first."""
-        return (f"{self.state.value} (coverage poor): no measurable follow-up seen in the {d} days "
-                f"since the baseline, but only {cov.sentence()}; this may be a gap in the watch "
-                f"rather than an absence of follow-up.")
+        """The headline an analyst reads first (watcher.judge.sentence): with tracks, one
+        clause per track."""
+        from watcher.judge.sentence import verdict_sentence
+        return verdict_sentence(self)
 
 
 # --- what the store remembers beyond items, as the digest, alerts and status read it ------
@@ -249,6 +381,7 @@ class Transition:
     previous: str | None
     at: datetime
     detail: str
+    track: str | None = None      # a track's id, "formalization", or None for the whole criterion
 
 
 @dataclass(frozen=True)

@@ -7,21 +7,24 @@ evaluated as it would have stood on each date, from what had been seen by then.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
+import sys
+import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from watcher.config import Config, Feed
 from watcher.context import Context
 from watcher.errors import FeedError, WatcherError
 from watcher.ingest.page import parse_source
-from watcher.judge.criterion import evaluate
-from watcher.judge.events import cluster
-from watcher.judge.score import score_events
 from watcher.models import CriterionVerdict
 from watcher.report.balance import Balance, balance_of
-from watcher.service import coverage
+from watcher.report.verdict import verdict_object
+from watcher.service import judge_as_of
+from watcher.settings import Settings
 from watcher.store import FeedFailed, FeedPolled
 
 FEED_FILES = (".xml", ".rss", ".atom", ".rdf", ".json", ".html", ".htm")   # .html: saved pages
@@ -117,7 +120,56 @@ def ingest(ctx: Context, files: list[ArchivedFile]) -> ReplayReport:
 def as_of(ctx: Context, moment: datetime) -> tuple[CriterionVerdict, Balance]:
     """The criterion and the balance as they stood at `moment`: only what had been seen by then.
     Nothing is recorded (no transition), so a replay into the live database leaves its history."""
-    seen = [m for m in ctx.store.matched_items() if m.seen_at <= moment and m.published <= moment]
-    events = score_events(cluster(seen, ctx.matcher.concept_of), ctx.config)
-    verdict = evaluate(ctx.config, events, moment, coverage(ctx, moment))
+    events, verdict = judge_as_of(ctx, moment)
     return verdict, balance_of(events, ctx.config, moment)
+
+
+def replay(settings: Settings, config: Config, folder: Path, days: list[date], *,
+           into_live: bool = False, keep: Path | None = None, as_json: bool = False) -> None:
+    """`watcher replay`: ingest the archive, then print the verdict at the end of each day,
+    as text (with its coverage, whatever the state) or as one JSON object a line. What is not
+    the verdict (the ingest summary, warnings) goes to stderr with --json."""
+    files = archived_files(folder)
+    chatter = sys.stderr if as_json else sys.stdout
+    for warning in archive_warnings(config, files, days):
+        print(f"watcher: warning: {warning}", file=sys.stderr)
+    config = config.model_copy(update={"feeds": replay_feeds(config, files,
+                                                             keep_configured=into_live)})
+    with tempfile.TemporaryDirectory(prefix="watcher-replay-") as tmp:
+        if into_live:
+            where = f"the live database {settings.database_url}"
+        else:
+            db = keep or Path(tmp) / "replay.db"
+            settings = dataclasses.replace(settings, database_url=f"sqlite:///{db.resolve()}")
+            where = f"the replay database {db}" if keep else "a temporary database (deleted after)"
+        ctx = Context.open(config, settings, clock=lambda: files[0].at)
+        try:
+            print(ingest(ctx, files).line(where), file=chatter)
+            for day in days:
+                verdict, balance = as_of(ctx, datetime.combine(day, time(23, 59, 59), tzinfo=UTC))
+                print(json.dumps(verdict_object(verdict, balance), ensure_ascii=False) if as_json
+                      else "\n".join(["", f"as of {day}: {verdict.sentence()}",
+                                      f"  coverage: {_coverage(verdict)}",
+                                      f"  balance: {balance.sentence()}"]))
+        finally:
+            ctx.store.close()
+
+
+def archive_warnings(config: Config, files: list[ArchivedFile], days: list[date]) -> list[str]:
+    """What would make a replay misleading: feeds the config does not know (read as outlets,
+    their tier unknown), and dates past the archive's last file (nothing after it was seen)."""
+    out = []
+    unknown = sorted({f.feed_id for f in files} - {f.id for f in config.feeds})
+    if unknown:
+        out.append(f"feed folder(s) not in the config, read as outlets: {', '.join(unknown)}")
+    last = max(f.at for f in files).date()
+    out += [f"as of {day} lies past the archive's last file ({last}): what followed is not in it"
+            for day in days if day > last]
+    return out
+
+
+def _coverage(verdict: CriterionVerdict) -> str:
+    cov = verdict.coverage
+    if cov is None:
+        return "not measured"
+    return cov.sentence() + (" — POOR" if cov.poor else "")

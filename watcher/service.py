@@ -79,7 +79,8 @@ def rematch(ctx: Context, since: datetime | None = None, batch: int = 500) -> Re
 
 def current_events(ctx: Context) -> list[Event]:
     """Events from every stored match, scored (reads only)."""
-    return score_events(cluster(ctx.store.matched_items(), ctx.matcher.concept_of), ctx.config)
+    return score_events(cluster(ctx.store.matched_items(), ctx.matcher.concept_map()),
+                        ctx.config)
 
 
 def coverage(ctx: Context, now: datetime) -> Coverage:
@@ -113,13 +114,39 @@ Judged = tuple[list[Event], CriterionVerdict]
 
 
 def judge(ctx: Context, now: datetime | None = None) -> Judged:
-    """Events from every stored match, scored; the criterion's verdict; a change is stored once."""
+    """Events from every stored match, scored; the criterion's verdict with the analysts'
+    decisions; a change of the criterion, of a track or of the accession's stage is stored once
+    (by a context that may write: `status` and the other read-only commands only look)."""
     now = now or ctx.clock()
     events = current_events(ctx)
-    verdict = evaluate(ctx.config, events, now, coverage(ctx, now))
-    if ctx.store.record_transition(verdict.state, now, verdict.sentence()):
-        log.info("criterion: %s", verdict.sentence())
+    verdict = evaluate(ctx.config, events, now, coverage(ctx, now), ctx.store.decisions())
+    if ctx.read_only:
+        return events, verdict
+    for track, state, detail in changes_of(verdict):
+        if ctx.store.record_transition(state, now, detail, track):
+            log.info("criterion%s: %s", f" ({track})" if track else "", detail)
     return events, verdict
+
+
+def judge_as_of(ctx: Context, moment: datetime) -> Judged:
+    """The events and the verdict as they stood at `moment`: only what had been seen by then
+    (replay, `status --as-of`). Nothing is recorded, so the live history stays as it is."""
+    seen = [m for m in ctx.store.matched_items() if m.seen_at <= moment and m.published <= moment]
+    events = score_events(cluster(seen, ctx.matcher.concept_map()), ctx.config)
+    return events, evaluate(ctx.config, events, moment, coverage(ctx, moment),
+                            ctx.store.decisions())
+
+
+def changes_of(verdict: CriterionVerdict) -> list[tuple[str | None, str, str]]:
+    """(track, state, detail) to store: the whole criterion, each track, the accession's stage."""
+    out: list[tuple[str | None, str, str]] = [(None, verdict.state.value, verdict.sentence())]
+    if len(verdict.tracks) > 1:
+        out += [(t.id, t.state.value, f"{t.title}: {t.state.value}"
+                 + (f" since {t.since:%d %b %Y}" if t.since else "")) for t in verdict.tracks]
+    f = verdict.formalization
+    if f is not None and f.stage is not None:
+        out.append(("formalization", f.stage.id, f.phrase()))
+    return out
 
 
 def history(ctx: Context, since: datetime | None, now: datetime) -> History:
@@ -235,10 +262,11 @@ def run_once(ctx: Context) -> tuple[PollReport, CriterionVerdict, tuple[int, int
     return report, judged[1], deliver_pending(ctx)
 
 
-def status(ctx: Context) -> StatusView:
-    """What `watcher status` shows: judged now, the store read once."""
-    now = ctx.clock()
-    events, verdict = judge(ctx, now)
+def status(ctx: Context, as_of: datetime | None = None) -> StatusView:
+    """What `watcher status` shows: judged now (or as things stood at `as_of`, from what had
+    been seen by then, recording nothing), the store read once."""
+    now = as_of or ctx.clock()
+    events, verdict = judge_as_of(ctx, now) if as_of else judge(ctx, now)
     feeds = ctx.store.feed_health()
     alive_since = now - timedelta(seconds=ctx.settings.lease_seconds)
     return StatusView(verdict, summarise(events, ctx.config, None),

@@ -9,6 +9,7 @@ Once loaded, the password lives only in `Settings.smtp_password`, which repr() h
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 from collections.abc import Mapping
@@ -17,12 +18,17 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from platformdirs import user_data_path
+
+from watcher import DISTRIBUTION
 from watcher.errors import ConfigError
 from watcher.ingest.addresses import NO_PRIVATE, AddressPolicy, parse_policy
 
 SMTP_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 CREDENTIAL_NAME = "smtp-password"
+CONFIG_NAME = "indicators.yaml"
+SYSTEM_CONFIG = Path("/etc/watcher") / CONFIG_NAME
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     state_dir = _state_dir(env)
     smtp = _parse_smtp_url(_get(env, "WATCHER_SMTP_URL"), problems)
     settings = Settings(
-        config_path=Path(_get(env, "WATCHER_CONFIG") or "indicators.yaml"),
+        config_path=config_path(env),
         database_url=_get(env, "WATCHER_DATABASE_URL") or f"sqlite:///{state_dir / 'watcher.db'}",
         state_dir=state_dir,
         outbox_dir=Path(_get(env, "WATCHER_OUTBOX_DIR") or state_dir / "outbox"),
@@ -98,7 +104,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         poll_tick=min(_seconds(env, "WATCHER_POLL_TICK", 60.0, problems), 60.0),
         keep_unmatched_days=_days(env, "WATCHER_KEEP_UNMATCHED", 400, problems),
         report_url=_report_url(_get(env, "WATCHER_REPORT_URL"), problems),
-        notify_urls=tuple((_get(env, "WATCHER_NOTIFY_URLS") or "").replace(",", " ").split()),
+        notify_urls=_notify_urls(_get(env, "WATCHER_NOTIFY_URLS"), problems),
     )
     if problems:
         error = ConfigError(problems)
@@ -140,10 +146,26 @@ def _get(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def config_path(env: Mapping[str, str], system: Path = SYSTEM_CONFIG) -> Path:
+    """Where indicators.yaml is when --config does not say: $WATCHER_CONFIG, else systemd's
+    ConfigurationDirectory= (first entry), else /etc/watcher/indicators.yaml if there is
+    one, else ./indicators.yaml (a checkout, or a maintainer's folder)."""
+    configured = _get(env, "WATCHER_CONFIG")
+    if configured:
+        return Path(configured)
+    systemd = (_get(env, "CONFIGURATION_DIRECTORY") or "").split(":")[0]
+    if systemd:
+        return Path(systemd) / CONFIG_NAME
+    return system if system.is_file() else Path(CONFIG_NAME)
+
+
 def _state_dir(env: Mapping[str, str]) -> Path:
-    """WATCHER_STATE_DIR, else systemd's StateDirectory= (first entry), else ./var."""
+    """WATCHER_STATE_DIR, else systemd's StateDirectory= (first entry), else the user's data
+    directory (~/.local/share/watcher on Linux): never the working directory, so a command
+    run in the wrong folder cannot start a second, empty watch there."""
     systemd = (_get(env, "STATE_DIRECTORY") or "").split(":")[0]
-    return Path(_get(env, "WATCHER_STATE_DIR") or systemd or "var")
+    configured = _get(env, "WATCHER_STATE_DIR") or systemd
+    return Path(configured) if configured else user_data_path("watcher", appauthor=False)
 
 
 def _parse_smtp_url(url: str | None, problems: list[str]) -> SplitResult | None:
@@ -211,6 +233,12 @@ def _sender(value: str | None, problems: list[str]) -> str | None:
     return value
 
 
+def log_level(env: Mapping[str, str] | None = None) -> str:
+    """WATCHER_LOG_LEVEL for setting up logging before the settings are read: INFO when unset
+    or wrong (`load_settings` then reports the wrong value with the other problems)."""
+    return _log_level(_get(os.environ if env is None else env, "WATCHER_LOG_LEVEL"), [])
+
+
 def _log_level(value: str | None, problems: list[str]) -> str:
     """WATCHER_LOG_LEVEL as a logging level name; INFO when unset."""
     level = (value or "INFO").upper()
@@ -250,6 +278,17 @@ def _allow_private(value: str | None, problems: list[str]) -> AddressPolicy:
     policy, wrong = parse_policy(value)
     problems.extend(wrong)
     return policy
+
+
+def _notify_urls(value: str | None, problems: list[str]) -> tuple[str, ...]:
+    """WATCHER_NOTIFY_URLS, comma or space separated; they need the optional Apprise, so a
+    service set up for channels without it refuses to start rather than queue what it
+    cannot send (looked up, not imported: it is imported when a message goes out)."""
+    urls = tuple((value or "").replace(",", " ").split())
+    if urls and importlib.util.find_spec("apprise") is None:
+        problems.append("WATCHER_NOTIFY_URLS is set but Apprise is not installed: "
+                        f"pip install '{DISTRIBUTION}[notify]'")
+    return urls
 
 
 def _report_url(value: str | None, problems: list[str]) -> str | None:

@@ -9,16 +9,16 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from watcher.cli.parser import build_parser
-from watcher.config import Config, config_lines, load_config
+from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError, damage_in
 from watcher.judge.match import Matcher
 from watcher.logs import setup_logging
-from watcher.settings import Settings, load_settings
+from watcher.settings import SYSTEM_CONFIG, Settings, load_settings, log_level
 
 if TYPE_CHECKING:
     from watcher.context import Context
@@ -28,7 +28,7 @@ log = logging.getLogger("watcher")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging("DEBUG" if args.verbose else "INFO", args.log_format)
+    setup_logging("DEBUG" if args.verbose else log_level(), args.log_format)
     try:
         return int(COMMANDS[args.command](args) or 0)
     except ConfigError as exc:
@@ -46,20 +46,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings()
-    if args.config is None:
-        return settings
-    return dataclasses.replace(settings, config_path=args.config)
+    if args.config is not None:
+        settings = dataclasses.replace(settings, config_path=args.config)
+    if args.db and args.command != "replay":         # replay keeps its own database there
+        settings = dataclasses.replace(settings, database_url=database_url(args.db))
+    return settings
+
+
+def database_url(value: str) -> str:
+    """--db: a URL as given, a file path as a SQLite URL."""
+    return value if "://" in value else f"sqlite:///{Path(value).resolve()}"
+
+
+def _end_of(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
 
 
 def _config(args: argparse.Namespace) -> tuple[Settings, Config]:
     settings = _settings(args)
-    return settings, load_config(settings.config_path)
+    return settings, load_config(_found(settings.config_path, args))
 
 
-def _context(args: argparse.Namespace) -> Context:
+def _found(path: Path, args: argparse.Namespace) -> Path:
+    """indicators.yaml as found by the search (DESIGN §4); when there is none, say where
+    it was looked for."""
+    if args.config is None and not path.exists():
+        looked = ("$WATCHER_CONFIG, $CONFIGURATION_DIRECTORY/indicators.yaml, "
+                  f"{SYSTEM_CONFIG}, ./indicators.yaml")
+        error = ConfigError([f"{path}: no such file (looked for {looked})"])
+        error.hint = "pass --config PATH or set WATCHER_CONFIG"
+        raise error
+    return path
+
+
+def _context(args: argparse.Namespace, read_only: bool = False) -> Context:
+    """The store opened for a command; `read_only` for those that only look: they never
+    create or migrate a database, and write nothing to it (issue 18)."""
     from watcher.context import Context
     settings, config = _config(args)
-    return Context.open(config, settings)
+    return Context.open(config, settings, read_only=read_only)
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -104,20 +129,16 @@ def cmd_poll(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     from watcher.deliver.outbox import deliver_pending
     from watcher.report.periods import period_of
-    from watcher.report.render import render_digest
-    from watcher.service import digest_report, prepare_digest
-    ctx = _context(args)
-    now = ctx.clock()
-    since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
+    from watcher.service import prepare_digest
     if args.full and not args.preview:
         raise WatcherError("--full goes with --preview FILE")
+    if args.as_of and not args.preview:
+        raise WatcherError("--as-of goes with --preview FILE (a digest is sent for now only)")
+    ctx = _context(args, read_only=bool(args.preview))
+    now = ctx.clock()
+    since = datetime.combine(args.since, time(0), tzinfo=UTC) if args.since else None
     if args.preview:
-        since = since or ctx.store.last_digest_at()
-        report = digest_report(ctx, now, period_of(ctx.config, now), since, full=args.full)
-        _subject, _text, html = render_digest(report, ctx.config)
-        args.preview.write_text(html, encoding="utf-8")
-        print(f"wrote {args.preview}")
-        return 0
+        return _preview(ctx, args, since)
     written = prepare_digest(ctx, now, since=since)
     print(f"digest {period_of(ctx.config, now)}: {written} message(s) written to the outbox"
           + ("" if written else " (already written for this period)"))
@@ -127,36 +148,44 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    path = args.path or _settings(args).config_path
-    config = load_config(path)
-    problems = example_failures(config, path)
-    if problems:
-        raise ConfigError(problems)
-    n = sum(len(i.examples.match) + len(i.examples.no_match) for i in config.indicators)
-    print(f"{path}: ok: {len(config.indicators)} indicators, {len(config.feeds)} feeds, "
-          f"{n} examples pass")
+def _preview(ctx: Context, args: argparse.Namespace, since: datetime | None) -> int:
+    """The HTML a recipient would see now, or at the end of --as-of DATE (new: its last week)."""
+    from watcher.report.periods import period_of
+    from watcher.report.render import render_digest
+    from watcher.service import digest_report, judge_as_of
+    moment = _end_of(args.as_of)
+    if moment is None:
+        now, judged = ctx.clock(), None
+        since = since or ctx.store.last_digest_at()
+    else:
+        now, judged = moment, judge_as_of(ctx, moment)
+        since = since or moment - timedelta(days=7)
+    report = digest_report(ctx, now, period_of(ctx.config, now), since, full=args.full,
+                           judged=judged)
+    _subject, _text, html = render_digest(report, ctx.config)
+    args.preview.write_text(html, encoding="utf-8")
+    print(f"wrote {args.preview}")
     return 0
 
 
-def example_failures(config: Config, path: Path) -> list[str]:
-    """Each indicator's examples as tests: a failure names the example's line."""
-    from watcher.models import Certainty
-    lines = config_lines(path.read_text(encoding="utf-8"))
-    matcher = Matcher(config)
-    problems = []
-    for i, ind in enumerate(config.indicators):
-        for kind in ("match", "no_match"):
-            for j, ex in enumerate(getattr(ind.examples, kind)):
-                # a denial ("X will not join") is no match, as in `watcher eval`
-                got = {m.indicator for m in matcher.match(ex.title, ex.summary)
-                       if m.certainty is not Certainty.DENIED}
-                if (ind.id in got) != (kind == "match"):
-                    line = lines.get(("indicators", i, "examples", kind, j), 1)
-                    verb = ("should match but does not" if kind == "match"
-                            else "should not match but does")
-                    problems.append(f"{path}:{line}: {ind.id}: example {verb}: {ex.title!r}")
-    return problems
+def cmd_check(args: argparse.Namespace) -> int:
+    if args.schema:
+        from watcher.config.schema import indicators_schema
+        print(json.dumps(indicators_schema(), indent=2, ensure_ascii=False))
+        return 0
+    path = args.path or _found(_settings(args).config_path, args)
+    config = load_config(path)
+    from watcher.judge.evaluate import example_failures
+    problems = example_failures(config, path.read_text(encoding="utf-8"), str(path))
+    if problems:
+        raise ConfigError(problems)
+    n = sum(len(e.match) + len(e.no_match) for e in [i.examples for i in config.indicators]
+            + [s.examples for s in config.criterion.formalization if s.examples is not None]
+            + [o.examples for o in [config.criterion.occasion]
+               if o is not None and o.examples is not None])
+    print(f"{path}: ok: {len(config.indicators)} indicators, {len(config.feeds)} feeds, "
+          f"{n} examples pass")
+    return 0
 
 
 def cmd_feed(args: argparse.Namespace) -> int:
@@ -188,8 +217,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     traceback: an unexpected error is one line (its traceback under -v)."""
     from watcher.service import status
     try:
-        ctx = _context(args)
-        view = status(ctx)
+        ctx = _context(args, read_only=True)
+        view = status(ctx, _end_of(args.as_of))
     except WatcherError:
         raise
     except Exception as exc:
@@ -202,15 +231,40 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from watcher.judge.explain import explain_item
-    from watcher.service import current_events
-    ctx = _context(args)
+    from watcher.service import judge_as_of
+    ctx = _context(args, read_only=True)
     stored = ctx.store.find_item(args.item)
     if stored is None:
         raise WatcherError(f"no stored item with id or URL {args.item!r}")
     matched = ctx.store.matched_items()
     mine = {m.match.indicator for m in matched if m.item_id == stored.id}
-    events = current_events(ctx)
-    print("\n".join(explain_item(stored, ctx.config, ctx.matcher, events, mine, show_all=args.all)))
+    events, verdict = judge_as_of(ctx, ctx.clock())
+    print("\n".join(explain_item(stored, ctx.config, ctx.matcher, events, mine,
+                                 show_all=args.all, verdict=verdict)))
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from watcher.report.verdict import review_lines
+    from watcher.service import judge_as_of
+    ctx = _context(args, read_only=True)
+    _, verdict = judge_as_of(ctx, _end_of(args.as_of) or ctx.clock())
+    print(verdict.sentence())
+    print("\n".join(review_lines(verdict)))
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from watcher import review
+    ctx = _context(args)
+    if args.command == "undo":
+        done = review.undo(ctx, args.event, args.by)
+        print(f"undone: {done.line()}")
+        return 0
+    note = args.note if args.command == "confirm" else args.reason
+    if args.command == "dismiss" and not note.strip():
+        raise WatcherError("dismiss needs --reason TEXT: the record says why")
+    print(review.decide(ctx, args.event, args.command, note, args.by).line())
     return 0
 
 
@@ -225,30 +279,12 @@ def cmd_rematch(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    import tempfile
-
-    from watcher.context import Context
-    from watcher.replay import archived_files, as_of, ingest, replay_feeds
+    from watcher.replay import replay
+    if args.into_live and args.db:
+        raise WatcherError("--into-live and --db name two different databases: give one")
     settings, config = _config(args)
-    files = archived_files(args.dir)
-    feeds = replay_feeds(config, files, keep_configured=args.into_live)
-    config = config.model_copy(update={"feeds": feeds})
-    with tempfile.TemporaryDirectory(prefix="watcher-replay-") as tmp:
-        if args.into_live:
-            where = f"the live database {settings.database_url}"
-        else:
-            db = args.db or Path(tmp) / "replay.db"
-            settings = dataclasses.replace(settings, database_url=f"sqlite:///{db.resolve()}")
-            where = (f"the replay database {db}" if args.db
-                     else "a temporary database (deleted after)")
-        ctx = Context.open(config, settings, clock=lambda: files[0].at)
-        try:
-            print(ingest(ctx, files).line(where))
-            for day in sorted(args.as_of):
-                verdict, balance = as_of(ctx, datetime.combine(day, time(23, 59, 59), tzinfo=UTC))
-                print(f"\nas of {day}: {verdict.sentence()}\n  balance: {balance.sentence()}")
-        finally:
-            ctx.store.close()
+    replay(settings, config, args.dir, sorted(args.as_of), into_live=args.into_live,
+           keep=Path(args.db) if args.db else None, as_json=args.json)
     return 0
 
 
@@ -342,7 +378,8 @@ def _known_subject(ctx: Context, name: str) -> None:
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
             "rematch": cmd_rematch, "replay": cmd_replay, "silence": cmd_silence,
-            "unsilence": cmd_unsilence, "db": cmd_db, "feed": cmd_feed}
+            "unsilence": cmd_unsilence, "db": cmd_db, "feed": cmd_feed, "review": cmd_review,
+            "confirm": cmd_decide, "dismiss": cmd_decide, "undo": cmd_decide}
 
 
 if __name__ == "__main__":

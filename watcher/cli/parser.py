@@ -24,10 +24,16 @@ def _global_options(top: bool) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False,
                                      argument_default=None if top else argparse.SUPPRESS)
     common.add_argument("--config", type=Path,
-                        help="indicators.yaml (default: $WATCHER_CONFIG or ./indicators.yaml)")
+                        help="indicators.yaml (default: $WATCHER_CONFIG, "
+                             "$CONFIGURATION_DIRECTORY/indicators.yaml, "
+                             "/etc/watcher/indicators.yaml, ./indicators.yaml)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
     common.add_argument("--log-format", choices=["text", "json"],
                         help="log line format (default: text)")
+    common.add_argument("--db", metavar="FILE|URL",
+                        help="this database instead of $WATCHER_DATABASE_URL: a SQLite file (e.g. "
+                             "one `replay --db` kept) or a URL; for replay, where to keep its "
+                             "database")
     if top:
         common.set_defaults(verbose=False, log_format="text")
     return common
@@ -66,20 +72,49 @@ def _cycle_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
                     help="count events new since DATE (YYYY-MM-DD)")
     dg.add_argument("--full", action="store_true",
                     help="with --preview: the full report (no list cut)")
+    dg.add_argument("--as-of", type=date.fromisoformat, metavar="DATE",
+                    help="with --preview: the digest as it would have read at the end of DATE")
 
 
 def _look_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
     """check, status, explain: what the config, the watch and an item say."""
     ck = sub.add_parser("check", parents=[common],
                         help="validate indicators.yaml and run its examples")
-    ck.add_argument("path", nargs="?", type=Path)
+    ck.add_argument("path", nargs="?", type=Path,
+                    help="the file to check (default: the one --config or the search finds)")
+    ck.add_argument("--schema", action="store_true",
+                    help="print the JSON Schema of indicators.yaml (for editors) and exit")
     st = sub.add_parser("status", parents=[common],
                         help="criterion, evidence per indicator, feed health")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true",
+                    help="one JSON object: the verdict (docs/verdict.schema.json) and the "
+                         "status, for scripts and monitoring")
+    st.add_argument("--as-of", type=date.fromisoformat, metavar="DATE",
+                    help="the criterion as it stood at the end of DATE (from what was seen by "
+                         "then)")
+    _review_commands(sub, common)
     ex = sub.add_parser("explain", parents=[common], help="why an item matched")
     ex.add_argument("item", help="item id or URL")
     ex.add_argument("--all", action="store_true",
                     help="also show indicators none of whose terms hit")
+
+
+def _review_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
+    """review, confirm, dismiss, undo: the analyst's call on an event (issue 12)."""
+    rv = sub.add_parser("review", parents=[common],
+                        help="candidates and counting events, with short ids")
+    rv.add_argument("--as-of", type=date.fromisoformat, metavar="DATE",
+                    help="as it stood at the end of DATE")
+    for name, what in (("confirm", "it counts: you corroborate it"),
+                       ("dismiss", "it never counts nor alerts"),
+                       ("undo", "withdraw the latest decision on its reports")):
+        dc = sub.add_parser(name, parents=[common], help=f"the analyst's call on an event: {what}")
+        dc.add_argument("event", help="short id from `watcher review` (E1234)")
+        dc.add_argument("--by", help="who decides (default: the login name)")
+        if name == "confirm":
+            dc.add_argument("--note", default="", help="why, for the record")
+        if name == "dismiss":
+            dc.add_argument("--reason", required=True, help="why it is not follow-up")
 
 
 def _rule_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
@@ -95,11 +130,11 @@ def _rule_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
     rp.add_argument("--as-of", action="append", required=True, type=date.fromisoformat,
                     metavar="DATE",
                     help="evaluate the criterion as it stood at the end of DATE (repeatable)")
-    where = rp.add_mutually_exclusive_group()
-    where.add_argument("--into-live", action="store_true",
-                       help="ingest into the live database (default: a temporary one)")
-    where.add_argument("--db", type=Path, metavar="FILE",
-                       help="keep the replay database in FILE (SQLite) for explain/status")
+    rp.add_argument("--into-live", action="store_true",
+                    help="ingest into the live database (default: a temporary one; --db FILE "
+                         "keeps it)")
+    rp.add_argument("--json", action="store_true",
+                    help="one verdict object per date (docs/verdict.schema.json), one per line")
     sub.add_parser("score", parents=[common],
                    help="stateless: JSON-lines items on stdin → matches on stdout")
 
@@ -115,10 +150,11 @@ def _admin_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
     si.add_argument("--reason", help="why (shown in the digest)")
     si.add_argument("--list", action="store_true", help="list silences (active and expired)")
     un = sub.add_parser("unsilence", parents=[common], help="alerts for an indicator again")
-    un.add_argument("indicator")
+    un.add_argument("indicator", help="indicator id, or 'criterion'")
     ev = sub.add_parser("eval", parents=[common],
                         help="precision/recall/F1 against labeled items")
-    ev.add_argument("path", type=Path)
+    ev.add_argument("path", type=Path,
+                    help="labeled items, one JSON object a line (../shared/devset format)")
     ev.add_argument("--titles-only", action="store_true",
                     help="blank every summary (as headline-only feeds such as Google News give)")
     fd = sub.add_parser("feed", parents=[common], help="try a source before deploying it")

@@ -1,28 +1,25 @@
 """indicators.yaml → typed, validated models, parsed once at the edge.
 
-`models` holds the file's shape, `rules` its rule language, `terms` the named term sets
+`models` holds the file's shape (`judging` what the criterion reads, `durations` the spans),
+`rules` its rule language, `terms` the named term sets
 ("$name") expanded before validation, and `loader` the YAML reading that names every
 problem's line.
 """
 
+from watcher.config.durations import Duration, duration, parse_months, parse_seconds
+from watcher.config.judging import CertaintyCues, Criterion, Grouping, Occasion, Stage, Track
 from watcher.config.loader import config_lines, load_config, parse_config
 from watcher.config.models import (
     AlertRule,
     Alerts,
     Baseline,
-    CertaintyCues,
     Config,
-    Criterion,
     Digest,
-    Duration,
     Feed,
     Indicator,
     Select,
     Stance,
     Tier,
-    duration,
-    parse_months,
-    parse_seconds,
 )
 from watcher.config.rules import (
     Example,
@@ -34,6 +31,7 @@ from watcher.config.rules import (
 )
 
 __all__ = ["AlertRule", "Alerts", "Baseline", "CertaintyCues", "Config", "Criterion", "Digest",
-           "Duration", "Example", "Examples", "Feed", "FieldTerms", "Indicator", "Near", "Rule",
-           "Select", "Stance", "Tier", "config_lines", "duration", "group_terms", "load_config",
+           "Duration", "Example", "Examples", "Feed", "FieldTerms", "Grouping", "Indicator", "Near",
+           "Occasion", "Rule", "Select", "Stage", "Stance", "Tier", "Track", "config_lines",
+           "duration", "group_terms", "load_config",
            "parse_config", "parse_months", "parse_seconds"]

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from watcher.config.criterion import criterion_problems
 from watcher.config.models import Config
 from watcher.config.terms import Path_, expand_term_sets
 from watcher.errors import ConfigError
@@ -184,6 +185,9 @@ def parse_config(text: str, name: str = "indicators.yaml") -> Config:
     except ValidationError as exc:
         problems = [f"{name}:{_line_for(e['loc'], lines)}: {_describe(e)}" for e in exc.errors()]
         raise ConfigError(problems) from None
+    wrong = criterion_problems(config)
+    if wrong:
+        raise ConfigError([f"{name}:{_line_for(path, lines)}: {msg}" for path, msg in wrong])
     return config
 
 

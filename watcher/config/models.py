@@ -5,51 +5,22 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from watcher.config.rules import Examples, Rule, Strict, Term
+from watcher.config.durations import Duration, duration, parse_seconds
+from watcher.config.judging import CertaintyCues, Criterion, Grouping, Stage, Track
+from watcher.config.rules import Examples, Rule, Rules, Strict, TermList, as_rules
 from watcher.ingest.dates import LANGUAGES as DATE_LANGUAGES
 from watcher.ingest.dates import check_format, check_language
 from watcher.ingest.page import PageSelectors, compile_selector
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo|y)\s*$")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Tier = Literal["official", "wire", "outlet", "thinktank", "aggregator"]
 Stance = Literal["momentum", "stall"]
 
-
-def parse_seconds(text: str) -> int:
-    """'30m' → 1800; months and years are calendar spans and not allowed here."""
-    m = _DURATION.match(str(text))
-    if not m or m.group(2) in ("mo", "y"):
-        raise ValueError(f"expected a duration like 30m, 2h, 1d, got {text!r}")
-    return int(m.group(1)) * _SECONDS[m.group(2)]
-
-
-def parse_months(text: str) -> int:
-    """'6mo' → 6, '1y' → 12: the criterion counts calendar months from the baseline."""
-    m = _DURATION.match(str(text))
-    if not m or m.group(2) not in ("mo", "y"):
-        raise ValueError(f"expected a span in months like 6mo or 1y, got {text!r}")
-    return int(m.group(1)) * (12 if m.group(2) == "y" else 1)
-
-
-def _check_duration(text: str) -> str:
-    parse_seconds(text)
-    return text
-
-
-def duration(text: str) -> timedelta:
-    """A validated Duration field as a timedelta."""
-    return timedelta(seconds=parse_seconds(text))
-
-
-# A duration like 30m, 2h or 7d, kept as written (errors and dumps show what the maintainer wrote).
-Duration = Annotated[str, AfterValidator(_check_duration)]
 
 class AlertRule(Strict):
     """Alert at once (not only in the weekly digest) when an event of this indicator is
@@ -74,10 +45,6 @@ class Alerts(Strict):
     subject: str = "[watcher] ALERT {state}: {what}"
 
 
-def _one_or_alternatives(value: Any) -> str:
-    return "tag:alternatives" if isinstance(value, list) else "tag:one"
-
-
 class Indicator(Strict):
     """One follow-up signal named by a seed paper."""
 
@@ -91,9 +58,7 @@ class Indicator(Strict):
     min_score: float = Field(default=1.0, ge=0)
     fields: dict[Literal["title", "summary"], float] = {"title": 2.0, "summary": 1.0}
     # One rule, or a list of alternative rules: the indicator matches if any of them does.
-    match: Annotated[Annotated[Rule, Tag("tag:one")]
-                     | Annotated[list[Rule], Tag("tag:alternatives"), Field(min_length=1)],
-                     Discriminator(_one_or_alternatives)]
+    match: Rules
     examples: Examples
     alert: AlertRule | None = None
 
@@ -104,54 +69,12 @@ class Indicator(Strict):
     @property
     def rules(self) -> list[Rule]:
         """The alternatives, in file order (a single rule is a list of one)."""
-        return self.match if isinstance(self.match, list) else [self.match]
+        return as_rules(self.match)
 
 
 class Baseline(Strict):
     event: str
     date: date
-
-
-class Criterion(Strict):
-    """The Alert in 000_e04cb1293b4fe0c3.txt, as numbers."""
-
-    source: str
-    text: str
-    warn_after: str = "6mo"
-    expire_after: str = "12mo"
-    # What is first reported this soon after the baseline belongs to the baseline's own occasion
-    # (deals announced at the same summit), not to a follow-up of it.
-    baseline_grace: Duration = "0d"
-    follow_up: list[str] = Field(min_length=1)
-    threshold: float = Field(default=3.0, ge=0)
-    # Below these, WARN / HIGH-WATER say the watch saw too little to claim an absence.
-    min_coverage: float = Field(default=0.5, ge=0, le=1)      # share of feed-days observed
-    min_items_per_week: float = Field(default=5.0, ge=0)
-
-    @field_validator("warn_after", "expire_after")
-    @classmethod
-    def _months(cls, v: str) -> str:
-        parse_months(v)
-        return v
-
-    @property
-    def grace(self) -> timedelta:
-        return duration(self.baseline_grace)
-
-    @property
-    def warn_months(self) -> int:
-        return parse_months(self.warn_after)
-
-    @property
-    def expire_months(self) -> int:
-        return parse_months(self.expire_after)
-
-
-class CertaintyCues(Strict):
-    """Phrases that make a report a denial or an expectation rather than a confirmation."""
-
-    denied: list[Term] = []
-    expected: list[Term] = []
 
 
 class Digest(Strict):
@@ -191,6 +114,46 @@ class Digest(Strict):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+# Headers watcher sets itself: the fetch's framing, its conditional GET and what it can
+# decompress (a bounded gzip/deflate); User-Agent has its own key.
+_OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection",
+                          "accept-encoding", "if-none-match", "if-modified-since", "te",
+                          "upgrade", "proxy-authorization", "user-agent"})
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")          # an RFC 9110 header name
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")                 # CR, LF, NUL … (tab is fine)
+_PROXY = re.compile(r"^(http|socks5h?)://([^@/?#\s]+@)?(\[[0-9a-fA-F:.]+\]|[^:/?#@\s\[\]]+):"
+                    r"(\d{1,5})/?$")
+
+
+def _check_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Names that are tokens and not watcher's own, values of one line."""
+    for name, value in headers.items():
+        if not _TOKEN.match(name):
+            raise ValueError(f"{name!r} is not a header name (letters, digits and "
+                             "!#$%&'*+.^_`|~- only)")
+        if name.lower() in _OWN_HEADERS:
+            hint = "; use user_agent:" if name.lower() == "user-agent" else ""
+            raise ValueError(f"watcher sets the {name} header itself{hint}")
+        if _CONTROL.search(value) or len(value) > 4096:
+            raise ValueError(f"the value of {name} must be one line of at most 4096 "
+                             "characters (no line breaks or control characters)")
+    return headers
+
+
+def _one_line(text: str) -> str:
+    if _CONTROL.search(text):
+        raise ValueError("must be one line (no line breaks or control characters)")
+    return text
+
+
+def _proxy_url(url: str) -> str:
+    m = _PROXY.match(url)
+    if not m or not 0 < int(m.group(4)) < 65536:
+        raise ValueError("expected http://host:port, socks5://host:port or socks5h://host:port "
+                         "(user:password@ allowed)")
+    return url
 
 
 def _selector(text: str) -> str:
@@ -241,6 +204,16 @@ class Feed(Strict):
     tier: Tier = "outlet"
     lang: str | None = None
     title: str | None = None
+    # Sent with every request to the feed's own origin (not after a redirect elsewhere):
+    # an API key, a cookie, Accept-Language. The file is world-readable: see deploy/README.md.
+    headers: Annotated[dict[str, str], AfterValidator(_check_headers),
+                       Field(max_length=50)] = {}
+    # Some servers refuse an unknown client; this one feed's User-Agent (default: watcher's).
+    user_agent: Annotated[str, Field(min_length=1, max_length=300),
+                          AfterValidator(_one_line)] | None = None
+    # Every connection of this feed goes through this proxy, which resolves the host names
+    # (README, "Per-feed requests"). Environment proxies (HTTP(S)_PROXY, ALL_PROXY) are not used.
+    proxy: Annotated[str, AfterValidator(_proxy_url)] | None = None
 
     @model_validator(mode="after")
     def _page(self) -> Feed:
@@ -273,9 +246,10 @@ class Config(Strict):
     version: Literal[1]
     baseline: Baseline
     # Named term sets, used in rules as "$name" (expanded when the file is parsed).
-    terms: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], list[Term]] = {}
+    terms: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], TermList] = {}
     criterion: Criterion
     certainty: CertaintyCues = CertaintyCues()
+    grouping: Grouping = Grouping()
     tiers: dict[Tier, float] = {"official": 1.5, "wire": 1.3, "outlet": 1.0,
                                 "thinktank": 1.0, "aggregator": 0.7}
     digest: Digest
@@ -288,12 +262,15 @@ class Config(Strict):
         _unique("feeds", [f.id for f in self.feeds])
         _unique("indicators", [i.id for i in self.indicators])
         names = {i.id for i in self.indicators} | {i.group for i in self.indicators}
-        unknown = [n for n in self.criterion.follow_up if n not in names]
+        unknown = [n for n in self.criterion.follow_up or [] if n not in names]
         if unknown:
             raise ValueError("criterion.follow_up names no indicator or group: "
                              f"{', '.join(unknown)}")
         if self.criterion.expire_months <= self.criterion.warn_months:
             raise ValueError("criterion.expire_after must be later than warn_after")
+        unknown = [n for n in self.grouping.topics + self.grouping.actors if n not in self.terms]
+        if unknown:
+            raise ValueError(f"grouping names no term set: {', '.join(unknown)}")
         return self
 
     @property
@@ -312,8 +289,32 @@ class Config(Strict):
         return next((factor for name, factor in self.tiers.items() if name == tier), 1.0)
 
     def counts_as_follow_up(self, indicator_id: str) -> bool:
+        return self.track_of(indicator_id) is not None
+
+    def resolve(self, names: list[str]) -> list[str]:
+        """Indicator ids and groups → indicator ids, in file order."""
+        return [i.id for i in self.indicators if i.id in names or i.group in names]
+
+    @property
+    def tracks(self) -> list[Track]:
+        """The criterion's tracks; a file with only `follow_up` has one, holding it."""
+        if self.criterion.tracks:
+            return list(self.criterion.tracks)
+        return [Track(id="follow-up", title="measurable follow-up",
+                      indicators=list(self.criterion.follow_up or []))]
+
+    def track_of(self, indicator_id: str) -> str | None:
+        """The id of the track an indicator counts for, if any."""
         ind = self.indicator(indicator_id)
-        return ind.id in self.criterion.follow_up or ind.group in self.criterion.follow_up
+        return next((t.id for t in self.tracks
+                     if ind.id in t.indicators or ind.group in t.indicators),
+                    None)
+
+    def stages_of(self, indicator_id: str) -> list[Stage]:
+        """The formalization stages an indicator's events can reach, in order."""
+        ind = self.indicator(indicator_id)
+        return [s for s in self.criterion.formalization
+                if ind.id in s.indicators or ind.group in s.indicators]
 
 
 def _unique(what: str, ids: list[str]) -> None:

@@ -14,6 +14,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -25,8 +26,19 @@ def _as_group(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+# How the JSON Schema of indicators.yaml (config/schema.py) describes what a maintainer writes,
+# before "$name" sets are expanded and nested lists (YAML aliases) flattened: a term or a
+# "$name" is a string; a list may hold terms, "$name"s and further lists. (TERM_ITEM becomes
+# a reference to that recursive definition once pydantic has made the rest.)
+TERM_ITEM = {"x-watcher": "TermItem"}
+TERMS_AS_WRITTEN = {"type": "array", "items": TERM_ITEM}
+GROUP_AS_WRITTEN = {"anyOf": [{"type": "string", "minLength": 1}, TERMS_AS_WRITTEN]}
+
 Term = Annotated[str, Field(min_length=1)]
-TermGroup = Annotated[list[Term], BeforeValidator(_as_group), Field(min_length=1)]
+TermGroup = Annotated[list[Term], BeforeValidator(_as_group), Field(min_length=1),
+                      WithJsonSchema(GROUP_AS_WRITTEN)]
+# `any`, a set under `terms:`: a list, or one "$name" standing for a whole set.
+TermList = Annotated[list[Term], WithJsonSchema(GROUP_AS_WRITTEN)]
 
 
 class Strict(BaseModel):
@@ -74,8 +86,8 @@ class Near(Strict):
 class FieldTerms(Strict):
     """Terms that count in one field only: `{title: [...]}` or `{summary: [...]}`."""
 
-    title: list[Term] | None = None
-    summary: list[Term] | None = None
+    title: TermList | None = None
+    summary: TermList | None = None
 
     @model_validator(mode="after")
     def _one_field(self) -> FieldTerms:
@@ -118,8 +130,10 @@ class Rule(Strict):
     """DESIGN §5: every `all` group, at least one `any` (if given), every `near`, and no `none`."""
 
     all: list[Group] = []
-    any: list[Term] = []
-    none: list[Veto] = []
+    any: TermList = []
+    none: Annotated[list[Veto], WithJsonSchema({"anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"x-watcher": "VetoItem"}}]})] = []
     near: list[Near] = []
 
     @model_validator(mode="after")
@@ -143,10 +157,28 @@ def _as_example(value: Any) -> Any:
     return {"title": value} if isinstance(value, str) else value
 
 
-ExampleText = Annotated[Example, BeforeValidator(_as_example)]
+# An example is its title, or {title, summary}.
+ExampleText = Annotated[Example, BeforeValidator(_as_example), WithJsonSchema({"anyOf": [
+    {"type": "string"},
+    {"type": "object", "additionalProperties": False, "required": ["title"],
+     "properties": {"title": {"type": "string"}, "summary": {"type": "string"}}}]})]
 
 
 class Examples(Strict):
     match: list[ExampleText] = Field(min_length=2)
     no_match: list[ExampleText] = Field(min_length=2)
 
+
+def _one_or_alternatives(value: Any) -> str:
+    return "tag:alternatives" if isinstance(value, list) else "tag:one"
+
+
+# One rule, or a list of alternative rules (any of them passing is a match).
+Rules = Annotated[Annotated[Rule, Tag("tag:one")]
+                  | Annotated[list[Rule], Tag("tag:alternatives"), Field(min_length=1)],
+                  Discriminator(_one_or_alternatives)]
+
+
+def as_rules(match: Rule | list[Rule] | None) -> list[Rule]:
+    """The alternatives of a `match`, in file order (a single rule is a list of one)."""
+    return [] if match is None else match if isinstance(match, list) else [match]

@@ -70,14 +70,26 @@ def expand_term_sets(data: dict[str, Any]) -> list[Problem]:
     for name in list(sets.raw):
         if isinstance(sets.raw[name], list):
             sets.raw[name] = sets.resolve(name, ("terms", name), problems)
+    criterion = data.get("criterion")
+    stages = criterion.get("formalization") if isinstance(criterion, dict) else None
+    for k, stage in enumerate(stages if isinstance(stages, list) else []):
+        if isinstance(stage, dict):
+            _expand_match(stage.get("match"), ("criterion", "formalization", k, "match"), sets,
+                          problems)
+    occasion = criterion.get("occasion") if isinstance(criterion, dict) else None
+    if isinstance(occasion, dict):
+        _expand_match(occasion.get("match"), ("criterion", "occasion", "match"), sets, problems)
     for i, ind in enumerate(data.get("indicators") or []):
-        if isinstance(ind, dict) and isinstance(ind.get("match"), (dict, list)):
-            rules = ind["match"]
-            for j, rule in enumerate(rules if isinstance(rules, list) else [rules]):
-                path = ("indicators", i, "match") + ((j,) if isinstance(rules, list) else ())
-                if isinstance(rule, dict):
-                    _expand_rule(rule, path, sets, problems)
+        if isinstance(ind, dict):
+            _expand_match(ind.get("match"), ("indicators", i, "match"), sets, problems)
     return problems
+
+
+def _expand_match(rules: Any, path: Path_, sets: _Sets, problems: list[Problem]) -> None:
+    """A `match`: one rule, or a list of alternative rules."""
+    for j, rule in enumerate(rules if isinstance(rules, list) else [rules]):
+        if isinstance(rule, dict):
+            _expand_rule(rule, path + ((j,) if isinstance(rules, list) else ()), sets, problems)
 
 
 def _expand_rule(rule: dict[str, Any], path: Path_, sets: _Sets, problems: list[Problem]) -> None:

@@ -84,6 +84,26 @@ class AddressPolicy:
         return None
 
 
+    def proxy_refusal(self, host: str, ip: Address) -> str | None:
+        """Why a feed's proxy at `ip` may not be used; None when it may. A proxy is named in
+        indicators.yaml, like a feed's URL, so a private one must be named here too."""
+        kind = private_kind(ip)
+        if kind is None or self.names(host, ip):
+            return None
+        where = _host_key(host) if _literal(host) == ip else f"{host} ({ip})"
+        a_kind = ("an " if kind[0] in "aeiou" else "a ") + kind
+        return f"refused: the proxy {where} is {a_kind} address (allow it with {ENV})"
+
+    def named_refusal(self, feed_host: str, host: str) -> str | None:
+        """Through a proxy, which resolves names itself: what can be told from the URL alone,
+        an address literal or a localhost name, checked like a resolved address."""
+        key = _host_key(host)
+        ip = _literal(host)
+        if ip is None and (key == "localhost" or key.endswith(".localhost")):
+            ip = ipaddress.ip_address("127.0.0.1")
+        return None if ip is None else self.refusal(feed_host, host, ip)
+
+
 NO_PRIVATE = AddressPolicy()      # the default: public addresses only
 
 

@@ -22,16 +22,13 @@ status code)", "timed out after 30 s").
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import hashlib
 import logging
-import queue
 import socket
 import ssl
-import threading
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,6 +39,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from watcher import USER_AGENT
+from watcher.config import Feed
 from watcher.errors import FeedError, redact
 from watcher.ingest.addresses import NO_PRIVATE, AddressPolicy
 from watcher.ingest.response import (
@@ -52,6 +50,7 @@ from watcher.ingest.response import (
     redirect_target,
     without_credentials,
 )
+from watcher.ingest.threads import Threads
 from watcher.ingest.transport import AddressRefused, Attempt, GuardedTransport, running
 
 log = logging.getLogger(__name__)
@@ -81,6 +80,11 @@ class FetchRequest:
     feed_id: str
     url: str
     validators: Validators = Validators()
+    # indicators.yaml's per-feed `headers` (sent to the feed's own origin only, like the
+    # URL's credentials), `user_agent` (every hop) and `proxy` (every connection).
+    headers: tuple[tuple[str, str], ...] = ()
+    user_agent: str | None = None
+    proxy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,13 @@ class FetchResult:
         return Validators(self.etag, self.last_modified, self.content_hash)
 
 
+def request_for(feed: Feed, validators: Validators = Validators()) -> FetchRequest:
+    """A configured feed's request: its URL (credentials included), its own headers,
+    User-Agent and proxy."""
+    return FetchRequest(feed.id, feed.url, validators, headers=tuple(feed.headers.items()),
+                        user_agent=feed.user_agent, proxy=feed.proxy)
+
+
 class Fetcher:
     """Polls feeds over one shared client; use `async with Fetcher() as f: await f.fetch(req)`."""
 
@@ -123,8 +134,8 @@ class Fetcher:
         self.max_concurrency = max_concurrency
         self.per_host = per_host
         self.user_agent = user_agent
-        self._client: httpx.Client | None = None
-        self._pool: _Threads | None = None
+        self._clients: dict[str | None, httpx.Client] = {}    # one a proxy (None: direct)
+        self._pool: Threads | None = None
         self._global = asyncio.Semaphore(max_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
@@ -132,17 +143,8 @@ class Fetcher:
         # Fresh semaphores per `async with`: they belong to the event loop that runs them.
         self._global = asyncio.Semaphore(self.max_concurrency)
         self._hosts = {}
-        limits = httpx.Limits(max_connections=self.max_concurrency,
-                              max_keepalive_connections=self.max_concurrency)
-        # No proxy or .netrc from the environment (trust_env): every connection is one the
-        # address policy checked, and no credential is added that the feed URL does not hold.
-        self._client = httpx.Client(
-            transport=GuardedTransport(limits, self.verify), follow_redirects=False,
-            trust_env=False, timeout=self._timeout(self.total_timeout),
-            headers={"User-Agent": self.user_agent, "Accept": ACCEPT,
-                     "Accept-Encoding": ACCEPT_ENCODING},
-        )
-        self._pool = _Threads(self.max_concurrency, "fetch")
+        self._clients = {None: self._new_client(None)}
+        self._pool = Threads(self.max_concurrency, "fetch")
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -152,13 +154,26 @@ class Fetcher:
             # or with the process: nothing waits for it.
             self._pool.shutdown()
             self._pool = None
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        for client in self._clients.values():
+            client.close()
+        self._clients = {}
+
+    def _new_client(self, proxy: str | None) -> httpx.Client:
+        """A client over our transport. No proxy or .netrc from the environment (trust_env):
+        every connection is one the address policy checked (a proxy only when the feed names
+        one), and no credential is added that the feed URL does not hold."""
+        limits = httpx.Limits(max_connections=self.max_concurrency,
+                              max_keepalive_connections=self.max_concurrency)
+        return httpx.Client(
+            transport=GuardedTransport(limits, self.verify, proxy), follow_redirects=False,
+            trust_env=False, timeout=self._timeout(self.total_timeout),
+            headers={"User-Agent": self.user_agent, "Accept": ACCEPT,
+                     "Accept-Encoding": ACCEPT_ENCODING},
+        )
 
     async def fetch(self, req: FetchRequest) -> FetchResult:
         """Poll one feed; raises FeedError with a plain reason when it fails."""
-        client = self._require_client()
+        client = self._client_for(req)
         async with self._slot(_host(req.url)):
             assert self._pool is not None
             attempt = Attempt(req.url, self.allow_private, self.total_timeout)
@@ -187,7 +202,10 @@ class Fetcher:
                 if attempt.overdue():         # cut short by the deadline, whatever broke
                     late = f"timed out after {_seconds(self.total_timeout)}"
                     raise FeedError(req.url, late) from exc
-                raise FeedError(req.url, self._explain(exc)) from exc
+                reason = self._explain(exc)
+                if req.proxy and isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+                    reason = f"the proxy: {reason}"      # the one host we connect to
+                raise FeedError(req.url, reason) from exc
 
     def _timeout(self, remaining: float) -> httpx.Timeout:
         """No single wait may outlast what is left of the request's total deadline."""
@@ -210,10 +228,17 @@ class Fetcher:
             error.__cause__ = exc
             return error
 
-    def _require_client(self) -> httpx.Client:
-        if self._client is None:
+    def _client_for(self, req: FetchRequest) -> httpx.Client:
+        """The shared client, or the one through the feed's proxy (made on first use)."""
+        if not self._clients:
             raise RuntimeError("Fetcher used outside `async with`")
-        return self._client
+        if req.proxy not in self._clients:
+            try:
+                self._clients[req.proxy] = self._new_client(req.proxy)
+            except ImportError as exc:    # socksio, httpx's [socks] extra (a dependency)
+                raise FeedError(req.url, "a socks5:// proxy needs the socksio package: pip "
+                                         "install 'httpx[socks]'") from exc
+        return self._clients[req.proxy]
 
     @asynccontextmanager
     async def _slot(self, host: str) -> AsyncIterator[None]:
@@ -227,10 +252,12 @@ class Fetcher:
         """The feed, following redirects; the URL's credentials only go to its own origin."""
         url, auth = without_credentials(req.url)
         home = origin(url)
-        headers = _conditional_headers(req.validators)
         for _hop in range(self.max_redirects + 1):
-            own = auth if origin(url) == home else None     # credentials to their origin only
-            with client.stream("GET", url, headers=headers, auth=own,
+            at_home = origin(url) == home       # credentials and headers to their origin only
+            if req.proxy:
+                _check_through_proxy(attempt, url)
+            with client.stream("GET", url, headers=_headers(req, at_home),
+                               auth=auth if at_home else None,
                                timeout=self._timeout(self.total_timeout)) as response:
                 try:
                     target = redirect_target(req.url, url, response)
@@ -258,6 +285,8 @@ class Fetcher:
             return f"connection timed out after {_seconds(self.connect_timeout)}"
         if isinstance(exc, httpx.TimeoutException):
             return f"timed out after {_seconds(self.read_timeout)} waiting for data"
+        if isinstance(exc, httpx.ProxyError):
+            return f"the proxy refused: {exc}"
         if isinstance(exc, httpx.ConnectError):
             return _connect_reason(exc)
         if isinstance(exc, httpx.UnsupportedProtocol):
@@ -278,40 +307,6 @@ def backoff(failures: int, interval: timedelta, retry_after: float | None = None
     return timedelta(seconds=min(seconds, cap))
 
 
-class _Threads:
-    """Daemon worker threads for blocking requests. concurrent.futures' pool joins its
-    threads at exit, so one request to a hung server would hold a stopping service (SIGTERM)
-    until its deadline; an abandoned request here just ends with the process."""
-
-    def __init__(self, count: int, name: str) -> None:
-        self._jobs: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Callable[..., Any],
-                                            tuple[Any, ...]] | None] = queue.SimpleQueue()
-        self._threads = [threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
-                         for n in range(count)]
-        for t in self._threads:
-            t.start()
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self._jobs.put((future, fn, args))
-        return future
-
-    def shutdown(self) -> None:
-        """Threads end after the job in hand; jobs whose caller was cancelled are skipped."""
-        for _ in self._threads:
-            self._jobs.put(None)
-
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            future, fn, args = job
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # noqa: BLE001 — handed to the waiting caller
-                future.set_exception(exc)
-
-
 def _host(url: str) -> str:
     """The per-host key; a URL we would never poll is refused before it takes a slot."""
     try:
@@ -324,13 +319,26 @@ def _host(url: str) -> str:
     return parts.hostname.lower()
 
 
-def _conditional_headers(v: Validators) -> dict[str, str]:
-    headers = {}
+def _headers(req: FetchRequest, at_home: bool) -> dict[str, str]:
+    """One hop's own headers: the feed's User-Agent; at its origin, its configured headers
+    (they may carry a token) and the validators of a conditional GET."""
+    headers = dict(req.headers) if at_home else {}
+    if req.user_agent:
+        headers["User-Agent"] = req.user_agent
+    v = req.validators
     if v.etag:
         headers["If-None-Match"] = v.etag
     if v.last_modified:
         headers["If-Modified-Since"] = v.last_modified
     return headers
+
+
+def _check_through_proxy(attempt: Attempt, url: str) -> None:
+    """Through a proxy, the proxy resolves names and connects; what the URL itself shows (an
+    address literal, localhost) is checked against WATCHER_ALLOW_PRIVATE all the same."""
+    reason = attempt.policy.named_refusal(attempt.feed_host, urlsplit(url).hostname or "")
+    if reason is not None:
+        raise AddressRefused(reason)
 
 
 def _not_modified(req: FetchRequest, response: httpx.Response, started: float) -> FetchResult:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from watcher.config import Feed
 from watcher.context import Context
 from watcher.errors import FeedError, StoreError
-from watcher.ingest.fetch import Fetcher, FetchRequest, FetchResult, Validators, backoff
+from watcher.ingest.fetch import Fetcher, FetchResult, Validators, backoff, request_for
 from watcher.ingest.leases import Leases
 from watcher.ingest.parse import ParsedFeed
 from watcher.ingest.workers import ParseWorkers
@@ -176,8 +176,7 @@ class _Run:
         # even when its bytes are the same (about 1 ms), so an edited `select:` block applies at
         # the next poll that is not a 304.
         same_bytes = row.content_hash if feed.page is None else None
-        req = FetchRequest(row.feed_id, feed.url,
-                           Validators(row.etag, row.last_modified, same_bytes))
+        req = request_for(feed, Validators(row.etag, row.last_modified, same_bytes))
         result = await self.fetcher.fetch_or_error(req)
         if self.stopping():
             return False

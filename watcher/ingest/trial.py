@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from watcher.config import Feed
 from watcher.errors import WatcherError
-from watcher.ingest.fetch import Fetcher, FetchRequest
+from watcher.ingest.fetch import Fetcher, request_for
 from watcher.ingest.page import parse_source
 from watcher.judge.match import Matcher
 from watcher.models import Item, Match
@@ -72,7 +72,7 @@ def _problem(error: Any) -> str:
 
 async def run_trial(feed: Feed, fetcher: Fetcher, matcher: Matcher) -> Trial:
     """Fetch `feed` once (no validators: always the whole body), parse it, match every item."""
-    result = await fetcher.fetch(FetchRequest(feed.id, feed.url))
+    result = await fetcher.fetch(request_for(feed))
     assert result.body is not None            # without validators nothing is "unchanged"
     parsed = parse_source(feed.id, result.body, feed.page, content_type=result.content_type,
                           base_url=result.final_url, lang=feed.lang)

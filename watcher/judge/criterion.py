@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import replace
+from collections.abc import Sequence
 from datetime import datetime
 
 from watcher.config import Config
-from watcher.models import Certainty, Coverage, CriterionState, CriterionVerdict, Event
+from watcher.models import Coverage, CriterionVerdict, Decision, Event
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -18,13 +18,12 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def counts(event: Event, config: Config) -> bool:
-    """Measurable follow-up: a counting indicator, confirmed, scored at or over the threshold,
-    and first reported after the baseline's own occasion (its grace period)."""
-    return (config.counts_as_follow_up(event.indicator)
-            and event.certainty is Certainty.CONFIRMED
-            and event.score >= config.criterion.threshold
-            and event.first_seen >= config.baseline_at + config.criterion.grace)
+def counts(event: Event, config: Config, decisions: Sequence[Decision] = ()) -> bool:
+    """Measurable follow-up by the counting rule (watcher.judge.counting): the same rule the
+    verdict applies, window, grace, genre and corroboration included."""
+    from watcher.judge.counting import judge_event
+    from watcher.judge.formalization import stage_rule
+    return judge_event(event, config, decisions, stage_rule(config)).counts
 
 
 def coverage_of(config: Config, now: datetime, *, observed_days: dict[str, int], items: int,
@@ -42,21 +41,9 @@ def coverage_of(config: Config, now: datetime, *, observed_days: dict[str, int],
 
 
 def evaluate(config: Config, events: list[Event], now: datetime,
-             coverage: Coverage | None = None) -> CriterionVerdict:
-    """Where the criterion stands at `now`, from the events seen up to then (and, for an
-    absence, how much of the watch was seen)."""
-    baseline = config.baseline_at
-    warn_at = add_months(baseline, config.criterion.warn_months)
-    expire_at = add_months(baseline, config.criterion.expire_months)
-    counting = sorted((e for e in events if counts(e, config)
-                       and baseline <= e.first_seen <= min(now, expire_at)),
-                      key=lambda e: (e.first_seen, -e.score))
-    verdict = CriterionVerdict(CriterionState.WATCHING, now, baseline, warn_at, expire_at,
-                               coverage=coverage)
-    if counting:
-        return replace(verdict, state=CriterionState.FOLLOW_UP, counting_event=counting[0])
-    if now >= expire_at:
-        return replace(verdict, state=CriterionState.HIGH_WATER)
-    if now >= warn_at:
-        return replace(verdict, state=CriterionState.WARN)
-    return verdict
+             coverage: Coverage | None = None,
+             decisions: Sequence[Decision] = ()) -> CriterionVerdict:
+    """Where the criterion stands at `now`, per track, from the events seen up to then and the
+    analysts' decisions (and, for an absence, how much of the watch was seen)."""
+    from watcher.judge.tracks import evaluate_tracks
+    return evaluate_tracks(config, events, now, coverage, decisions)

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from watcher.config import Config, config_lines
 from watcher.errors import WatcherError
 from watcher.judge.match import Analysis, Matcher
 from watcher.models import Certainty, Match
@@ -175,3 +176,50 @@ def _language_table(ev: Evaluation) -> list[str]:
         lines.append(f"  {lang:<6}{p:6.2f}{r:6.2f}{f:6.2f}{counts}  "
                      f"{ev.lang_none_flagged[lang]}/{ev.lang_none[lang]}")
     return lines
+
+
+def example_failures(config: Config, text: str, name: str) -> list[str]:
+    """Each indicator's examples as tests (`watcher check`): a failure names the example's line
+    in `text`, the file `name` holds."""
+    lines = config_lines(text)
+    matcher = Matcher(config)
+    problems = []
+    for i, ind in enumerate(config.indicators):
+        for kind in ("match", "no_match"):
+            for j, ex in enumerate(getattr(ind.examples, kind)):
+                # a denial ("X will not join") is no match, as in `watcher eval`
+                got = {m.indicator for m in matcher.match(ex.title, ex.summary)
+                       if m.certainty is not Certainty.DENIED}
+                if (ind.id in got) != (kind == "match"):
+                    line = lines.get(("indicators", i, "examples", kind, j), 1)
+                    verb = ("should match but does not" if kind == "match"
+                            else "should not match but does")
+                    problems.append(f"{name}:{line}: {ind.id}: example {verb}: {ex.title!r}")
+    return problems + _stage_failures(config, lines, name)
+
+
+def _stage_failures(config: Config, lines: dict[tuple[str | int, ...], int],
+                    name: str) -> list[str]:
+    """A formalization stage's examples (a confirmed report of the act, or not) and the
+    occasion rule's (a report recalling the baseline's occasion, or not)."""
+    from watcher.judge.refine import acts_reported, recalls_occasion, refinements
+    matcher = refinements(config)
+    problems = []
+    for k, stage in enumerate(config.criterion.formalization):
+        for kind in ("match", "no_match"):
+            for j, ex in enumerate(getattr(stage.examples, kind, [])):
+                if (stage.id in acts_reported(matcher, ex.title, ex.summary)) != (kind == "match"):
+                    line = lines.get(("criterion", "formalization", k, "examples", kind, j), 1)
+                    verb = ("should reach it but does not" if kind == "match"
+                            else "should not reach it but does")
+                    problems.append(
+                        f"{name}:{line}: stage {stage.id}: example {verb}: {ex.title!r}")
+    occasion = config.criterion.occasion
+    for kind in ("match", "no_match"):
+        for j, ex in enumerate(getattr(occasion.examples if occasion else None, kind, [])):
+            if recalls_occasion(config, ex.title, ex.summary) != (kind == "match"):
+                line = lines.get(("criterion", "occasion", "examples", kind, j), 1)
+                verb = ("should recall it but does not" if kind == "match"
+                        else "should not recall it but does")
+                problems.append(f"{name}:{line}: occasion: example {verb}: {ex.title!r}")
+    return problems

@@ -4,9 +4,13 @@ Pure: the same matched items always give the same events, so history can be repl
 
 Two reports of one indicator are the same happening when they are close in time and say the
 same thing: their titles share most salient words (inflection-tolerant), or — across languages
-— their names agree once transliterated (Азербайджан ~ Azerbaijan, Израиль ~ Israel) or, for
-scripts that cannot be compared that way, they hit the same aligned concepts (the indicator's
-named term sets) within a shorter window. One outlet does not report one happening twice, so a
+— their names agree once transliterated (Азербайджан ~ Azerbaijan, Израиль ~ Israel) or they
+name the same aligned concepts (the named term sets their headlines hold: UN, SECURITY_COUNCIL,
+RESOLUTION, PALESTINE …; a distinctive number such as a resolution's, and the same dated day,
+count as shared too) within a shorter window: the same UN resolution reported in English,
+Russian, Hebrew, Arabic and Chinese is one corroborated event (issue 12). Two reports that date
+their happenings to different days, or carry distinctive numbers none of which they share, are
+different happenings however alike. One outlet does not report one happening twice, so a
 second story from the same publisher joins an event only if it is a near-copy of the first.
 
 Corroboration counts independent sources: publishers, with copies of one text counted once
@@ -20,10 +24,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import pairwise
 from urllib.parse import urlsplit
 
+from watcher.judge.happening import happened_on
 from watcher.models import Certainty, Event, MatchedItem
 from watcher.text import unspaced, words
 
@@ -166,6 +171,27 @@ def near_copy(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 @dataclass(frozen=True)
+class Concepts:
+    """What a report's terms and headline stand for across languages (from the matcher and the
+    config's `grouping`): `of_term` maps a rule term to its named set, `in_title` gives the named
+    sets a headline holds; `topics` and `actors`, when given, are the sets compared."""
+
+    of_term: Callable[[str], str]
+    in_title: Callable[[str], frozenset[str]] | None = None
+    topics: frozenset[str] = frozenset()
+    actors: frozenset[str] = frozenset()
+
+    def of(self, m: MatchedItem) -> tuple[frozenset[str], frozenset[str]]:
+        """The report's concepts and, of them, its actors."""
+        hits = [h for h in m.match.hits if h.field == "title"] or list(m.match.hits)
+        found = frozenset(self.of_term(h.term) for h in hits)
+        found |= self.in_title(m.title) if self.in_title else frozenset()
+        if self.topics or self.actors:
+            found &= self.topics | self.actors
+        return found, found & self.actors
+
+
+@dataclass(frozen=True)
 class Signature:
     """What a report says, in forms that can be compared within and across languages."""
 
@@ -173,49 +199,78 @@ class Signature:
     names: frozenset[str]
     concepts: frozenset[str]
     script: str
+    numbers: frozenset[str] = frozenset()     # distinctive figures: 2803, 150, 787 (not years)
+    day: date | None = None                   # the day the report dates its happening to
+    actors: frozenset[str] = frozenset()      # who acted, as concepts (KZ, OTHER_STATES …)
 
     @classmethod
-    def of(cls, m: MatchedItem, concept: Callable[[str], str]) -> Signature:
+    def of(cls, m: MatchedItem, concepts: Concepts) -> Signature:
         ws = salient(m.title)
         names = frozenset(s for w in ws if len(w) > 3 and len(s := skeleton(w)) >= 3)
         # what the headline says, in concepts; the summary's only when the title has no hit
-        hits = [h for h in m.match.hits if h.field == "title"] or list(m.match.hits)
-        return cls(ws, names, frozenset(concept(h.term) for h in hits), script_of(m.title))
+        said, actors = concepts.of(m)
+        numbers = frozenset(w for w in words(headline(m.title)) if _distinctive(w))
+        return cls(ws, names, said, script_of(m.title), numbers,
+                   happened_on(m.title, m.summary, m.published), actors)
+
+
+def _distinctive(word: str) -> bool:
+    """A figure that tells one happening from another: three digits or more, not a year."""
+    return word.isdigit() and len(word) >= 3 and not (len(word) == 4 and 1900 <= int(word) <= 2100)
 
 
 def same_happening(a: MatchedItem, sa: Signature, b: MatchedItem, sb: Signature) -> float:
     """How surely two reports of one indicator are about one happening (0 = not at all)."""
     gap = abs(a.published - b.published)
-    if gap > WINDOW:
+    if gap > WINDOW or _apart(sa, sb):
         return 0.0
     score = similarity(sa.words, sb.words)
     if a.host == b.host:            # one outlet, two stories: only a near-copy is the same one
         return score if near_copy(sa.words, sb.words) else 0.0
     if sa.script != sb.script:
         score = max(score, similarity(sa.names, sb.names))
-        shared = len(sa.concepts & sb.concepts)
-        fewest = min(len(sa.concepts), len(sb.concepts))
-        if gap <= CROSS_WINDOW and shared >= 2 and shared / fewest >= CONCEPTS:
-            score = max(score, SIMILAR)
+    if gap <= CROSS_WINDOW and _aligned(sa, sb):
+        score = max(score, SIMILAR)
     return score if score >= SIMILAR else 0.0
+
+
+def _apart(sa: Signature, sb: Signature) -> bool:
+    """Two happenings for sure: dated to days apart, each with figures the other lacks, or each
+    naming actors the other does not ("Kazakhstan sends medics" and "Indonesia sends troops")."""
+    if sa.day is not None and sb.day is not None and abs(sa.day - sb.day) > timedelta(days=1):
+        return True
+    if sa.actors and sb.actors and not sa.actors & sb.actors:
+        return True
+    return bool(sa.numbers and sb.numbers and not sa.numbers & sb.numbers)
+
+
+def _aligned(sa: Signature, sb: Signature) -> bool:
+    """The headlines name (nearly) the same concepts, in whatever language: at least two shared,
+    and most of the sparer headline's (a shared figure and the same dated day count too)."""
+    shared = len(sa.concepts & sb.concepts) + len(sa.numbers & sb.numbers)
+    shared += sa.day is not None and sa.day == sb.day
+    fewest = min(len(sa.concepts) + len(sa.numbers), len(sb.concepts) + len(sb.numbers))
+    return shared >= 2 and shared >= CONCEPTS * fewest
 
 
 # The reports of one event being built, each with its signature.
 _Group = list[tuple[MatchedItem, Signature]]
 
 
-def cluster(matched: list[MatchedItem], concept: Callable[[str], str] | None = None) -> list[Event]:
+def cluster(matched: list[MatchedItem],
+            concept: Concepts | Callable[[str], str] | None = None) -> list[Event]:
     """Group each indicator's items into events: close in time and saying the same thing.
 
-    `concept` maps a rule term to what it stands for in any language (its named term set);
-    without it each term is its own concept."""
-    concept = concept or (lambda term: term)
+    `concept`: what terms and headlines stand for in any language (Matcher.concept_map()), or just
+    a rule term → its named set; without it each term is its own concept."""
+    concepts = (concept if isinstance(concept, Concepts)
+                else Concepts(concept or (lambda term: term)))
     groups: list[_Group] = []
     open_: dict[tuple[str, bool], list[_Group]] = {}
     # Ties in time (pages print dates without a time: many items at 00:00) are broken by what
     # the item is, not by its row id, which follows the order concurrent feeds were stored in.
     for m in sorted(matched, key=lambda m: (m.published, m.feed_id, m.url, m.title, m.item_id)):
-        sig = Signature.of(m, concept)
+        sig = Signature.of(m, concepts)
         # A denial ("X will not join") never joins a report that it happened, however alike.
         key = (m.match.indicator, m.match.certainty is Certainty.DENIED)
         best, best_score = None, 0.0

@@ -6,18 +6,26 @@ Pure: the item, the config, the compiled matcher and the current events in, text
 from __future__ import annotations
 
 from watcher.config import Config, Indicator, Rule, group_terms
+from watcher.judge.counting import judge_event
+from watcher.judge.formalization import stage_rule
+from watcher.judge.genre import genre_of
 from watcher.judge.match import Analysis, Matcher, RuleTrace
 from watcher.judge.score import CERTAINTY_FACTOR, score_match, score_parts
 from watcher.judge.terms import FIELDS
-from watcher.models import Certainty, Event, Match, StoredItem
+from watcher.judge.why import judgement_lines
+from watcher.models import Certainty, CriterionVerdict, Event, Match, StoredItem
 
 NO_EVENT = "  event: none stored for this indicator (stored matches predate the current rules?)"
 SHOWN_TERMS = 8
 
 
 def explain_item(stored: StoredItem, config: Config, matcher: Matcher, events: list[Event],
-                 stored_matches: set[str], *, show_all: bool = False) -> list[str]:
-    """Header, normalised text by clause, then a block per matched (or nearly matched) indicator."""
+                 stored_matches: set[str], *, show_all: bool = False,
+                 verdict: CriterionVerdict | None = None) -> list[str]:
+    """Header, normalised text by clause, then one block per matched (or nearly matched) indicator.
+
+    `verdict` (the criterion over `events`, with the analysts' decisions) says whether each
+    event counts and why not; without it each event is judged without decisions."""
     it = stored.item
     feed = next((f for f in config.feeds if f.id == it.feed_id), None)
     tier_name = feed.tier if feed else "outlet"
@@ -27,7 +35,8 @@ def explain_item(stored: StoredItem, config: Config, matcher: Matcher, events: l
         f"seen {stored.seen_at:%Y-%m-%d %H:%M} UTC"
     head = (f"item {stored.id} · feed {it.feed_id} · publisher {stored.host} · "
             f"tier {tier_name} (×{tier:g})")
-    out = [head, when, f"url {it.url}", ""]
+    out = [head, when, f"url {it.url}",
+           f"genre: {genre_of(it.title, it.url, tier_name).label()}", ""]
     out += _text_lines(analysis)
     matched = {m.indicator: m for m in analysis.matches}
     for ind in config.indicators:
@@ -35,6 +44,7 @@ def explain_item(stored: StoredItem, config: Config, matcher: Matcher, events: l
         if ind.id in matched:
             out += _match_block(ind, matched[ind.id], traces, analysis, matcher, config, tier,
                                 events, stored.id)
+            out += _judgement(ind, events, stored.id, config, verdict)
         elif show_all or any(t.hits and t.missing == 1 for t in traces):   # a near miss
             out += _miss_block(ind, traces, matcher, config)
     if not matched:
@@ -61,8 +71,10 @@ def _text_lines(a: Analysis) -> list[str]:
 def _match_block(ind: Indicator, m: Match, traces: list[RuleTrace], a: Analysis, matcher: Matcher,
                  config: Config, tier: float, events: list[Event], item_id: int) -> list[str]:
     best = max((t for t in traces if t.passed), key=lambda t: t.strength)
-    counts = ("counts as follow-up" if config.counts_as_follow_up(ind.id)
-              else "does not count as follow-up")
+    track = config.track_of(ind.id)
+    counts = (f"counts for the {track} track" if track else
+              "formalization (completes the baseline)" if config.stages_of(ind.id) else
+              "not a follow-up indicator")
     out = ["", f"✔ {ind.id} — {ind.title}", f"  {ind.stance} · weight {ind.weight:g} · {counts}"]
     out += _rule_lines(ind, best.number, matcher, config)
     out.append("  hits: " + " · ".join(f"{h.clause} “{h.term}” in {h.field}" for h in m.hits))
@@ -76,9 +88,7 @@ def _match_block(ind: Indicator, m: Match, traces: list[RuleTrace], a: Analysis,
 
 
 def _event_lines(ind: Indicator, events: list[Event], item_id: int, config: Config) -> list[str]:
-    from watcher.judge.criterion import counts
-    ev = next((e for e in events if e.indicator == ind.id
-               and any(i.item_id == item_id for i in e.items)), None)
+    ev = _event_of(ind, events, item_id)
     if ev is None:
         return [NO_EVENT]
     others = [i for i in ev.items if i.item_id != item_id]
@@ -89,11 +99,25 @@ def _event_lines(ind: Indicator, events: list[Event], item_id: int, config: Conf
     out += [f"    with: [{i.item_id}] {i.host}: {i.title}" for i in others[:5]]
     if len(others) > 5:
         out.append(f"    … and {len(others) - 5} more")
-    out.append(f"    score = {score_parts(ev, config).arithmetic()}")
-    verdict = "yes" if counts(ev, config) else "no"
-    out.append(f"    counts for the criterion: {verdict} (needs a counting indicator, confirmed, "
-               f"score ≥ threshold {config.criterion.threshold:g})")
+    threshold = f"threshold {config.criterion.threshold:g}"
+    out.append(f"    score = {score_parts(ev, config).arithmetic()} ({threshold})")
     return out
+
+
+def _event_of(ind: Indicator, events: list[Event], item_id: int) -> Event | None:
+    """The event of this indicator that holds the item."""
+    return next((e for e in events if e.indicator == ind.id
+                 and any(i.item_id == item_id for i in e.items)), None)
+
+
+def _judgement(ind: Indicator, events: list[Event], item_id: int, config: Config,
+               verdict: CriterionVerdict | None) -> list[str]:
+    """The counting rule on the item's event: the facts it looked at and its answer."""
+    ev = _event_of(ind, events, item_id)
+    if ev is None:
+        return []
+    j = verdict.judgement(ev) if verdict is not None else None
+    return judgement_lines(j or judge_event(ev, config, (), stage_rule(config)))
 
 
 def _certainty_line(m: Match, a: Analysis, matcher: Matcher) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from watcher.config import Config, Indicator, Near, Rule, group_terms
+from watcher.judge.events import Concepts
 from watcher.judge.terms import (
     FIELDS,
     Found,
@@ -102,6 +103,7 @@ class RuleTrace:
     parts: list[tuple[str, str, float]] = field(default_factory=list)   # (term, field, weight)
     missing: int = 0                   # how many of its clauses failed (a near miss has one)
     groups: dict[str, str] = field(default_factory=dict)   # term → the rule clause it hit for
+    headline: set[str] = field(default_factory=set)   # the rule clauses bound to the title
 
     @property
     def passed(self) -> bool:
@@ -131,12 +133,17 @@ class Matcher:
         self.terms: dict[str, Term] = {}
         for text in [t for ind in self.indicators for r in ind.rules for t in _rule_terms(r)]:
             self._term(text)
+        for members in config.terms.values():     # a named set is a concept even if no rule uses it
+            for text in members:
+                self._term(text)
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
+        self.done = [self._term(t) for t in config.certainty.confirmed]
         # cue word sequence → (its place in the list, the cue): an item's found terms are few,
         # the cues (in eleven languages) many, so cues are looked up from what was found
         self.cue_index = {level: _by_parts(cues) for level, cues in
-                          ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected))}
+                          ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected),
+                           (Certainty.CONFIRMED, self.done))}
         self.index = TermIndex(list(self.terms.values()))
         # Every rule, compiled, in decision order; and for each term the rules it can help pass
         # (a rule with no hit in its all, any or near clauses fails whatever else holds).
@@ -160,10 +167,32 @@ class Matcher:
         for name, members in sorted(config.terms.items(), key=lambda kv: -len(kv[1])):
             for term in members:
                 self.concepts[term] = name
+        self._concepts_seen: dict[str, frozenset[str]] = {}
+        self.grouping = config.grouping
 
     def concept_of(self, term: str) -> str:
         """What a rule term stands for across languages (its named term set, else itself)."""
         return self.concepts.get(term, term)
+
+    def concept_map(self) -> Concepts:
+        """What terms and headlines stand for across languages, for grouping reports."""
+        return Concepts(self.concept_of, self.concepts_in, frozenset(self.grouping.topics),
+                        frozenset(self.grouping.actors))
+
+    def concepts_in(self, title: str) -> frozenset[str]:
+        """The concepts (named term sets) a headline names, whatever rule they serve: "UN
+        Security Council adopts resolution on Gaza force" and "联合国安理会通过决议…加沙…稳定部队"
+        both name UN, SECURITY_COUNCIL, RESOLUTION, PALESTINE, STAB_FORCE (issue 12)."""
+        held = self._concepts_seen.get(title)
+        if held is None:
+            found = self.index.find(Text(title, ""))
+            held = frozenset(self.concepts[t] for parts, by_field in found.items()
+                             if by_field.get("title")
+                             for t in self.index.named.get(parts, ()) if t in self.concepts)
+            if len(self._concepts_seen) > 50_000:
+                self._concepts_seen.clear()
+            self._concepts_seen[title] = held
+        return held
 
     def _term(self, text: str) -> Term:
         if text not in self.terms:
@@ -249,6 +278,8 @@ class Matcher:
             got = group.hits(hit, "all")
             trace.hits += got
             trace.groups.update((h.term, f"all{n}") for h in got)
+            if group.only == "title":
+                trace.headline.add(f"all{n}")
             if not got:
                 where = f" in the {group.only}" if group.only else ""
                 trace.fail(f"all: group {n} has no hit{where}")
@@ -262,6 +293,8 @@ class Matcher:
             got = self._near(a, b, near.within, hit, found, text, near.field)
             trace.hits += got
             trace.groups.update((h.term, f"near{n}{side}") for h, side in zip(got, "ab"))
+            if near.field == "title":
+                trace.headline |= {f"near{n}a", f"near{n}b"}
             if not got:
                 trace.fail(f"near {n}: no term of a within {near.within} words of a term of b")
         trace.parts = self._strength_parts(ind, trace.hits, found)
@@ -308,46 +341,62 @@ class Matcher:
     def certainty_of(self, trace: RuleTrace, found: Found,
                      text: Text) -> tuple[Certainty, tuple[str, ...]]:
         """Cues in the clauses that carry this indicator's claim: the title speaks first, then
-        the summary; a title that makes the claim itself (two of the rule's parts in one clause)
-        decides alone, so a signed deal's summary saying the plant "is expected to open in 2027"
-        leaves it confirmed.
+        the summary; a title that makes the whole claim itself (two of the rule's parts in one
+        clause, and no part only the summary names) decides alone, so a signed deal's summary
+        saying the plant "is expected to open in 2027" leaves it confirmed. When the headline
+        leaves a part of the claim to the summary (who joins: "Witkoff names next candidates to
+        join the Abraham Accords" over "Azerbaijan and Uzbekistan may become members"), the
+        summary's clauses that hold it speak too.
 
         A clause carries the claim when terms of two of the rule's parts hit in it ("Indonesia …
         will not join … Abraham Accords"); a clause that only names a country ("Kazakhstan ruled
-        out sending troops", in the summary of a deal) does not. Only when no clause carries two
-        parts do clauses with any hit count. So a denial about another country in another clause
-        ("Israel and Kazakhstan sign deal as Saudi Arabia rules out joining") leaves this match
-        confirmed."""
+        out sending troops", in the summary of a deal) does not. So a denial about another
+        country in another clause ("Israel and Kazakhstan sign deal as Saudi Arabia rules out
+        joining") leaves this match confirmed. When the headline carries no claim, its clauses
+        holding a part the rule binds to the title speak with the summary's claims (or, when no
+        clause carries two parts, its clauses with a hit): a denial in either first ("… does not
+        mean Syria's accession"), then an expectation, the headline's first ("Saidov:
+        consultations on the Abraham Accords continue")."""
         spots: dict[str, dict[int, set[str]]] = {name: {} for name in FIELDS}
         for h in trace.hits:
             for p in found.get(self.terms[h.term].parts, {}).get(h.field, []):
                 clause = text.clauses[h.field][p]
                 spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
-        claims = {name: {c for c, parts in cl.items() if len(parts) >= 2}
-                  for name, cl in spots.items()}
-        headline_claims = bool(claims["title"])
-        if not any(claims.values()):
-            claims = {name: set(cl) for name, cl in spots.items()}
-        for name in FIELDS:
-            if claims[name]:
-                found_cue = self._cue_in(claims[name], name, found, text)
-                if found_cue is not None:
-                    return found_cue
-            if headline_claims:          # the headline makes the claim, and makes it plainly
-                break
-        return Certainty.CONFIRMED, ()
+        title, summary = spots["title"], spots.get("summary", {})
+        headline = {c for c, parts in title.items() if len(parts) >= 2}
+        if headline:
+            missing = (set().union(*summary.values()) - set().union(*title.values())
+                       if summary else set())
+            asked = [("title", headline),
+                     ("summary", {c for c, ps in summary.items() if ps & missing})]
+        else:
+            claims = {c for c, parts in summary.items() if len(parts) >= 2}
+            if claims:           # the summary's claim, and the headline's part of it
+                asked = [("title", {c for c, parts in title.items() if parts & trace.headline}),
+                         ("summary", claims)]
+            else:                # no clause carries two parts: every clause with a hit
+                asked = [("title", set(title)), ("summary", set(summary))]
+        said = [cue for name, clauses in asked
+                if clauses and (cue := self._cue_in(clauses, name, found, text)) is not None]
+        if headline:
+            said = said[:1]                     # the headline's cue, else the summary's
+        said.sort(key=lambda cue: cue[0] is not Certainty.DENIED)     # a denial first
+        return said[0] if said else (Certainty.CONFIRMED, ())
 
     def _cue_in(self, clauses: set[int], name: str, found: Found,
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
         """Denials first, then expectations. A denial inside a longer expectation ("not ruling
-        out", "не исключает", "不排除") is that expectation, not a denial."""
+        out", "не исключает", "不排除") is that expectation, not a denial; an expectation sharing
+        a word with a phrase of an act done ("to ratify" in "votes to ratify") is none."""
         def cues_at(level: Certainty) -> list[tuple[Term, int]]:
             index = self.cue_index[level]
             at = [(n, p, c) for parts, by_field in found.items() if parts in index
                   for p in by_field.get(name, ()) if text.clauses[name][p] in clauses
                   for n, c in index[parts]]
             return [(c, p) for _, p, c in sorted(at, key=lambda x: (x[0], x[1]))]
-        expected = cues_at(Certainty.EXPECTED)
+        done = cues_at(Certainty.CONFIRMED)
+        expected = [(c, p) for c, p in cues_at(Certainty.EXPECTED)
+                    if not any(_overlap(d, q, c, p) for d, q in done)]
         denied = [(c, p) for c, p in cues_at(Certainty.DENIED)
                   if not any(_covers(e, q, c, p) for e, q in expected)]
         for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):
@@ -361,6 +410,11 @@ def _by_parts(cues: list[Term]) -> dict[Parts, list[tuple[int, Term]]]:
     for n, c in enumerate(cues):
         out[c.parts].append((n, c))
     return dict(out)
+
+
+def _overlap(a: Term, at: int, b: Term, p: int) -> bool:
+    """Two cues share a word ("votes to" and "to ratify" in "votes to ratify")."""
+    return at < p + len(b.parts) and p < at + len(a.parts)
 
 
 def _covers(outer: Term, at: int, inner: Term, p: int) -> bool:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from watcher.config import Config
-from watcher.models import AlertMark, CriterionVerdict, Event, Transition
-from watcher.report.digest import EventView, view
+from watcher.judge.counting import news_of
+from watcher.judge.events import independent_sources
+from watcher.models import AlertMark, CriterionVerdict, Event, Reason, Transition
+from watcher.report.digest import EventView, transition_subject, view
 
 CRITERION = "criterion"
 
@@ -52,12 +54,15 @@ class AlertReport:
 
 
 def qualifies(event: Event, config: Config, now: datetime) -> bool:
-    """The indicator's alert rule: enough independent sources, certainty, score, fresh."""
+    """The indicator's alert rule: enough independent news reports with an allowed certainty
+    (an op-ed, or a report that only expects what another says happened, adds none), score,
+    fresh."""
     rule = config.indicator(event.indicator).alert
     if rule is None:
         return False
     newest = max(m.published for m in event.items)
-    return ((event.independent or len(event.sources)) >= rule.sources
+    reported = [m for m in news_of(event) if m.match.certainty.value in rule.certainty]
+    return (len(reported) > 0 and independent_sources(reported) >= rule.sources
             and event.certainty.value in rule.certainty
             and event.score >= rule.min_score and now - newest <= rule.max_age_delta)
 
@@ -65,24 +70,27 @@ def qualifies(event: Event, config: Config, now: datetime) -> bool:
 def select_alerts(config: Config, events: list[Event], verdict: CriterionVerdict,
                   transitions: list[Transition],
                   alerted: dict[str, set[int]], silenced: set[str], now: datetime) -> AlertReport:
-    """What alerts in this cycle; silenced subjects are set aside (and never alert later)."""
-    from watcher.judge.criterion import counts
+    """What alerts in this cycle; silenced subjects are set aside (and never alert later).
+    A dismissed event never alerts, however it grows."""
     lines: list[AlertLine] = []
     for e in sorted(events, key=lambda e: (-e.score, e.first_seen)):
         refs = sorted(m.item_id for m in e.items)
-        if not qualifies(e, config, now) or alerted.get(e.indicator, set()) & set(refs):
+        j = verdict.judgement(e)
+        dismissed = j is not None and j.reason is Reason.DISMISSED
+        seen = alerted.get(e.indicator, set()) & set(refs)
+        if dismissed or not qualifies(e, config, now) or seen:
             continue
         rule = config.indicator(e.indicator).alert
         need = rule.sources if rule else 1
         lines.append(AlertLine(e.indicator, config.indicator(e.indicator).title, refs,
-                               view(e, config, counts(e, config)),
+                               view(e, config, verdict),
                                f"{e.independent or len(e.sources)} independent source(s) "
                                f"(alert rule: at least {need})"))
     if config.alerts.criterion:
         for t in transitions:
             if t.previous is not None and t.id not in alerted.get(CRITERION, set()):
-                lines.append(AlertLine(CRITERION, f"Criterion changed {t.previous} → {t.state} "
-                                       f"on {t.at:%d %b %Y}", [t.id], rule=t.detail))
+                lines.append(AlertLine(CRITERION, f"{transition_subject(t)} changed {t.previous} "
+                                       f"→ {t.state} on {t.at:%d %b %Y}", [t.id], rule=t.detail))
     return AlertReport(alert_key(now, lines), now, verdict,
                        [line for line in lines if line.subject not in silenced],
                        [line for line in lines if line.subject in silenced])

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from watcher.config import Config
+from watcher.judge.counting import judge_event
+from watcher.judge.formalization import stage_rule
+from watcher.judge.why import status_line
 from watcher.models import (
     Certainty,
     CriterionVerdict,
@@ -38,6 +41,10 @@ class EventView:
     why: str
     counts: bool
     independent: int = 1          # independent sources among `sources` (copies count once)
+    event_id: str = ""            # the short id `watcher confirm` / `dismiss` take
+    status: str = ""              # counts (for which track), a candidate, or the first reason not
+    candidate: bool = False
+    decision: str | None = None   # the analyst's call on it, in words
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,8 @@ class DigestReport:
     issues: list[IngestIssue] = field(default_factory=list)
     undelivered: list[Undelivered] = field(default_factory=list)
     silences: list[Silence] = field(default_factory=list)
+    review: list[EventView] = field(default_factory=list)    # candidates awaiting an analyst
+    decisions: list[str] = field(default_factory=list)       # the analysts' calls, in words
     full: bool = False               # the full report: no list is cut
     report_link: str | None = None   # where the full report is, when it has a URL
     report_path: str | None = None   # where it is on the watcher host otherwise
@@ -162,13 +171,17 @@ class DigestReport:
         return sum(len(s.events) + s.more for s in self.sections)
 
 
-def view(event: Event, config: Config, counts: bool) -> EventView:
-    """Flatten one event for the templates; `why` is the lead report's evidence."""
+def view(event: Event, config: Config, verdict: CriterionVerdict) -> EventView:
+    """Flatten one event for the templates; `why` is the lead report's evidence, `status`
+    the counting rule's answer as the verdict gave it (the same rule everywhere)."""
     lead = event.lead
+    j = verdict.judgement(event) or judge_event(event, config, verdict.decisions,
+                                                stage_rule(config))
     return EventView(event.indicator, config.indicator(event.indicator).title,
                      truncate(lead.title, 300), lead.url, event.first_seen, event.sources,
-                     event.score, event.certainty.value, lead.match.why(), counts,
-                     event.independent or len(event.sources))
+                     event.score, event.certainty.value, lead.match.why(), j.counts,
+                     event.independent or len(event.sources), j.id, status_line(j), j.candidate,
+                     j.decision.line() if j.decision is not None else None)
 
 
 def feed_problems(feeds: list[FeedStatus], now: datetime) -> list[FeedProblem]:
@@ -195,7 +208,6 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
 
     `full` keeps every event (the .html report); the email cuts each list at max_events and
     points at the full report by `report_link` (a URL) or else `report_path`."""
-    from watcher.judge.criterion import counts
     history = history or History()
     rows = summarise(events, config, since)
     limit = None if full else config.digest.max_events
@@ -203,11 +215,12 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
     for ind in config.indicators:
         new = [e for e in events if e.indicator == ind.id and _is_new(e, since)]
         new.sort(key=lambda e: (-e.score, e.first_seen))
-        views = [view(e, config, counts(e, config)) for e in new[:limit]]
+        views = [view(e, config, verdict) for e in new[:limit]]
         if views:
             sections.append(IndicatorSection(ind.id, ind.title, ind.stance, views,
                                              len(new) - len(views)))
-    counting = sorted((e for e in events if counts(e, config)), key=lambda e: e.first_seen)
+    counting = sorted((j.event for t in verdict.tracks for j in t.counting),
+                      key=lambda e: e.first_seen)
     new_total = sum(len(s.events) + s.more for s in sections)
     return DigestReport(
         period, now, verdict, since, rows, sections, balance_of(events, config, now), len(feeds),
@@ -215,8 +228,11 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
         indicators=indicator_rows(rows, events, verdict, history.silences),
         changes=changes(new_total, history.transitions, since),
         uptime=uptime(history.runs, since, now), issues=history.issues,
-        undelivered=history.undelivered, silences=history.silences, full=full,
-        report_link=report_link, report_path=report_path)
+        undelivered=history.undelivered, silences=history.silences,
+        review=[view(j.event, config, verdict) for j in verdict.candidates],
+        decisions=[f"{d.line()} (reports {', '.join(map(str, sorted(d.items)))})"
+                   for d in verdict.decisions],
+        full=full, report_link=report_link, report_path=report_path)
 
 
 def _is_new(event: Event, since: datetime | None) -> bool:
@@ -241,10 +257,18 @@ def changes(new_total: int, transitions: list[Transition], since: datetime | Non
     moved = [t for t in transitions
              if t.previous is not None and (since is None or t.at > since)]
     for t in moved:
-        out.append(f"Criterion changed {t.previous} → {t.state} on {t.at:%d %b %Y}.")
-    if not moved and transitions:
-        out.append(f"Criterion unchanged: {transitions[-1].state}.")
+        out.append(f"{transition_subject(t)} changed {t.previous} → {t.state} on {t.at:%d %b %Y}.")
+    overall = [t for t in transitions if t.track is None]
+    if not any(t.track is None for t in moved) and overall:
+        out.append(f"Criterion unchanged: {overall[-1].state}.")
     return out
+
+
+def transition_subject(t: Transition) -> str:
+    """What changed: 'Criterion', 'Track deals', 'Accession'."""
+    if t.track is None:
+        return "Criterion"
+    return "Accession" if t.track == "formalization" else f"Track {t.track}"
 
 
 def uptime(runs: list[ServiceRun], since: datetime | None, now: datetime) -> Uptime | None:

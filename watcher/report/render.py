@@ -9,19 +9,16 @@ mail clients drop <style> (the @media rules for dark mode and small screens are 
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import css_inline
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from watcher.config import Config
-from watcher.errors import WatcherError
 from watcher.report.alerts import AlertReport
 from watcher.report.charts import BAR_HEIGHT, Spark
 from watcher.report.digest import DigestReport
@@ -80,19 +77,16 @@ def inline_css(html: str) -> str:
     """Styles into style="" attributes; @media rules (dark mode, small screens) stay in <style>."""
     return str(_INLINER.inline(html))
 
-def _templates() -> Path:
-    """The repo's templates/ (a checkout or editable install), else the installed copy."""
-    for candidate in (Path(__file__).resolve().parents[2] / "templates",
-                      Path(sys.prefix) / "share" / "watcher" / "templates"):
-        if (candidate / "digest.html").exists():
-            return candidate
-    raise WatcherError("digest templates not found (reinstall watcher)")
-
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """One jinja2 environment: HTML autoescaped, undefined names are errors, not blanks."""
-    env = Environment(loader=FileSystemLoader(_templates()), undefined=StrictUndefined,
+    """One jinja2 environment: HTML autoescaped, undefined names are errors, not blanks.
+
+    The templates and CSS are package data (watcher/report/templates), found through the
+    package's loader however watcher is installed (a checkout, a venv, `pip install --user`;
+    issue 18: as data-files under sys.prefix/share, a --user install could not find them)."""
+    env = Environment(loader=PackageLoader("watcher.report", "templates"),
+                      undefined=StrictUndefined,
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters["day"] = lambda d: f"{d:%d %b %Y}" if d else "—"

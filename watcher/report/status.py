@@ -11,6 +11,7 @@ from watcher.config import Config
 from watcher.models import CriterionVerdict, FeedStatus, Silence
 from watcher.report.balance import Balance
 from watcher.report.digest import IndicatorSummary
+from watcher.report.verdict import track_lines, verdict_object
 from watcher.store.records import InstanceStatus, OutboxMessage
 
 
@@ -45,27 +46,15 @@ class StatusView:
     now: datetime
 
     def as_json(self) -> dict[str, Any]:
-        """The `--json` document (its shape is documented in the README; scripts read it)."""
-        v = self.verdict
+        """The `--json` document: the verdict object (docs/verdict.schema.json), then the
+        status: indicators, feeds, outbox, database, schedule, instances (README)."""
         return {
-            "state": v.state.value, "sentence": v.sentence(),
-            "coverage": None if v.coverage is None else {
-                "share_observed": round(v.coverage.share, 3), "feeds": v.coverage.feeds,
-                "failing_now": v.coverage.failing_now,
-                "items_per_week": round(v.coverage.per_week, 1),
-                "recent_items_per_week": round(v.coverage.recent_per_week, 1),
-                "poor": v.coverage.poor},
-            "days_since_baseline": v.days_since_baseline,
+            **verdict_object(self.verdict, self.balance),
             "indicators": {r.indicator: {"total": r.total_events, "stance": r.stance,
                                          "denied": r.denied,
                                          "strongest": r.strongest.score if r.strongest else None}
                            for r in self.rows},
             "feeds": [_feed_json(f, self.warnings.get(f.feed_id)) for f in self.feeds],
-            "balance": {side.stance: {
-                "events": side.events, "score": side.score, "denials": side.denials,
-                "strongest": [{"indicator": b.indicator, "title": b.title, "score": b.score,
-                               "certainty": b.certainty, "url": b.url} for b in side.strongest]}
-                for side in (self.balance.momentum, self.balance.stall)},
             "outbox": {"pending": len(self.pending), "failed": len(self.failed),
                        "failed_messages": [{"kind": m.kind, "period": m.period,
                                             "recipient": m.recipient, "error": m.last_error,
@@ -87,6 +76,7 @@ class StatusView:
         if v.coverage is not None:
             out.append(f"coverage: {v.coverage.sentence()}"
                        + (" — POOR" if v.coverage.poor else ""))
+        out += track_lines(v)
         out.append(f"\nbalance of evidence since the baseline: {balance.sentence()}")
         for side in (balance.momentum, balance.stall):
             out += [f"  {side.stance:<9}{b.score:>7g}  {b.certainty:<9} {b.indicator}: "

@@ -2,7 +2,8 @@
 
 Split by domain the way lemon24/reader splits its `_storage/`: `feeds` (feed state, coverage,
 leases), `items` (items, matches, retention), `outbox` (messages, alert marks, silences) and
-`ops` (transitions, service runs, ingest issues, instances), over `base` (engine, migrations,
+`ops` (service runs, ingest issues, instances), `criterion` (transitions per track, the
+analysts' decisions), over `base` (engine, migrations,
 transactions) and `schema` (the tables). Every query is SQLAlchemy Core; every read returns a
 frozen record (`records`, or `watcher.models` for what the core reads too), every write takes
 one, so no row or bare tuple leaves the package.
@@ -11,6 +12,7 @@ one, so no row or bare tuple leaves the package.
 from __future__ import annotations
 
 from watcher.store.base import redacted_url
+from watcher.store.criterion import CriterionMixin
 from watcher.store.feeds import FeedsMixin
 from watcher.store.items import ItemsMixin
 from watcher.store.ops import OpsMixin
@@ -30,5 +32,5 @@ __all__ = ["FeedFailed", "FeedForUpdate", "FeedPolled", "Instance", "InstanceSta
            "MatchOutcome", "OutboxDraft", "OutboxMessage", "Store", "redacted_url"]
 
 
-class Store(FeedsMixin, ItemsMixin, OutboxMixin, OpsMixin):
+class Store(FeedsMixin, ItemsMixin, OutboxMixin, OpsMixin, CriterionMixin):
     """Typed reads and writes over the database; opening it applies pending migrations."""

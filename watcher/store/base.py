@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,8 +20,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from watcher import DISTRIBUTION
 from watcher.errors import StoreError
 from watcher.store.dbcheck import check_database, damaged, is_damage
+from watcher.store.readonly import (
+    refuse_missing,
+    refuse_unmigrated,
+    sqlite_path,
+    sqlite_read_only,
+)
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _REVISION = re.compile(r"^(down_revision|revision)\s*=\s*(.+)$", re.MULTILINE)
@@ -42,25 +52,34 @@ def head_revisions(migrations: Path) -> frozenset[str]:
     return frozenset(revisions - parents)
 
 
-def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(busy_timeout: float, wal: bool = True) -> Callable[[Any, Any], None]:
     """The per-connection settings: WAL, foreign keys, and how long to wait for a lock."""
     def connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")   # first: WAL may wait
-        cur.execute("PRAGMA journal_mode=WAL")
+        if wal:                 # a reader leaves the mode to the writers (it cannot set it)
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
     return connect
 
 
-def make_engine(url: str, busy_timeout: float = 10.0) -> Engine:
-    """Engine with the settings each backend needs; creates the SQLite file's folder."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
+def make_engine(url: str, busy_timeout: float = 10.0, read_only: bool = False) -> Engine:
+    """Engine with the settings each backend needs; creates the SQLite file's folder.
+
+    `read_only`: the database must exist and every connection is opened read-only (SQLite's
+    mode=ro, PostgreSQL's read-only transactions), so no command that only looks can write."""
+    sqlite_file = sqlite_path(url)
+    if sqlite_file is not None and not read_only:
+        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    postgres = url.startswith("postgresql")
+    engine = create_engine(url, pool_pre_ping=True, connect_args=(
+        {"options": "-c default_transaction_read_only=on"} if read_only and postgres else {}))
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout, wal=not read_only))
+        if read_only:
+            event.listen(engine, "do_connect", sqlite_read_only)
     return engine
 
 
@@ -101,14 +120,20 @@ def redacted_url(url: str) -> str:
 class Database:
     """An open database at the newest schema; the rooms (feeds, items, …) query it in Core."""
 
-    def __init__(self, url: str, busy_timeout: float = 10.0) -> None:
+    def __init__(self, url: str, busy_timeout: float = 10.0, read_only: bool = False) -> None:
         self.url = url
         self.busy_timeout = busy_timeout
         self._local = threading.local()     # the open transaction() of each thread
         try:
-            self.engine = make_engine(url, busy_timeout)
+            if read_only:
+                refuse_missing(url)
+            self.engine = make_engine(url, busy_timeout, read_only)
             self.integrity = check_database(self.engine, busy_timeout)   # before any write
-            self.migrate()
+            if read_only:
+                if not self.at_head():          # Alembic only when there is news (issue 17)
+                    refuse_unmigrated(self.engine, self._alembic(), self._file())
+            else:
+                self.migrate()
         except StoreError:
             raise
         except SQLAlchemyError as exc:
@@ -117,7 +142,7 @@ class Database:
             raise StoreError(f"cannot open database: {db_error(exc, busy_timeout)}") from exc
         except ImportError as exc:      # postgresql+psycopg:// without the driver installed
             raise StoreError(f"cannot open database: its driver {exc.name!r} is not installed "
-                             "(PostgreSQL: pip install 'watcher[postgres]')") from exc
+                             f"(PostgreSQL: pip install '{DISTRIBUTION}[postgres]')") from exc
         except Exception as exc:   # a broken migration: say so plainly; -v shows the traceback
             raise StoreError(f"database migration failed, the schema is unchanged: "
                              f"{type(exc).__name__}: {exc}") from exc
@@ -148,6 +173,13 @@ class Database:
             return False
         return bool(stored) and stored == head_revisions(MIGRATIONS)
 
+    @staticmethod
+    def _alembic() -> AlembicConfig:
+        from alembic.config import Config
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        return cfg
+
     def migrate(self) -> None:
         """Bring the schema to the newest revision in one transaction: all of it or none.
 
@@ -155,9 +187,7 @@ class Database:
         if self.at_head():
             return
         from alembic import command
-        from alembic.config import Config as AlembicConfig
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg = self._alembic()
         sqlite = self.dialect == "sqlite"
         engine = _migration_engine(self.url, self.busy_timeout) if sqlite else self.engine
         try:
@@ -218,6 +248,15 @@ class Database:
         if self.dialect == "postgresql":
             return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
         return insert(table)
+
+    def insert_new(self, conn: Connection, table: Table, keys: list[str],
+                   row: dict[str, Any]) -> int:
+        """Insert `row` unless its `keys` exist; how many rows it wrote (0 or 1). Counted from the
+        ids the statement returns: psycopg reports -1 rows for INSERT … ON CONFLICT DO NOTHING."""
+        stmt = self.insert_ignore(table, keys).values(row)
+        if self.dialect in ("sqlite", "postgresql"):
+            return len(conn.execute(stmt.returning(*table.primary_key.columns)).all())
+        return max(conn.execute(stmt).rowcount or 0, 0)
 
     def serialise(self, conn: Connection, name: str) -> None:
         """One transaction at a time past this point (until commit), for a read-then-write

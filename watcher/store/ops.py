@@ -1,5 +1,5 @@
-"""Operations: the criterion's transitions, service runs (uptime), ingest issues, and the
-instances sharing the database (heartbeats)."""
+"""Operations: service runs (uptime), ingest issues, and the instances sharing the database
+(heartbeats)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
 
-from watcher.models import CriterionState, IngestIssue, ServiceRun, Transition
+from watcher.models import IngestIssue, ServiceRun
 from watcher.store.base import Database
 from watcher.store.records import Instance, InstanceStatus
 from watcher.store.schema import (
-    CRITERION_TRANSITION,
     FEED_STATE,
     INGEST_ISSUE,
     INSTANCE,
@@ -21,35 +20,7 @@ from watcher.store.schema import (
 
 
 class OpsMixin(Database):
-    """Reads and writes of criterion_transition, service_run, ingest_issue and instance."""
-
-    # --- the criterion ----------------------------------------------------------------------
-
-    def last_state(self) -> CriterionState | None:
-        """The criterion's state as last stored (None before the first judgement)."""
-        c = CRITERION_TRANSITION.c
-        with self._connect() as conn:
-            state = conn.execute(select(c.state).order_by(c.id.desc()).limit(1)).scalar()
-        return CriterionState(state) if state is not None else None
-
-    def record_transition(self, state: CriterionState, at: datetime, detail: str) -> bool:
-        """Store a change of state; the same state twice in a row is not a transition."""
-        c = CRITERION_TRANSITION.c
-        with self._connect() as conn:
-            self.serialise(conn, "criterion")     # two instances judging at once store it once
-            last = conn.execute(select(c.state).order_by(c.id.desc()).limit(1)).scalar()
-            if last == state.value:
-                return False
-            conn.execute(insert(CRITERION_TRANSITION).values(
-                state=state.value, previous=last, at=at, detail=detail))
-            return True
-
-    def transitions(self) -> list[Transition]:
-        """Every criterion transition, oldest first."""
-        c = CRITERION_TRANSITION.c
-        with self._connect() as conn:
-            rows = conn.execute(select(CRITERION_TRANSITION).order_by(c.id)).all()
-        return [Transition(r.id, r.state, r.previous, r.at, r.detail) for r in rows]
+    """Reads and writes of service_run, ingest_issue and instance."""
 
     # --- service runs and ingest issues (the digest's health section) ----------------------
 

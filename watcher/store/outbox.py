@@ -30,10 +30,9 @@ class OutboxMixin(Database):
 
     def enqueue(self, draft: OutboxDraft, now: datetime) -> bool:
         """Write the message before any send; False if this (kind, period, recipient) exists."""
-        stmt = self.insert_ignore(OUTBOX, ["kind", "period", "recipient"]).values(
-            _new_row(draft, now))
         with self._connect() as conn:
-            return bool(conn.execute(stmt).rowcount)
+            return bool(self.insert_new(conn, OUTBOX, ["kind", "period", "recipient"],
+                                        _new_row(draft, now)))
 
     def has_message(self, kind: str, period: str) -> bool:
         """Whether this period's message of this kind was written (for any recipient)."""
@@ -122,14 +121,14 @@ class OutboxMixin(Database):
         Either the alert is in the outbox and its events are marked, or neither: a crash
         between the two can neither lose the alert nor send it twice."""
         mark = self.insert_ignore(ALERTED, ["subject", "ref"])
-        row = self.insert_ignore(OUTBOX, ["kind", "period", "recipient"])
         written = 0
         with self._connect() as conn:
             for m in marks:
                 conn.execute(mark.values(subject=m.subject, ref=m.ref, alert_key=key,
                                          status=m.status, at=now))
             for draft in drafts:
-                written += conn.execute(row.values(_new_row(draft, now))).rowcount or 0
+                written += self.insert_new(conn, OUTBOX, ["kind", "period", "recipient"],
+                                           _new_row(draft, now))
         return written
 
     def set_silence(self, silence: Silence) -> None:

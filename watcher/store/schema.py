@@ -96,7 +96,8 @@ class MatchRow(SQLModel, table=True):
 
 
 class CriterionTransitionRow(SQLModel, table=True):
-    """Each change of the criterion's state, stored once."""
+    """Each change of the criterion's state, stored once: the whole criterion's (track NULL),
+    each track's, and each step of the accession's formalization (track "formalization")."""
 
     __tablename__ = "criterion_transition"
     id: int | None = Field(default=None, primary_key=True)
@@ -104,6 +105,22 @@ class CriterionTransitionRow(SQLModel, table=True):
     previous: str | None = None
     at: datetime = _utc(nullable=False)
     detail: str = ""
+    track: str | None = Field(default=None, index=True)
+
+
+class DecisionRow(SQLModel, table=True):
+    """An analyst's call on an event, kept on its reports (item ids) so that it follows the
+    happening through rematch and growth; undone, not deleted, so the record stays."""
+
+    __tablename__ = "decision"
+    id: int | None = Field(default=None, primary_key=True)
+    items: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    action: str                       # confirm | dismiss
+    decided_by: str
+    at: datetime = _utc(nullable=False)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    undone_at: datetime | None = _utc()
+    undone_by: str | None = None
 
 
 class OutboxRow(SQLModel, table=True):
@@ -210,6 +227,7 @@ FEED_DAY = _table("feed_day")
 ITEM = _table("item")
 MATCH = _table("match")
 CRITERION_TRANSITION = _table("criterion_transition")
+DECISION = _table("decision")
 OUTBOX = _table("outbox")
 ALERTED = _table("alerted")
 SILENCE = _table("silence")
