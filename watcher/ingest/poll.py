@@ -19,7 +19,7 @@ from watcher.errors import FeedError, StoreError
 from watcher.ingest.fetch import Fetcher, FetchResult, Validators, backoff, request_for
 from watcher.ingest.leases import Leases
 from watcher.ingest.parse import ParsedFeed
-from watcher.ingest.workers import ParseWorkers
+from watcher.ingest.workers import ParseWorkers, fewer_arenas
 from watcher.ingest.writer import Stopped, Writer
 from watcher.models import IngestIssue
 from watcher.settings import Settings
@@ -66,6 +66,7 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None,
     When `stop` is set (SIGTERM) fetches and parses still running are abandoned and no
     further feed is stored; the write in progress finishes. Feeds not done stay due."""
     started = time.monotonic()
+    fewer_arenas()                      # before the writer's and the parse threads start
     stopping = stop.is_set if stop is not None else (lambda: False)
     run = _Run(ctx, ctx.clock(), PollReport(), stopping)
     feeds = {f.id: f for f in ctx.config.feeds}
