@@ -16,7 +16,11 @@ word with a `certainty.confirmed` phrase ("votes to" in "votes to ratify") says 
 that leaves a part of the claim to the summary lets the summary's clauses holding that part speak
 after it; a headline with no claim speaks (its clauses holding a part bound to the title) with the
 summary's claims, a denial in either first; every named set's terms are looked for (a set is a
-concept for grouping reports even when no rule uses it).
+concept for grouping reports even when no rule uses it). Classes 9-11: a `certainty.prospects`
+cue (a draft, a setback, a visit, a review) is an expectation unless the clauses asked hold a
+`certainty.acts` cue (an act done: "adopts", "signs"); a headline's clause of at most four words
+holding no hit nor a named set's term, after a colon or a spaced dash, speaks with the headline's
+claim ("…: a matter of weeks"), unless the claim's clause holds an act done.
 """
 # ruff: noqa
 # mypy: ignore-errors
@@ -204,14 +208,21 @@ class Text:
     words: dict[str, list[str]]
     clauses: dict[str, list[int]]
     forms: dict[str, list[tuple[str, ...]]]
+    gaps: dict[str, list[str]]          # before each word: what separates it from the last
 
     @classmethod
     def of(cls, title: str, summary: str) -> Text:
         ws: dict[str, list[str]] = {}
         cl: dict[str, list[int]] = {}
+        gs: dict[str, list[str]] = {}
         for name, text in (("title", title), ("summary", summary)):
             ws[name], cl[name] = tokens(text)
-        return cls(ws, cl, {f: [variants(w) for w in ws[f]] for f in FIELDS})
+            norm, last = normalise(text), 0
+            gs[name] = []
+            for m in _WORD.finditer(norm):
+                gs[name].append(norm[last:m.start()])
+                last = m.end()
+        return cls(ws, cl, {f: [variants(w) for w in ws[f]] for f in FIELDS}, gs)
 
 
 # positions[parts][field] = word offsets where a term with these words starts
@@ -315,6 +326,8 @@ class Matcher:
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
         self.done = [self._term(t) for t in config.certainty.confirmed]
+        self.prospects = [self._term(t) for t in config.certainty.prospects]
+        self.acts = [self._term(t) for t in config.certainty.acts]
         self.index = _TermIndex(list(self.terms.values()))
         # A term stands for the smallest named set that holds it: "азербайджан*" and
         # "azerbaijan*" in one set are one concept, whatever the language of the report.
@@ -452,7 +465,20 @@ class Matcher:
                 spots[h.field].setdefault(clause, set()).add(trace.groups.get(h.term, h.term))
         title, summary = spots["title"], spots["summary"]
         headline = {c for c, parts in title.items() if len(parts) >= 2}
-        if headline:
+        if headline:        # a short clause with no hit speaks of the claim ("…: a matter of weeks")
+            sizes: dict[int, int] = defaultdict(int)
+            for c in text.clauses["title"]:
+                sizes[c] += 1
+            named_parts = {self.terms[t].parts for t in self.concepts if t in self.terms}
+            named = {text.clauses["title"][p] for parts in named_parts
+                     for p in found.get(parts, {}).get("title", [])}
+            acted = any(text.clauses["title"][p] in headline for a in self.acts
+                        for p in found.get(a.parts, {}).get("title", []))
+            if not acted:       # "X signs deal – more could follow": the act is done
+                first = {c: text.clauses["title"].index(c) for c in sizes}
+                headline |= {c for c, n in sizes.items()
+                             if c not in title and c not in named and n <= 4
+                             and re.search(r":|\s[-–—]\s", text.gaps["title"][first[c]])}
             missing = set().union(*summary.values()) - set().union(*title.values()) if summary else set()
             asked = [("title", headline), ("summary", {c for c, ps in summary.items() if ps & missing})]
         else:
@@ -483,7 +509,9 @@ class Matcher:
             return [(c, p) for c in cues for p in found.get(c.parts, {}).get(name, [])
                     if text.clauses[name][p] in clauses]
         done = cues_at(self.done)
-        expected = [(c, p) for c, p in cues_at(self.expected)
+        # a prospect (a draft, a visit, a setback) beside an act done says nothing
+        prospects = cues_at(self.prospects) if not cues_at(self.acts) else []
+        expected = [(c, p) for c, p in cues_at(self.expected) + prospects
                     if not any(q < p + len(c.parts) and p < q + len(d.parts) for d, q in done)]
         denied = [(c, p) for c, p in cues_at(self.denied) if not any(_covers(e, q, c, p) for e, q in expected)]
         for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):

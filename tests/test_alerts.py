@@ -11,7 +11,7 @@ import yaml
 
 from tests.conftest import ROOT, at
 from tests.test_criterion import events, item
-from tests.test_pipeline import context, serve_fixtures, write_config
+from tests.test_pipeline import context, quiet_week, serve_fixtures, write_config
 from watcher.config import parse_config
 from watcher.deliver.outbox import message_id
 from watcher.ingest.poll import poll
@@ -93,7 +93,8 @@ def test_one_grouped_alert_reaches_a_real_smtp_server_and_is_not_repeated(
     monkeypatch.setenv("WATCHER_SMTP_URL", smtp_server.url)
     config = alert_config(tmp_path, feed_server)
     ctx = context(config)
-    judge(ctx)                                     # WATCHING before anything was polled
+    quiet_week(ctx)
+    judge(ctx)                                     # WATCHING before the news was polled
     run_once(ctx)
     kinds = {r.message["X-Watcher-Period"]: r.message for r in smtp_server.messages}
     assert len(smtp_server.messages) == 2          # one alert + the weekly digest

@@ -129,6 +129,7 @@ def _vocabulary() -> list[str]:
     cfg = SHIPPED
     terms = [t for members in cfg.terms.values() for t in members]
     terms += list(cfg.certainty.denied) + list(cfg.certainty.expected)
+    terms += list(cfg.certainty.prospects) + list(cfg.certainty.acts)
     vocab = sorted({w.rstrip("*") for t in terms for w in t.split()})
     extra = ["وال" + w for w in vocab if "\u0600" <= w[:1] <= "\u06ff"][:40]
     extra += ["ו" + w for w in vocab if "\u0590" <= w[:1] <= "\u05ff"][:20]

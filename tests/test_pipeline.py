@@ -17,6 +17,7 @@ from watcher.config import load_config
 from watcher.context import Context
 from watcher.deliver.outbox import deliver_pending
 from watcher.ingest.poll import poll
+from watcher.models import Item
 from watcher.service import judge, prepare_digest, run_once
 from watcher.settings import load_settings
 
@@ -61,6 +62,13 @@ def serve_fixtures(server: Any) -> None:
 
 def context(config_path: Path, clock: Any = lambda: NOW) -> Context:
     return Context.open(load_config(config_path), load_settings(), clock=clock)
+
+
+def quiet_week(ctx: Context) -> None:
+    """A watch that has seen something before the fixtures' news: one unmatched item stored
+    (a watch that has seen nothing records no state)."""
+    ctx.store.add_items([Item("wire", "quiet", "Weather in Astana", "", "https://example.com/q",
+                              at("2026-03-02T06:00"))], at("2026-03-02T06:00"))
 
 
 def received(smtp: Any) -> list[EmailMessage]:
@@ -215,6 +223,9 @@ def test_criterion_transition_is_stored_once(
 ) -> None:
     serve_fixtures(feed_server)
     ctx = context(write_config(tmp_path, feed_server))
+    judge(ctx)                                     # nothing seen: nothing to record
+    assert ctx.store.transitions() == []
+    quiet_week(ctx)
     judge(ctx)
     asyncio.run(poll(ctx))
     judge(ctx)

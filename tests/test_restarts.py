@@ -86,6 +86,39 @@ def test_two_run_once_on_a_brand_new_state_dir_both_succeed(
     assert all(a != b for a, b in itertools.pairwise(states))    # no state stored twice in a row
 
 
+def test_a_watch_that_has_seen_nothing_records_no_state_and_its_first_reading_alerts_nothing(
+        feed_server: FeedServer, tmp_path: Path, database_url: str) -> None:
+    """Past the 12-month mark a first cycle whose feeds all failed stored HIGH-WATER, so the
+    first poll that landed alerted 'HIGH-WATER → FOLLOW-UP': a change nobody saw happen (two
+    run --once racing on a new state dir did the same, one judging while the other held every
+    lease)."""
+    config = write_config(tmp_path, feed_server)          # nothing served yet: every feed fails
+    state = tmp_path / "state"
+    env = environment(state, WATCHER_DATABASE_URL=database_url)
+
+    def watcher(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "watcher", *args, "--config", str(config)],
+                              check=False, env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+
+    def transitions() -> list[str]:
+        engine = create_engine(database_url)
+        with engine.connect() as db:
+            states = list(db.execute(text("SELECT state FROM criterion_transition")).scalars())
+        engine.dispose()
+        return states
+
+    watcher("run", "--once")
+    assert transitions() == []
+    serve_fixtures(feed_server)
+    for feed in ("wire", "regional", "gazette"):
+        watcher("poll", "--feed", feed)
+    watcher("run", "--once")
+    assert "FOLLOW-UP" in transitions()
+    assert not list((state / "outbox").glob("alert.*.eml"))
+
+
 def test_a_service_restarted_after_kill_9_polls_its_own_leased_feeds_at_once(
         feed_server: FeedServer, tmp_path: Path, database_url: str) -> None:
     """The killed service held the lease of a feed it was fetching; its successor (same

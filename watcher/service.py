@@ -116,11 +116,14 @@ Judged = tuple[list[Event], CriterionVerdict]
 def judge(ctx: Context, now: datetime | None = None) -> Judged:
     """Events from every stored match, scored; the criterion's verdict with the analysts'
     decisions; a change of the criterion, of a track or of the accession's stage is stored once
-    (by a context that may write: `status` and the other read-only commands only look)."""
+    (by a context that may write: `status` and the other read-only commands only look). A watch
+    that has stored no item yet (a first start, or another instance still holding every feed's
+    lease) records nothing: a HIGH-WATER stored then would alert 'changed' once the first poll
+    lands."""
     now = now or ctx.clock()
     events = current_events(ctx)
     verdict = evaluate(ctx.config, events, now, coverage(ctx, now), ctx.store.decisions())
-    if ctx.read_only:
+    if ctx.read_only or not ctx.store.has_items():
         return events, verdict
     for track, state, detail in changes_of(verdict):
         if ctx.store.record_transition(state, now, detail, track):

@@ -251,6 +251,15 @@ def clauses(norm: str, is_spaced: bool | None = None) -> list[int]:
     return out
 
 
+def gaps(norm: str, is_spaced: bool | None = None) -> list[str]:
+    """For each word of normalised text, what stands between it and the word before (": ",
+    " – "): which break opened its clause."""
+    if is_spaced is None:
+        is_spaced = spaced(norm)
+    parts = (_SPLIT if is_spaced else _SPLIT_UNSPACED).split(norm)
+    return [parts[k - 1] for k in range(1, len(parts), 2)]
+
+
 _SPLIT = re.compile(r"(\w+)")
 _SPLIT_UNSPACED = re.compile(f"({_WORD_UNSPACED.pattern})")
 _NO_BREAK, _BREAK_ALWAYS, _BREAK_UNLESS_ABBREVIATION = 0, 1, 2

@@ -121,6 +121,12 @@ class CertaintyCues(Strict):
     denied: list[Term] = []
     expected: list[Term] = []
     confirmed: list[Term] = []
+    # Prospects: a proposal, a setback, a visit or a review ("circulates draft resolution",
+    # "talks collapse", "visits Astana", "under review") is an expectation, unless the same
+    # clause reports an act done (`acts`: "adopts", "signs", "принял" …): "Council adopts US
+    # draft resolution", "DFC chief visits Astana, signs $100m loan" are the act (issue 12).
+    prospects: list[Term] = []
+    acts: list[Term] = []
 
 
 class Grouping(Strict):

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from watcher.config import Config, Indicator, Near, Rule, group_terms
+from watcher.judge.cues import by_parts, covers, overlap, tails
 from watcher.judge.events import Concepts
 from watcher.judge.terms import (
     FIELDS,
@@ -139,11 +140,14 @@ class Matcher:
         self.denied = [self._term(t) for t in config.certainty.denied]
         self.expected = [self._term(t) for t in config.certainty.expected]
         self.done = [self._term(t) for t in config.certainty.confirmed]
+        self.prospects = [self._term(t) for t in config.certainty.prospects]
+        self.acts = [self._term(t) for t in config.certainty.acts]
         # cue word sequence → (its place in the list, the cue): an item's found terms are few,
         # the cues (in eleven languages) many, so cues are looked up from what was found
-        self.cue_index = {level: _by_parts(cues) for level, cues in
-                          ((Certainty.DENIED, self.denied), (Certainty.EXPECTED, self.expected),
-                           (Certainty.CONFIRMED, self.done))}
+        self.cue_index = {level: by_parts(cues) for level, cues in
+                          (("denied", self.denied), ("expected", self.expected),
+                           ("confirmed", self.done), ("prospects", self.prospects),
+                           ("acts", self.acts))}
         self.index = TermIndex(list(self.terms.values()))
         # Every rule, compiled, in decision order; and for each term the rules it can help pass
         # (a rule with no hit in its all, any or near clauses fails whatever else holds).
@@ -168,6 +172,8 @@ class Matcher:
             for term in members:
                 self.concepts[term] = name
         self._concepts_seen: dict[str, frozenset[str]] = {}
+        # the word sequences of named sets' terms: a clause naming one is about someone
+        self.named_parts = {self.terms[t].parts for t in self.concepts if t in self.terms}
         self.grouping = config.grouping
 
     def concept_of(self, term: str) -> str:
@@ -365,6 +371,8 @@ class Matcher:
         title, summary = spots["title"], spots.get("summary", {})
         headline = {c for c, parts in title.items() if len(parts) >= 2}
         if headline:
+            headline |= tails(headline, title, found, text, self.cue_index["acts"],
+                              self.named_parts)
             missing = (set().union(*summary.values()) - set().union(*title.values())
                        if summary else set())
             asked = [("title", headline),
@@ -387,37 +395,22 @@ class Matcher:
                 text: Text) -> tuple[Certainty, tuple[str, ...]] | None:
         """Denials first, then expectations. A denial inside a longer expectation ("not ruling
         out", "не исключает", "不排除") is that expectation, not a denial; an expectation sharing
-        a word with a phrase of an act done ("to ratify" in "votes to ratify") is none."""
-        def cues_at(level: Certainty) -> list[tuple[Term, int]]:
-            index = self.cue_index[level]
+        a word with a phrase of an act done ("to ratify" in "votes to ratify") is none; a prospect
+        (a draft, a visit, a setback) in clauses that report an act done ("adopts", "signs") is
+        none."""
+        def cues_at(kind: str) -> list[tuple[Term, int]]:
+            index = self.cue_index[kind]
             at = [(n, p, c) for parts, by_field in found.items() if parts in index
                   for p in by_field.get(name, ()) if text.clauses[name][p] in clauses
                   for n, c in index[parts]]
             return [(c, p) for _, p, c in sorted(at, key=lambda x: (x[0], x[1]))]
-        done = cues_at(Certainty.CONFIRMED)
-        expected = [(c, p) for c, p in cues_at(Certainty.EXPECTED)
-                    if not any(_overlap(d, q, c, p) for d, q in done)]
-        denied = [(c, p) for c, p in cues_at(Certainty.DENIED)
-                  if not any(_covers(e, q, c, p) for e, q in expected)]
+        done = cues_at("confirmed")
+        prospects = cues_at("prospects") if not cues_at("acts") else []
+        expected = [(c, p) for c, p in cues_at("expected") + prospects
+                    if not any(overlap(d, q, c, p) for d, q in done)]
+        denied = [(c, p) for c, p in cues_at("denied")
+                  if not any(covers(e, q, c, p) for e, q in expected)]
         for level, near in ((Certainty.DENIED, denied), (Certainty.EXPECTED, expected)):
             if near:
                 return level, tuple(dict.fromkeys(c.text for c, _ in near))
         return None
-
-
-def _by_parts(cues: list[Term]) -> dict[Parts, list[tuple[int, Term]]]:
-    out: dict[Parts, list[tuple[int, Term]]] = defaultdict(list)
-    for n, c in enumerate(cues):
-        out[c.parts].append((n, c))
-    return dict(out)
-
-
-def _overlap(a: Term, at: int, b: Term, p: int) -> bool:
-    """Two cues share a word ("votes to" and "to ratify" in "votes to ratify")."""
-    return at < p + len(b.parts) and p < at + len(a.parts)
-
-
-def _covers(outer: Term, at: int, inner: Term, p: int) -> bool:
-    """A longer cue at word `at` spans the words of a shorter one at word `p`."""
-    return (len(outer.parts) > len(inner.parts) and at <= p
-            and p + len(inner.parts) <= at + len(outer.parts))

@@ -10,7 +10,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
-from watcher.text import clauses, normalise, normalised_words, spaced, unspaced, variants, words
+from watcher.text import (
+    clauses,
+    gaps,
+    normalise,
+    normalised_words,
+    spaced,
+    unspaced,
+    variants,
+    words,
+)
 
 FIELDS = ("title", "summary")
 Parts = tuple[tuple[str, bool], ...]          # (word, is_prefix) per word of a term
@@ -56,6 +65,10 @@ class Text:
     @cached_property
     def clauses(self) -> dict[str, list[int]]:
         return {f: clauses(n, self.spaced[f]) for f, n in self.normalised.items()}
+
+    @cached_property
+    def gaps(self) -> dict[str, list[str]]:
+        return {f: gaps(n, self.spaced[f]) for f, n in self.normalised.items()}
 
     @cached_property
     def forms(self) -> dict[str, list[tuple[str, ...]]]:

@@ -165,6 +165,11 @@ class ItemsMixin(Database):
             done = conn.execute(ITEM.delete().where(ITEM.c.seen_at < before, unmatched))
             return int(done.rowcount or 0)
 
+    def has_items(self) -> bool:
+        """Whether anything was ever stored (one row read, whatever the table's size)."""
+        with self._connect() as conn:
+            return conn.execute(select(ITEM.c.id).limit(1)).first() is not None
+
     def count_items(self) -> int:
         """Items stored, for `watcher status`."""
         with self._connect() as conn:
