@@ -11,8 +11,9 @@ each other.
 Each write is a function that returns what it did and changes nothing but the database, so
 it can be run again. All of one feed's writes are one function, kept or lost together as
 before; a batch is several feeds in one transaction, so a kill loses the batch (its feeds stay
-due). A write that fails with a bug rolls its batch back and the batch is written again one
-feed at a time, so only the faulty feed fails; a database that refuses writes (StoreError)
+due). A write that fails with a bug rolls its batch back and the batch is written again
+without it, so only the faulty feed fails (its write is not run again: a second run could
+pass where the first failed, and hide the bug); a database that refuses writes (StoreError)
 fails the whole batch, and the poll stops on it. Once the poll is stopping, no new batch is
 begun; the one being written finishes.
 """
@@ -101,20 +102,23 @@ class Writer:
                         f.set_exception(value)
 
     def _commit(self, fns: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
-        """On the store's thread: the batch in one transaction, or one by one after a bug."""
-        try:
-            with self.store.transaction():
-                return [(True, fn()) for fn in fns]
-        except StoreError as exc:
-            return [(False, exc)] * len(fns)
-        except Exception as exc:        # noqa: BLE001 - a bug in one write: find which
-            if len(fns) == 1:
-                return [(False, exc)]
-        return [self._alone(fn) for fn in fns]
-
-    def _alone(self, fn: Callable[[], Any]) -> tuple[bool, Any]:
-        try:
-            with self.store.transaction():
-                return True, fn()
-        except Exception as exc:        # noqa: BLE001 - handed to the feed that wrote it
-            return False, exc
+        """On the store's thread: the batch in one transaction. A write that fails with a bug
+        rolls the batch back and is left out with its error (not run again: a second run
+        could pass where the first failed); the rest is written again without it."""
+        failed: dict[int, Exception] = {}
+        while True:
+            current: int | None = None
+            try:
+                with self.store.transaction():
+                    done = {}
+                    for current in (i for i in range(len(fns)) if i not in failed):
+                        done[current] = fns[current]()
+                    current = None              # the commit itself: every write's fault
+                return [(False, failed[i]) if i in failed else (True, done[i])
+                        for i in range(len(fns))]
+            except StoreError as exc:           # the database refuses: nothing is written
+                return [(False, failed.get(i, exc)) for i in range(len(fns))]
+            except Exception as exc:        # noqa: BLE001 - handed to the feed that wrote it
+                if current is None:
+                    return [(False, failed.get(i, exc)) for i in range(len(fns))]
+                failed[current] = exc
