@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops bench-pages screenshot soak golden clidocs schema hadolint
+.PHONY: web screenshot-web demo test test-sqlite test-postgres check lint typecheck clean bench bench-ops bench-pages screenshot soak golden clidocs schema hadolint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,21 @@ $(STAMP): pyproject.toml
 ## One full cycle of the real service on bundled feed snapshots served on 127.0.0.1.
 demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py
+
+## The analyst's workbench on the demo's data (runs `make demo` first if it has not run):
+## http://127.0.0.1:$(WEB_PORT)/ until Ctrl-C; log in as analyst / demo-password.
+WEB_PORT ?= 8080
+web: $(STAMP)
+	@test -f .demo/state/watcher.db || $(MAKE) --no-print-directory demo
+	@test -f .demo/web-users || echo 'demo-password' | WATCHER_WEB_USERS=.demo/web-users \
+		$(BIN)/watcher web user add analyst --password-stdin
+	WATCHER_CONFIG=.demo/indicators.yaml WATCHER_STATE_DIR=.demo/state \
+		WATCHER_WEB_USERS=.demo/web-users $(BIN)/watcher web --listen 127.0.0.1:$(WEB_PORT)
+
+## docs/workbench.png (1280 px), docs/workbench-375.png and docs/workbench-event-375.png (a
+## phone): the workbench on the demo's data in headless Chromium (after `make demo`, `make web`).
+screenshot-web: $(STAMP)
+	$(BIN)/python demo/web_screenshot.py
 
 ## docs/digest.png: the demo digest in headless Chromium at 375 px (after `make demo`).
 screenshot: $(STAMP)

@@ -108,6 +108,24 @@ class Chromium:
         self.call("Page.navigate", url=path.resolve().as_uri())
         self._wait(lambda m: m.get("method") == "Page.loadEventFired")
 
+    def goto(self, url: str) -> None:
+        """Load a URL (the workbench on 127.0.0.1) and wait for its load event."""
+        self.call("Page.navigate", url=url)
+        self._wait(lambda m: m.get("method") == "Page.loadEventFired")
+
+    def submit(self, expression: str) -> None:
+        """Run `expression` (which clicks a button or submits a form) and wait until the
+        next page has loaded: the old document's marker is gone and the new one is complete."""
+        self.evaluate("window.__before_submit = true")
+        self.evaluate(expression)
+        deadline = time.monotonic() + CALL_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.evaluate("window.__before_submit === undefined && "
+                             "document.readyState === 'complete'"):
+                return
+            time.sleep(0.05)
+        raise TimeoutError("the form's next page did not load")
+
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result["result"].get("value")

@@ -100,6 +100,7 @@ def state_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
         "WATCHER_LEASE_SECONDS",
         "WATCHER_LEASE_BATCH",
         "WATCHER_POLL_TICK",
+        "WATCHER_ENRICH_PER_CYCLE",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WATCHER_STATE_DIR", str(tmp_path / "state"))

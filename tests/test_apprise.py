@@ -63,13 +63,27 @@ def test_alert_and_digest_reach_each_channel_once(feed_server: Any, hook: Hook, 
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     serve_fixtures(feed_server)
     monkeypatch.setenv("WATCHER_NOTIFY_URLS", f"{hook.url('/team-a')}, {hook.url('/team-b')}")
+    monkeypatch.setenv("WATCHER_REPORT_URL", "https://intranet.example.org/watcher")
     config = alert_config(tmp_path, feed_server)
     run_once(context(config))
-    assert sorted((p["path"], p["title"].split(":")[0]) for p in hook.posts) == [
-        ("/team-a", "[watcher] ALERT FOLLOW-UP"), ("/team-a", "[watcher] FOLLOW-UP"),
-        ("/team-b", "[watcher] ALERT FOLLOW-UP"), ("/team-b", "[watcher] FOLLOW-UP")]
-    digest = next(p for p in hook.posts if p["title"].startswith("[watcher] FOLLOW-UP"))
-    assert "TIMELINE" in digest["message"] and "HEALTH" in digest["message"]   # the full text
+    assert sorted((p["path"], p["title"].split(" · ")[0].split(":")[0]) for p in hook.posts) == [
+        ("/team-a", "[watcher] 2026-W11"), ("/team-a", "[watcher] ALERT"),
+        ("/team-b", "[watcher] 2026-W11"), ("/team-b", "[watcher] ALERT")]
+    digest = next(p for p in hook.posts if p["title"].startswith("[watcher] 2026-W11"))
+    alert = next(p for p in hook.posts if p["title"].startswith("[watcher] ALERT"))
+    # short bodies: the verdict and the week (the digest), the happenings (the alert); the
+    # title is not repeated and the type follows the news: follow-up is good news
+    assert digest["message"].startswith("FOLLOW-UP: measurable follow-up seen 10 Feb 2026")
+    assert "This week: 4 new, 2 counting" in digest["message"]
+    assert "TIMELINE" not in digest["message"] and len(digest["message"]) < 1000
+    assert digest["title"] not in digest["message"] and alert["title"] not in alert["message"]
+    assert alert["message"].splitlines()[0].startswith(
+        alert["title"].removeprefix("[watcher] ALERT: ").split("…")[0])
+    assert "COUNTS for" in alert["message"] and len(alert["message"]) < 1500
+    assert digest["type"] == alert["type"] == "success"
+    # a link to the full report closes each post when the reports are served
+    assert digest["message"].endswith("\nhttps://intranet.example.org/watcher/digest-2026-W11.html")
+    assert alert["message"].splitlines()[-1].startswith("https://intranet.example.org/watcher")
     rows = context(config).store.messages()
     channels = {m.recipient for m in rows if m.recipient.startswith("apprise:json:")}
     assert len(channels) == 2 and not any("127.0.0.1" in c for c in channels)  # no URL stored

@@ -167,6 +167,33 @@ def test_eval_titles_only_blanks_summaries_and_breaks_figures_down_by_language(
     ]  # 2 indicators, 1 item
 
 
+def test_eval_measures_every_set_with_summaries_and_titles_only(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Several labelled sets and --both: one line of figures per set and form, and each set's
+    languages (issue 13: every set measured twice)."""
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text("\n".join(json.dumps(d) for d in [
+        {"id": "1", "title": "Big news from Baku", "summary": "Azerbaijan joins the Abraham "
+         "Accords.", "lang": "en", "labels": ["new_signatory"]},
+        {"id": "2", "title": "Azerbaijan joins the Abraham Accords", "lang": "en",
+         "labels": ["new_signatory"]}]))
+    second.write_text(json.dumps({"id": "3", "title": "Узбекистан присоединился к Соглашениям "
+                                  "Авраама", "lang": "ru", "labels": ["none"]}))
+    assert main(["eval", str(first), str(second), "--both", "--config", str(MINI)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows[0] == ["set", "form", "P", "R", "F1", "FP", "on", "'none'"]
+    figures = [r for r in rows[1:] if r[0] != "by"]
+    assert figures == [["first", "full", "1.00", "1.00", "1.00", "0/0"],
+                       ["first", "titles", "1.00", "0.50", "0.67", "0/0"],
+                       ["second", "full", "0.00", "1.00", "0.00", "1/1"],
+                       ["second", "titles", "0.00", "1.00", "0.00", "1/1"]]
+    by_language = [" ".join(r) for r in rows[1:] if r[0] == "by"]
+    assert by_language[1] == "by language (P/R): en 1.00/0.50"
+    assert by_language[2] == "by language (P/R): ru 0.00/1.00"
+    with pytest.raises(SystemExit):
+        main(["eval", str(first), "--both", "--titles-only", "--config", str(MINI)])
+
+
 def test_eval_bad_file_is_a_one_line_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -76,7 +76,7 @@ def test_the_health_check_fails_without_a_database_and_passes_with_one(
 def test_compose_runs_the_service_on_postgresql_with_its_state_in_a_volume() -> None:
     compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"watcher", "db"}
+    assert set(services) == {"watcher", "web", "db"}
     watcher, db = services["watcher"], services["db"]
     assert watcher["build"] == {"context": "..", "dockerfile": "deploy/Containerfile"}
     assert f"state:{image_env()['WATCHER_STATE_DIR']}" in watcher["volumes"]
@@ -85,4 +85,8 @@ def test_compose_runs_the_service_on_postgresql_with_its_state_in_a_volume() -> 
     assert watcher["depends_on"] == {"db": {"condition": "service_healthy"}}
     assert db["image"].endswith("postgres:15") and "pg_isready" in db["healthcheck"]["test"][1]
     assert set(compose["volumes"]) == {"state", "pgdata"}
-    assert "# web:" in COMPOSE.read_text(encoding="utf-8")       # the workbench's place
+    web = services["web"]                       # the workbench (issue 15): same image and database
+    assert web["image"] == watcher["image"] and web["command"] == ["web"]
+    assert web["environment"]["WATCHER_DATABASE_URL"] == watcher["environment"][
+        "WATCHER_DATABASE_URL"]
+    assert web["ports"] == ["127.0.0.1:8080:8080"] and web["secrets"] == ["web-users"]

@@ -177,6 +177,29 @@ def test_appeals_and_possibilities_are_expected_in_every_language_and_inflection
     assert v.tracks[1].state is CriterionState.WARN and not v.tracks[1].candidates
 
 
+# Appeals in the present tense, pressing, and 'may' with a deal (issue 13 item 3): a Hebrew
+# addressee carries its prefix letter ("קורא לאוזבקיסטן", so "קורא ל" alone never matched), a
+# Persian appeal is split by a zero-width joiner ("فرا می‌خواند"), Arabic "قد" before the
+# present is 'may'.
+PRESENT_APPEALS = [
+    ("טראמפ קורא לאוזבקיסטן להצטרף להסכמי אברהם", "new_signatory"),
+    ('ארה"ב לוחצת על אוזבקיסטן להצטרף להסכמי אברהם', "new_signatory"),
+    ("קזחסטן וישראל עשויות לחתום על הסכם מים", "kz_israel_deal"),
+    ("США давят на Узбекистан, чтобы он присоединился к Соглашениям Авраама", "new_signatory"),
+    ("آمریکا ازبکستان را به پیوستن به پیمان ابراهیم فرا می‌خواند", "new_signatory"),
+    ("كازاخستان وإسرائيل قد توقعان اتفاقية مياه", "kz_israel_deal"),
+]
+
+
+def test_appeals_in_the_present_and_possible_deals_are_expected() -> None:
+    for title, indicator in PRESENT_APPEALS:
+        assert indicators(title).get(indicator) is Certainty.EXPECTED, (title, indicators(title))
+    # the act itself stays confirmed
+    assert indicators("אוזבקיסטן הצטרפה להסכמי אברהם")["new_signatory"] is Certainty.CONFIRMED
+    assert indicators("كازاخستان وإسرائيل وقعتا اتفاقية مياه")["kz_israel_deal"] is \
+        Certainty.CONFIRMED
+
+
 def test_a_headline_leaving_who_joins_to_the_summary_lets_the_summarys_doubt_speak() -> None:
     """'могут стать' (may become) in the summary, the state it names only there."""
     title = "Уиткофф рассказал о вступлении в Соглашения Авраама"

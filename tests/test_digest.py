@@ -81,9 +81,10 @@ def test_digest_text_is_complete_on_its_own() -> None:
     report = build_digest(CFG, evs, verdict, [], period="2026-W11", now=NOW,
                           since=at("2026-03-02T01:00"), history=history)
     _subject, text, html = render_digest(report, CFG)
-    for heading in ("TIMELINE", "BALANCE OF EVIDENCE", "SINCE THE LAST DIGEST", "INDICATORS",
+    for heading in ("THIS WEEK", "TIMELINE", "BALANCE OF EVIDENCE", "INDICATORS",
                     "NEW EVENTS", "SILENCED ALERTS", "HEALTH"):
         assert heading in text
+    assert "0 new, 0 counting, 0 to review, 1 state change" in text
     assert "Criterion changed WATCHING → FOLLOW-UP on 09 Mar 2026." in text
     assert "XML parse error line 3" in text and "550 mailbox unavailable" in text
     assert "domestic_backlash until 2026-04-01 00:00 UTC: protest season" in text
@@ -91,8 +92,8 @@ def test_digest_text_is_complete_on_its_own() -> None:
     strip = text.split("TIMELINE")[1].splitlines()[1]
     assert strip.startswith("[B") and strip.endswith("X]") and "*" in strip and "T" in strip
     assert "6" in strip and len(strip) == 55
-    assert "█" in text                                  # the week with the strongest evidence
-    assert '<td class="cell c-event" style="' in html and "background: #1f8a4c" in html  # inlined
+    assert "█" not in text                     # the weekly bars are the full report's
+    assert '<td class="cell c-event">' in html and ".c-event { background: #1f8a4c; }" in html
     assert "Silenced alerts" in html and "protest season" in html
 
 
@@ -106,11 +107,12 @@ def test_long_lists_are_cut_and_point_at_the_full_report(feed_server: Any, state
     assert prepare_digest(ctx) == 1
     (msg,) = ctx.store.messages()
     full = state_env / "reports" / "digest-2026-W11.html"
-    raw = msg.raw.decode()
-    assert "and 1 more" in raw and str(full) in raw.replace("=\r\n", "")
+    raw = msg.raw.decode().replace("=\r\n", "")
+    assert "and 3 more" in raw and str(full) in raw
     report = full.read_text(encoding="utf-8")
     assert "Azerbaijan joins the Abraham Accords at White House ceremony" in report
     assert "Indonesia says it will not join" in report and "more:" not in report
+    assert report.count('class="sp-bar"') > 0 and 'class="sp-bar"' not in raw   # bars: report only
 
 
 def test_with_a_report_url_the_cut_list_links_to_the_full_report(
@@ -125,5 +127,49 @@ def test_with_a_report_url_the_cut_list_links_to_the_full_report(
     (msg,) = ctx.store.messages()
     raw = msg.raw.decode().replace("=\r\n", "").replace("=3D", "=")
     assert (
-        'href="https://intranet.example.org/watcher/digest-2026-W11.html#ind-new_signatory"' in raw
+        'href="https://intranet.example.org/watcher/digest-2026-W11.html#events"' in raw
     )
+
+
+def test_an_event_never_hides_the_six_month_mark_and_today_off_the_strip_is_said() -> None:
+    on_mark = (item(1, "Azerbaijan joins the Abraham Accords", "2026-05-07",
+                    "https://reuters.com/a", "wire")
+               + item(2, "Azerbaijan formally joins Abraham Accords", "2026-05-07",
+                      "https://apnews.com/b"))
+    evs = events(on_mark)
+    late = at("2026-11-30")
+    verdict = evaluate(CFG, evs, late)
+    tl = build_timeline(verdict, evs)
+    assert tl.cells[week_of(verdict, verdict.warn_at)] == "warn"          # type: ignore[index]
+    assert "today" not in tl.cells
+    (today,) = [m for m in tl.marks if m.kind == "today"]
+    assert today.label.endswith("(after the 12-month mark, past the strip's end)")
+    report = build_digest(CFG, evs, verdict, [], period="2026-W49", now=late, since=None)
+    _, _, html = render_digest(report, CFG)
+    legend = html.split('<ul class="legend">')[-1].split("</ul>")[0]
+    assert '<span class="key c-today">' not in legend and "day 389" in legend
+
+
+def test_uptime_is_no_percentage_of_a_few_minutes() -> None:
+    from watcher.report.render import uptime_line
+    up = uptime([ServiceRun(at("2026-03-10T05:58"), at("2026-03-10T05:58"))],
+                at("2026-03-10T05:58"), NOW)
+    line = uptime_line(up, at("2026-03-10T05:58"))
+    assert "%" not in line and "too soon for an uptime figure" in line and "2 min" in line
+
+
+def test_preview_full_after_the_weeks_digest_lists_that_week(
+        feed_server: Any, state_env: Path, tmp_path: Path) -> None:
+    from watcher.cli import _preview_since
+    from watcher.service import digest_report
+    serve_fixtures(feed_server)
+    ctx = context(write_config(tmp_path, feed_server))
+    asyncio.run(poll(ctx))
+    assert prepare_digest(ctx) == 1
+    now = ctx.clock()
+    assert _preview_since(ctx, now, full=False) == ctx.store.last_digest_at()   # nothing new
+    since = _preview_since(ctx, now, full=True)                                 # the week sent
+    report = digest_report(ctx, now, "2026-W11", since, full=True)
+    _, _, html = render_digest(report, ctx.config)
+    assert report.new_total > 0 and "No new events" not in html
+    assert "Azerbaijan joins the Abraham Accords at White House ceremony" in html

@@ -108,14 +108,18 @@ def test_digest_on_the_wire_has_the_headers_css_and_dark_mode(
     assert msg["Date"] and msg["Message-ID"] == message_id(
         "digest", "2026-W11", "analyst@example.org", "watcher@example.org"
     )
-    assert len(msg["Subject"]) < 80 and "FOLLOW-UP" in msg["Subject"]
+    assert msg["Subject"] == "[watcher] 2026-W11 · FOLLOW-UP · 4 new, 2 counting"
+    assert msg["From"] == "watcher <watcher@example.org>"
     html = _html(msg)
     assert '<meta name="color-scheme" content="light dark">' in html
     assert "@media (prefers-color-scheme: dark)" in html           # kept for clients that read it
     assert "@media only screen and (max-width: 480px)" in html
-    assert '<body style="' in html and "<script" not in html and "src=" not in html
+    assert "<script" not in html and "src=" not in html
     _head, body = html.split("</head>", 1)
-    assert "{" not in body                                          # every other rule was inlined
+    assert "{" not in body                                   # every rule is in the one <style>
+    # inline only what must hold without <style>: the hidden preheader and the bars' widths
+    assert body.count('style="') <= 3
+    assert 'class="preheader" style="display:none;' in body
 
 
 def test_a_hostile_feed_item_arrives_harmless(

@@ -114,28 +114,27 @@ def test_digest_reaches_a_real_smtp_server_with_items_under_their_indicators(
     assert (sent, failed) == (1, 0)
     assert verdict.state.value == "FOLLOW-UP"
     (msg,) = received(smtp_server)
-    assert msg["To"] == "analyst@example.org" and msg["From"] == "watcher@example.org"
-    assert msg["Subject"].startswith("[watcher] FOLLOW-UP")
+    assert msg["To"] == "analyst@example.org" and msg["From"] == "watcher <watcher@example.org>"
+    assert msg["Subject"] == "[watcher] 2026-W11 · FOLLOW-UP · 4 new, 2 counting"
     assert msg["Message-ID"] and msg["Date"] and msg["Auto-Submitted"] == "auto-generated"
     assert msg["List-Id"]
     assert msg.get_content_type() == "multipart/alternative"
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert text.splitlines()[3].startswith("FOLLOW-UP: measurable follow-up seen 10 Feb 2026")
-    # each item listed under its indicator, with sources and why it matched
-    sections = text.split("NEW EVENTS")[1]
-    az = sections.index("Another country joins the Abraham Accords")
-    deal = sections.index("Kazakh–Israeli deal signed")
-    backlash = sections.index("Domestic backlash in Kazakhstan")
-    assert (
-        az < sections.index("Azerbaijan joins the Abraham Accords at White House ceremony") < deal
-    )
-    assert deal < sections.index("Kazakhstan and Israel sign water technology agreement") < backlash
-    assert "В Алматы прошел митинг" in sections[backlash:]
+    assert "THIS WEEK (first digest: everything seen so far)\r\n  4 new, 2 counting" in text
+    # one entry per happening, counting first, with its indicators, sources and why it matched
+    listed = text.split("NEW EVENTS")[1].split("BALANCE OF EVIDENCE")[0]
+    az = entry(listed, "Azerbaijan joins the Abraham Accords at White House ceremony")
+    water = entry(listed, "Kazakhstan and Israel sign water technology")
+    assert "new_signatory" in az and "COUNTS" in az and "kz_israel_deal" in water
+    assert listed.index("Azerbaijan joins") < listed.index("В Алматы")      # counting first
+    assert "domestic_backlash" in entry(listed, "В Алматы прошел митинг")
+    assert "[RU]" in listed.split("В Алматы прошел митинг")[1].splitlines()[0]
     # wire + gazette (English) and the regional Russian report: one event, three publishers
-    assert "3 source(s): example.com, example.org, example.ru" in sections
-    assert "Azerbaijan formally joins" not in sections                # the gazette copy joined it
-    assert "why: “Abraham Accords” in title/summary, “Azerbaijan” in title" in sections
+    assert "3 source(s): example.com, example.org, example.ru" in az
+    assert "Azerbaijan formally joins" not in listed                  # the gazette copy joined it
+    assert "why: “Abraham Accords” in title/summary, “Azerbaijan” in title" in az
     assert "wheat" not in text
     balance = text.split("BALANCE OF EVIDENCE")[1].split("INDICATORS")[0]
     assert (
@@ -147,10 +146,10 @@ def test_digest_reaches_a_real_smtp_server_with_items_under_their_indicators(
     assert "<table" in html and "Azerbaijan joins the Abraham Accords" in html
     assert (
         "Balance of evidence" in html
-        and "momentum 2</strong>" in html
-        and "stall 2</strong>" in html
+        and "momentum: 2</strong>" in html
+        and "stall: 2</strong>" in html
     )
-    assert "why: “Abraham Accords” in title/summary, “Azerbaijan” in title" in html
+    assert "why:" not in html                     # the email's HTML leaves that to the report
 
 
 def test_the_same_period_is_never_sent_twice(
@@ -245,25 +244,29 @@ def test_shipped_indicators_on_unseen_feeds_deliver_one_digest_with_items_in_pla
     assert sent == (2 * len(cfg.digest.recipients), 0)
     alert = received_by(smtp_server, cfg.digest.recipients[0], kind="alert")
     alerting = {i.id for i in cfg.indicators if i.alert}
-    assert set(alert["Subject"].split(": ", 1)[1].split(", ")) <= alerting
+    alerted = [line for line in alert.get_body(("plain",)).get_content().splitlines()  # type: ignore[union-attr]
+               if line.startswith("  Why it matters: ")]
+    assert alerted and alert["Subject"].startswith("[watcher] ALERT: ")
+    assert {next(i.id for i in cfg.indicators if i.title.startswith(line[18:58]))
+            for line in alerted} <= alerting
     msg = received_by(smtp_server, cfg.digest.recipients[0])
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    events = text.split("NEW EVENTS")[1].split("HEALTH\r\n")[0]
-
-    def section(indicator: str) -> str:
-        start = events.index(f"[{indicator}, ")
-        end = events.find("\n\n", start)
-        return events[start:end]
-
-    assert "Azerbaijan joins the Abraham Accords at White House ceremony" in section(
-        "new_signatory"
-    )
-    assert "Kazakhstan and Israel sign water technology agreement" in section("kz_israel_deal")
-    assert "В Алматы прошел митинг" in section("domestic_backlash")
-    assert "Indonesia says it will not join" in section("new_signatory")
-    assert "denied" in section("new_signatory").split("Indonesia says")[1].splitlines()[1]
+    listed = text.split("NEW EVENTS")[1].split("BALANCE OF EVIDENCE")[0]
+    assert "new_signatory" in entry(listed,
+                                    "Azerbaijan joins the Abraham Accords at White House ceremony")
+    assert "kz_israel_deal" in entry(listed, "Kazakhstan and Israel sign water technology")
+    assert "domestic_backlash" in entry(listed, "В Алматы прошел митинг")
+    denial = entry(listed, "Indonesia says it will not join")
+    assert "new_signatory" in denial and "denied" in denial
     assert "wheat" not in text and "Markets close" not in text
     assert verdict.state.value == "FOLLOW-UP" and "FOLLOW-UP" in msg["Subject"]
+
+
+def entry(listed: str, title: str) -> str:
+    """One happening's entry in the text digest's list: from its title to the next entry."""
+    start = listed.index(f"  * {title}")
+    end = listed.find("\n  * ", start + 1)
+    return listed[start:end if end >= 0 else None]
 
 
 def received_by(smtp: Any, recipient: str, kind: str = "digest") -> EmailMessage:

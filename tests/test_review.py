@@ -107,7 +107,8 @@ def test_db_and_as_of_work_on_a_replay_database(
     preview = tmp_path / "digest.html"
     run(capsys, "digest", "--preview", str(preview), "--db", str(db), "--as-of", "2026-06-30")
     html = preview.read_text(encoding="utf-8")
-    assert "Follow-up on deals since 11 Feb 2026" in html and "not yet cleared by" not in html
+    assert "<strong>deals</strong>: <span dir=\"auto\">follow-up since 11 Feb 2026" in html
+    assert "not yet cleared by" not in html
     assert ON_POSTGRES or not (state_env / "watcher.db").exists()   # the live one untouched
 
 

@@ -63,6 +63,26 @@ def test_every_new_language_has_examples_that_match_and_that_do_not(lang: str) -
     assert kinds["match"] >= 5 and kinds["no_match"] >= 1, kinds
 
 
+# Every contract indicator, in each of the issue's languages (issue 13 item 5): a report that
+# matches, so each language's terms are exercised by `watcher check` for each indicator.
+EVERY_LANGUAGE = {
+    **LANGUAGES,
+    "ar": lambda t: any("\u0600" <= ch <= "\u06ff" for ch in t) and not LANGUAGES["fa"](t),
+    "he": lambda t: any("\u0590" <= ch <= "\u05ff" for ch in t),
+    "ru": lambda t: any("а" <= ch <= "я" for ch in t.lower()) and not any(
+        LANGUAGES[lang](t) for lang in ("kk", "uz")),
+    "en": lambda t: t.isascii(),
+}
+
+
+@pytest.mark.parametrize("indicator", [i.id for i in CFG.indicators if i.contract])
+def test_every_contract_indicator_has_an_example_in_each_language(indicator: str) -> None:
+    titles = [ex.title for ex in CFG.indicator(indicator).examples.match]
+    missing = [lang for lang, is_lang in sorted(EVERY_LANGUAGE.items())
+               if not any(is_lang(t) for t in titles)]
+    assert not missing, f"{indicator}: no matching example in {missing}"
+
+
 @pytest.mark.parametrize(
     ("title", "indicator"),
     [

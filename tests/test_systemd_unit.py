@@ -21,6 +21,8 @@ import pytest
 from tests.conftest import ROOT
 
 UNIT = ROOT / "deploy" / "watcher.service"
+WEB_UNIT = ROOT / "deploy" / "watcher-web.service"        # the workbench (issue 15)
+UNITS = pytest.mark.parametrize("unit", [UNIT, WEB_UNIT], ids=lambda p: p.name)
 INSTALLED = "/opt/watcher/.venv/bin/watcher"
 MAX_EXPOSURE = 1.5
 ANALYZE = shutil.which("systemd-analyze")
@@ -36,13 +38,13 @@ def analyze(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=60, check=False)
 
 
-def local_copy(tmp_path: Path) -> Path:
+def local_copy(tmp_path: Path, unit: Path = UNIT) -> Path:
     """The unit with ExecStart pointing at this checkout's watcher; everything else identical."""
     binary = Path(sys.executable).parent / "watcher"
     assert binary.exists(), f"{binary}: install the package first (make test does)"
-    text = UNIT.read_text(encoding="utf-8")
+    text = unit.read_text(encoding="utf-8")
     assert f"ExecStart={INSTALLED} " in text
-    copy = tmp_path / "watcher.service"
+    copy = tmp_path / unit.name
     copy.write_text(text.replace(f"ExecStart={INSTALLED} ", f"ExecStart={binary} "),
                     encoding="utf-8")
     changed = [(a, b) for a, b in zip(text.splitlines(), copy.read_text().splitlines()) if a != b]
@@ -51,8 +53,9 @@ def local_copy(tmp_path: Path) -> Path:
 
 
 @needs_analyze
-def test_systemd_analyze_verify_is_clean(tmp_path: Path) -> None:
-    result = analyze("verify", str(local_copy(tmp_path)))
+@UNITS
+def test_systemd_analyze_verify_is_clean(tmp_path: Path, unit: Path) -> None:
+    result = analyze("verify", str(local_copy(tmp_path, unit)))
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "", result.stderr     # warnings (unknown keys…) count too
 
@@ -67,9 +70,10 @@ def test_verify_catches_a_broken_unit(tmp_path: Path) -> None:
 
 
 @needs_analyze
-def test_security_exposure_is_at_most_1_5() -> None:
-    result = analyze("security", "--offline=yes", str(UNIT))
-    found = re.search(r"Overall exposure level for watcher\.service: (\d+(?:\.\d+)?)",
+@UNITS
+def test_security_exposure_is_at_most_1_5(unit: Path) -> None:
+    result = analyze("security", "--offline=yes", str(unit))
+    found = re.search(rf"Overall exposure level for {re.escape(unit.name)}: (\d+(?:\.\d+)?)",
                       result.stdout)
     assert found, result.stdout + result.stderr
     assert float(found.group(1)) <= MAX_EXPOSURE, result.stdout
@@ -84,3 +88,16 @@ def test_unit_has_what_the_issue_requires() -> None:
                    "ExecReload=/bin/kill -HUP $MAINPID"):
         assert needed in lines, needed
     assert any(line.startswith("WatchdogSec=") for line in lines)
+
+
+def test_the_workbench_unit_shares_the_services_user_and_state() -> None:
+    """Both units are one dynamic user on one state directory (the same database), and the
+    users file comes in as a credential, never in the environment file."""
+    lines = set(WEB_UNIT.read_text(encoding="utf-8").splitlines())
+    for needed in ("DynamicUser=yes", "User=watcher", "StateDirectory=watcher",
+                   "Environment=WATCHER_STATE_DIR=%S/watcher",
+                   "LoadCredential=web-users:/etc/watcher/web-users",
+                   "Environment=WATCHER_WEB_USERS=%d/web-users"):
+        assert needed in lines, needed
+    assert "Environment=WATCHER_STATE_DIR=%S/watcher" in set(
+        UNIT.read_text(encoding="utf-8").splitlines())

@@ -316,3 +316,18 @@ def test_files_without_tracks_have_one_track_holding_follow_up() -> None:
         ("follow-up", ["expansion", "kz_israel_deal"])]
     v = evaluate(mini, [], at("2026-01-15"))
     assert len(v.tracks) == 1 and v.sentence().startswith("WATCHING: no measurable follow-up yet")
+
+
+def test_counts_gives_the_verdicts_answer_for_a_deal_that_is_the_accession_itself() -> None:
+    """criterion.counts() and evaluate() are one rule: reports a formalization indicator also
+    matched make a deal event complete the baseline in both (issue 14)."""
+    evs = events(report("Kazakhstan and Israel sign water technology agreement", "2026-03-01",
+                        "https://www.reuters.com/w", "wire"),
+                 report("Kazakhstan, Israel sign water technology agreement", "2026-03-01",
+                        "https://apnews.com/w"))
+    (deal,) = evs
+    signing = Event("signing_ceremony", deal.items, deal.score, deal.independent)
+    v = evaluate(CFG, [deal, signing], at("2026-04-01"))
+    assert v.judgement(deal).why_not == "formalization (completes the baseline)"
+    assert counts(deal, CFG, others=[signing]) is False
+    assert counts(deal, CFG) is evaluate(CFG, [deal], at("2026-04-01")).judgement(deal).counts

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from watcher.config import Config
 from watcher.judge.match import Matcher
+from watcher.judge.publisher import load_suffix_list
 from watcher.settings import Settings
 from watcher.store import Store
 
@@ -38,4 +39,5 @@ class Context:
                       read_only=read_only)
         if not read_only:
             store.sync_feeds(config.feeds, clock())
+            load_suffix_list()
         return cls(config, settings, store, Matcher(config), clock, read_only=read_only)

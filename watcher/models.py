@@ -27,7 +27,9 @@ class Item:
     url: str
     published: datetime | None    # UTC, aware
     lang: str | None = None
-    source: str | None = None     # publisher host or name when the feed names the original source
+    source: str | None = None     # the original publisher's domain (else name) when an
+                                  # aggregator names it: the independent-source key
+    publisher: str | None = None  # the publisher's name, as the aggregator or the title gives it
 
 
 @dataclass(frozen=True)
@@ -178,11 +180,22 @@ class Coverage:
     def recent_per_week(self) -> float:
         return self.recent_items / min(4.0, max(self.days / 7, 1.0))
 
+    def scant(self) -> str:
+        """The sentence after 'but' or 'coverage poor:': 'only 19% of feed-days …', or 'none of
+        the window observed …'."""
+        text = self.sentence()
+        return text if text.startswith("none") else f"only {text}"
+
     def sentence(self) -> str:
-        """'82% of feed-days observed (30 feeds, 2 failing now); 240 items a week (310 lately)'."""
+        """'82% of feed-days observed (30 feeds, 2 failing now); 240 items a week (310 lately)';
+        a watch that saw none of the window says so, not '0 items a week' (items stored after
+        the window closed are not in it)."""
+        if not self.feed_days_observed and not self.items:
+            return (f"none of the window observed ({self.feeds} feeds, {self.failing_now} "
+                    "failing now): the watch began after it, or stored nothing in it")
         return (f"{self.share:.0%} of feed-days observed since the baseline ({self.feeds} feeds, "
-                f"{self.failing_now} failing now); {self.per_week:.0f} items a week "
-                f"({self.recent_per_week:.0f} in the last four weeks)")
+                f"{self.failing_now} failing now); {self.per_week:.0f} items a week in the "
+                f"window ({self.recent_per_week:.0f} in its last four weeks)")
 
 
 @dataclass(frozen=True)

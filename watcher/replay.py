@@ -103,7 +103,8 @@ def ingest(ctx: Context, files: list[ArchivedFile]) -> ReplayReport:
         try:
             # an archived page's relative links resolve against the page's configured address
             parsed = parse_source(f.feed_id, f.path.read_bytes(), feed.page, lang=feed.lang,
-                                  base_url=feed.url if feed.page is not None else "")
+                                  base_url=feed.url if feed.page is not None else "",
+                                  aggregator=feed.tier == "aggregator")
         except (FeedError, OSError) as exc:
             report.failed[str(f.path)] = str(exc)
             ctx.store.record_failure(FeedFailed(f.feed_id, None, str(exc)[:300], f.at), f.at)

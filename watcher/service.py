@@ -22,11 +22,18 @@ from watcher.judge.criterion import add_months, coverage_of, evaluate
 from watcher.judge.events import cluster
 from watcher.judge.score import score_events
 from watcher.models import Coverage, CriterionVerdict, Event, FeedStatus, Match
-from watcher.report.alerts import select_alerts
+from watcher.report.alerts import select_alerts, severity_of
 from watcher.report.balance import balance_of
-from watcher.report.digest import DigestReport, History, Undelivered, build_digest, summarise
+from watcher.report.digest import (
+    DigestReport,
+    History,
+    Undelivered,
+    build_digest,
+    entries,
+    summarise,
+)
 from watcher.report.periods import next_digest_at, period_of
-from watcher.report.render import render_alert, render_digest
+from watcher.report.render import alert_post, digest_post, render_alert, render_digest
 from watcher.report.status import Schedule, StatusView
 from watcher.store import MatchOutcome, OutboxDraft
 
@@ -182,6 +189,14 @@ def report_name(period: str) -> str:
     return f"digest-{period}.html"
 
 
+def latest_report_link(ctx: Context) -> str | None:
+    """The URL of the newest full report written, when WATCHER_REPORT_URL serves them."""
+    if not ctx.settings.report_url:
+        return None
+    written = sorted(ctx.settings.reports_dir.glob("digest-*.html"))
+    return f"{ctx.settings.report_url}/{written[-1].name}" if written else ctx.settings.report_url
+
+
 def write_full_report(ctx: Context, now: datetime, period: str, since: datetime | None,
                       judged: Judged | None = None) -> Path:
     """The .html report with every event (what "and N more" points at), written atomically."""
@@ -216,7 +231,9 @@ def prepare_digest(ctx: Context, now: datetime | None = None, *, period: str | N
     drafts = [compose_email(ctx, kind="digest", period=period, recipient=rcpt, subject=subject,
                             text=text, html=html, now=now)
               for rcpt in ctx.config.digest.recipients]
-    drafts += compose_posts(ctx, kind="digest", period=period, subject=subject, text=text)
+    drafts += compose_posts(ctx, kind="digest", period=period, subject=subject,
+                            text=digest_post(report, report.report_link),
+                            notify_type=severity_of(report.state))
     with ctx.store.transaction():    # every recipient's copy or none: has_message() relies on it
         for draft in drafts:
             written += ctx.store.enqueue(draft, now)
@@ -242,7 +259,9 @@ def prepare_alerts(ctx: Context, now: datetime | None = None, judged: Judged | N
         messages = [compose_email(ctx, kind="alert", period=report.key, recipient=rcpt,
                                   subject=subject, text=text, html=html, now=now)
                     for rcpt in ctx.config.alert_recipients]
-        messages += compose_posts(ctx, kind="alert", period=report.key, subject=subject, text=text)
+        messages += compose_posts(ctx, kind="alert", period=report.key, subject=subject,
+                                  text=alert_post(report, latest_report_link(ctx)),
+                                  notify_type=report.severity)
     written = ctx.store.enqueue_alert(report.key, messages, report.covered(), now)
     for line in report.silenced:
         log.info("alert for %s silenced: %s", line.subject, line.headline)
@@ -272,13 +291,16 @@ def status(ctx: Context, as_of: datetime | None = None) -> StatusView:
     events, verdict = judge_as_of(ctx, now) if as_of else judge(ctx, now)
     feeds = ctx.store.feed_health()
     alive_since = now - timedelta(seconds=ctx.settings.lease_seconds)
-    return StatusView(verdict, summarise(events, ctx.config, None),
+    every = entries(ctx.config, events, verdict, None)
+    return StatusView(verdict, summarise(every, every, ctx.config),
                       balance_of(events, ctx.config, verdict.now), feeds,
                       ctx.store.messages("pending"), ctx.store.messages("failed"),
                       ctx.store.count_items(), ctx.store.size_bytes(), ctx.store.integrity,
                       feed_warnings(ctx, {f.feed_id for f in feeds}), schedule(ctx, feeds, now),
                       ctx.store.instances(now, alive_since, seen_since=now - timedelta(days=1)),
-                      ctx.store.silences(now), now)
+                      ctx.store.silences(now), now,
+                      ctx.store.article_health() if any(f.enrich for f in ctx.config.feeds)
+                      else None)
 
 
 def feed_warnings(ctx: Context, active: set[str]) -> dict[str, str]:

@@ -59,6 +59,8 @@ class Settings:
     # (WATCHER_KEEP_UNMATCHED, e.g. 400d; 0 keeps them for ever). The default outlives the
     # criterion's 12-month window, so no verdict or coverage figure changes.
     keep_unmatched_days: int = 400
+    # article leads fetched per cycle for feeds with `enrich: true` (WATCHER_ENRICH_PER_CYCLE)
+    enrich_per_cycle: int = 20
     report_url: str | None = None     # where state_dir/reports is published, if anywhere
     notify_urls: tuple[str, ...] = field(default=(), repr=False)   # Apprise URLs hold tokens
 
@@ -103,6 +105,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lease_batch=_count(env, "WATCHER_LEASE_BATCH", 50, problems),
         poll_tick=min(_seconds(env, "WATCHER_POLL_TICK", 60.0, problems), 60.0),
         keep_unmatched_days=_days(env, "WATCHER_KEEP_UNMATCHED", 400, problems),
+        enrich_per_cycle=_count(env, "WATCHER_ENRICH_PER_CYCLE", 20, problems),
         report_url=_report_url(_get(env, "WATCHER_REPORT_URL"), problems),
         notify_urls=_notify_urls(_get(env, "WATCHER_NOTIFY_URLS"), problems),
     )

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import functools
-import html
 import re
 import unicodedata
-from collections.abc import Callable
 
-_TAG = re.compile(r"<[^>]{0,2000}>")
-# Inline tags vanish without a trace ("<em>Thu</em>." → "Thu."); others separate words.
-_INLINE = re.compile(r"</?(a|b|i|u|em|strong|span|font|abbr|code|small|sub|sup|mark|q|cite|time)"
-                     r"\b[^>]{0,2000}>", re.IGNORECASE)
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WORD = re.compile(r"\w+")
 # Bidi overrides and zero-width characters can disguise text; they carry no meaning here.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
                                     "\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"), None)
 _INVISIBLE_RE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
+INVISIBLE = frozenset(map(chr, _INVISIBLE))
 # Turkish endings written after an apostrophe (vowel harmony folded: ı is i): case, possessive,
 # "with", plural, copula; and the English possessive s.
 _TURKISH_ENDING = (r"(?:s|[iuüea]|y[iuüea]|n[iuüea]|[dt][ea]n?|[dt][ea]ki|n?[iuü]n|n[dt][ea]n?"
@@ -67,40 +60,9 @@ _AR_CONJ, _AR_PREP, _AR_ARTICLE = "وف", "بل", "ال"
 _HE_FIRST, _HE_SECOND = "וש", "הבלמכ"
 
 
-def strip_html(text: str) -> str:
-    """HTML fragment → plain text: scripts dropped, tags gone, entities decoded, spaces folded."""
-    if "<" in text:
-        text = _SCRIPT.sub(" ", text)
-        text = _INLINE.sub("", text)
-        text = _TAG.sub(" ", text)
-    text = _drop_invisible(html.unescape(text))
-    return fold_spaces(_controls_to_spaces(text))
-
-
-def fold_spaces(text: str) -> str:
-    r"""Every run of whitespace as one space, none at the ends: what re.sub(r"\s+", " ")
-    and strip() gave (str.split and the regex's \s agree on every code point, checked), at a
-    quarter of the cost; that substitution was the dearest step of strip_html (issue 17)."""
-    return " ".join(text.split())
-
-
-def _drop_invisible(text: str) -> str:
-    """text.translate(_INVISIBLE), skipped when there is nothing to drop (the usual case)."""
-    return text.translate(_INVISIBLE) if _INVISIBLE_RE.search(text) else text
-
-
-def _controls_to_spaces(text: str) -> str:
-    """Every control, format or unassigned character (category C) but tab and newline → space.
-
-    One scan in C for text within the BMP (ASCII text needs only the ASCII controls); text
-    beyond it decides once per distinct character (a 10 KB summary has ~100)."""
-    if text.isascii():
-        return _ASCII_CONTROLS.sub(" ", text) if _ASCII_CONTROLS.search(text) else text
-    if _ASTRAL.search(text) is None:
-        controls = _bmp_controls()
-        return controls.sub(" ", text) if controls.search(text) else text
-    bad = {ch for ch in set(text) if unicodedata.category(ch)[0] == "C"} - {"\t", "\n"}
-    return text.translate(dict.fromkeys(map(ord, bad), " ")) if bad else text
+def drop_invisible(text: str) -> str:
+    """Bidi controls and zero-width characters removed (skipped when there are none, as usual)."""
+    return _INVISIBLE_RE.sub("", text) if _INVISIBLE_RE.search(text) else text
 
 
 def normalise(text: str) -> str:
@@ -118,15 +80,10 @@ def normalise(text: str) -> str:
         if "`" in text:
             text = text.replace("`", "'")
         return _uzbek_letters(text)
-    # Case-folding first is the same: it maps no character to an invisible one (checked over
-    # every code point). Then one scan says whether any of the four steps has work to do: in
-    # most text (Russian, English with typographic quotes) none has (issue 17: the four scans
-    # were a sixth of the matcher's time).
-    text = unicodedata.normalize("NFKC", text).casefold()
-    if _anything_to_drop_or_fold().search(text) is None:
-        return _uzbek_letters(text)
+    text = unicodedata.normalize("NFKC", text)
     if _INVISIBLE_RE.search(text):
         text = _INVISIBLE_RE.sub("", text)
+    text = text.casefold()
     if _FOLD_RE.search(text):                 # then a C scan per letter: cheaper than a Python
         for ch, folded in _FOLDED.items():    # call per hit (Arabic has many ة)
             if ch in text:
@@ -151,37 +108,8 @@ _FOLD_RE = re.compile("[" + re.escape("".join(_FOLDED)) + "]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
-@functools.cache
-def _anything_to_drop_or_fold() -> re.Pattern[str]:
-    """One class for what normalise removes or folds after case-folding: invisible characters,
-    folded letters, combining marks, anything beyond the BMP (built with _bmp_marks)."""
-    classes = (_INVISIBLE_RE.pattern[1:-1] + _FOLD_RE.pattern[1:-1]
-               + _bmp_marks().pattern[1:-1] + _ASTRAL.pattern[1:-1])
-    return re.compile(f"[{classes}]")
-
-
 def _drop_if_mark(m: re.Match[str]) -> str:
     return "" if _is_mark(m.group()) else m.group()
-
-
-@functools.cache
-def _bmp_controls() -> re.Pattern[str]:
-    """Every category-C character of the BMP but tab and newline, as one class (built on first
-    use, like _bmp_marks)."""
-    return _class_of(lambda ch: unicodedata.category(ch)[0] == "C" and ch not in "\t\n", 0)
-
-
-def _class_of(wanted: Callable[[str], bool], start: int) -> re.Pattern[str]:
-    """A character class of the BMP characters from `start` that `wanted` says yes to."""
-    ranges: list[list[int]] = []
-    for code in range(start, 0x10000):
-        if wanted(chr(code)):
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
-    return re.compile("[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "")
-                                    for a, b in ranges) + "]")
 
 
 @functools.cache
@@ -189,7 +117,15 @@ def _bmp_marks() -> re.Pattern[str]:
     """Every combining mark (Mn) from U+0300 to U+FFFF as one character class (built on first
     use, ~20 ms). Marks beyond the BMP are checked one by one (_ASTRAL): a class holding them
     would be scanned range by range for every character."""
-    return _class_of(lambda ch: unicodedata.category(ch) == "Mn", 0x300)
+    ranges: list[list[int]] = []
+    for code in range(0x300, 0x10000):
+        if unicodedata.category(chr(code)) == "Mn":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return re.compile("[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "")
+                                    for a, b in ranges) + "]")
 
 
 def _is_mark(ch: str) -> bool:

@@ -17,6 +17,7 @@ from watcher.cli.parser import build_parser
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, WatcherError, damage_in
 from watcher.judge.match import Matcher
+from watcher.judge.publisher import without_publisher
 from watcher.logs import setup_logging
 from watcher.settings import SYSTEM_CONFIG, Settings, load_settings, log_level
 
@@ -156,7 +157,7 @@ def _preview(ctx: Context, args: argparse.Namespace, since: datetime | None) -> 
     moment = _end_of(args.as_of)
     if moment is None:
         now, judged = ctx.clock(), None
-        since = since or ctx.store.last_digest_at()
+        since = since or _preview_since(ctx, now, args.full)
     else:
         now, judged = moment, judge_as_of(ctx, moment)
         since = since or moment - timedelta(days=7)
@@ -166,6 +167,16 @@ def _preview(ctx: Context, args: argparse.Namespace, since: datetime | None) -> 
     args.preview.write_text(html, encoding="utf-8")
     print(f"wrote {args.preview}")
     return 0
+
+
+def _preview_since(ctx: Context, now: datetime, full: bool) -> datetime | None:
+    """'New' for a preview: since the last digest; for --full once this period's digest is
+    written, since the one before it (the week that digest covered, not an empty list)."""
+    from watcher.report.periods import period_of
+    last = ctx.store.last_digest_at()
+    if full and last is not None and ctx.store.has_message("digest", period_of(ctx.config, now)):
+        return ctx.store.last_digest_at(before=last)
+    return last
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -239,8 +250,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     matched = ctx.store.matched_items()
     mine = {m.match.indicator for m in matched if m.item_id == stored.id}
     events, verdict = judge_as_of(ctx, ctx.clock())
-    print("\n".join(explain_item(stored, ctx.config, ctx.matcher, events, mine,
-                                 show_all=args.all, verdict=verdict)))
+    lines = explain_item(stored, ctx.config, ctx.matcher, events, mine, show_all=args.all,
+                         verdict=verdict)
+    article = ctx.store.article_of(stored.id)
+    if article is not None:                      # after the header's url line
+        lines.insert(3, article.line())
+    print("\n".join(lines))
     return 0
 
 
@@ -305,7 +320,8 @@ def cmd_score(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             bad += 1
             continue
-        matches = matcher.match(d.get("title") or "", d.get("summary") or "")
+        title = without_publisher(d.get("title") or "", d.get("publisher"), d.get("source"))
+        matches = matcher.match(title, d.get("summary") or "")
         out = {"id": d.get("id"), "matches": [
             {"indicator": m.indicator,
              "score": score_match(m, config.indicator(m.indicator)),
@@ -317,11 +333,24 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from watcher.judge.evaluate import evaluate_matcher, format_evaluation, load_labeled
+    """One set in one form: the full report. Several sets, or --both: one line per set and form
+    (with summaries, titles only), each with its figures per language."""
+    from watcher.judge.evaluate import (
+        evaluate_matcher,
+        format_evaluation,
+        format_summary,
+        load_labeled,
+    )
     _, config = _config(args)
-    items = load_labeled(args.path)
+    matcher = Matcher(config)
     contract = [i.id for i in config.indicators if i.contract] or [i.id for i in config.indicators]
-    print(format_evaluation(evaluate_matcher(Matcher(config), items, contract, args.titles_only)))
+    forms = [False, True] if args.both else [args.titles_only]
+    runs = [(path.stem, evaluate_matcher(matcher, items, contract, titles_only))
+            for path in args.path for items in [load_labeled(path)] for titles_only in forms]
+    if len(runs) == 1:
+        print(format_evaluation(runs[0][1]))
+    else:
+        print(format_summary(runs))
     return 0
 
 
@@ -375,11 +404,25 @@ def _known_subject(ctx: Context, name: str) -> None:
                            f"(ids: {', '.join(known)})")
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    """`watcher web`: serve the workbench; `watcher web user add NAME`: its users file."""
+    from watcher.web.options import users_file, web_options
+    from watcher.web.serve import serve, user_add
+    if getattr(args, "web_command", None) == "user":
+        print(user_add(users_file(), args.name, args.read_only, args.password_stdin))
+        return 0
+    options = web_options(args.listen, args.public_read)
+    settings, config = _config(args)
+    serve(settings, config, options)
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "poll": cmd_poll, "digest": cmd_digest, "check": cmd_check,
             "status": cmd_status, "explain": cmd_explain, "score": cmd_score, "eval": cmd_eval,
             "rematch": cmd_rematch, "replay": cmd_replay, "silence": cmd_silence,
             "unsilence": cmd_unsilence, "db": cmd_db, "feed": cmd_feed, "review": cmd_review,
-            "confirm": cmd_decide, "dismiss": cmd_decide, "undo": cmd_decide}
+            "confirm": cmd_decide, "dismiss": cmd_decide, "undo": cmd_decide,
+            "web": cmd_web}
 
 
 if __name__ == "__main__":

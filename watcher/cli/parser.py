@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _look_commands(sub, common)
     _rule_commands(sub, common)
     _admin_commands(sub, common)
+    _web_commands(sub, common)
     return p
 
 
@@ -153,10 +154,14 @@ def _admin_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
     un.add_argument("indicator", help="indicator id, or 'criterion'")
     ev = sub.add_parser("eval", parents=[common],
                         help="precision/recall/F1 against labeled items")
-    ev.add_argument("path", type=Path,
-                    help="labeled items, one JSON object a line (../shared/devset format)")
-    ev.add_argument("--titles-only", action="store_true",
-                    help="blank every summary (as headline-only feeds such as Google News give)")
+    ev.add_argument("path", type=Path, nargs="+",
+                    help="labeled items, one JSON object a line (../shared/devset format); "
+                         "several files: one line of figures per file")
+    form = ev.add_mutually_exclusive_group()
+    form.add_argument("--titles-only", action="store_true",
+                      help="blank every summary (as headline-only feeds such as Google News give)")
+    form.add_argument("--both", action="store_true",
+                      help="measure each file twice, with summaries and with titles only")
     fd = sub.add_parser("feed", parents=[common], help="try a source before deploying it")
     fdsub = fd.add_subparsers(dest="feed_command", required=True, metavar="FEED_COMMAND")
     ft = fdsub.add_parser("test", parents=[common],
@@ -176,6 +181,26 @@ def _admin_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
                          "dir's SQLite file)")
     cp.add_argument("--to", dest="target", metavar="URL", required=True,
                     help="an empty database, e.g. postgresql+psycopg://watcher@db.example.org/watcher")
+
+
+def _web_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
+    """web: the analyst's workbench (issue 15), and its users."""
+    wb = sub.add_parser("web", parents=[common],
+                        help="the analyst's workbench: a web app over the service's database")
+    wb.add_argument("--listen", metavar="HOST:PORT",
+                    help="where to listen (default: $WATCHER_WEB_LISTEN or 127.0.0.1:8080)")
+    wb.add_argument("--public-read", action="store_true",
+                    help="reading needs no login (writing still does)")
+    wbsub = wb.add_subparsers(dest="web_command", metavar="WEB_COMMAND")
+    us = wbsub.add_parser("user", parents=[common], help="the workbench's users")
+    ussub = us.add_subparsers(dest="user_command", required=True, metavar="USER_COMMAND")
+    ua = ussub.add_parser("add", parents=[common],
+                          help="add a user to $WATCHER_WEB_USERS, or set their password")
+    ua.add_argument("name", help="the name decisions are recorded with")
+    ua.add_argument("--read-only", action="store_true",
+                    help="may read, not decide nor silence (role 'reader')")
+    ua.add_argument("--password-stdin", action="store_true",
+                    help="read the password as one line from stdin instead of prompting")
 
 
 def _moment(text: str) -> datetime:

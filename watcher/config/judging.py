@@ -121,8 +121,9 @@ class CertaintyCues(Strict):
     denied: list[Term] = []
     expected: list[Term] = []
     confirmed: list[Term] = []
-    # Prospects: a proposal, a setback, a visit or a review ("circulates draft resolution",
-    # "talks collapse", "visits Astana", "under review") is an expectation, unless the same
+    # Prospects: a proposal, a setback, a visit, a review or deliberation ("circulates draft
+    # resolution", "talks collapse", "visits Astana", "under review", "weighing Abraham Accords
+    # entry") is an expectation, unless the same
     # clause reports an act done (`acts`: "adopts", "signs", "принял" …): "Council adopts US
     # draft resolution", "DFC chief visits Astana, signs $100m loan" are the act (issue 12).
     prospects: list[Term] = []

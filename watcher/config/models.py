@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, StrictBool, field_validator, model_validator
 
 from watcher.config.durations import Duration, duration, parse_seconds
 from watcher.config.judging import CertaintyCues, Criterion, Grouping, Stage, Track
@@ -42,7 +42,8 @@ class Alerts(Strict):
 
     criterion: bool = True
     recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] | None = None
-    subject: str = "[watcher] ALERT {state}: {what}"
+    # {what}: the first happening ('… — 2 sources') or state change, '(+N more)'; {state}.
+    subject: str = "[watcher] ALERT: {what}"
 
 
 class Indicator(Strict):
@@ -82,7 +83,10 @@ class Digest(Strict):
     timezone: str = "UTC"
     recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
     sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = "watcher@localhost"
-    subject: str = "[watcher] {state}: Kazakhstan / Abraham Accords follow-up"
+    # The display name of From ("watcher" <watcher@example.org>); WATCHER_SENDER overrides both.
+    sender_name: Annotated[str, Field(pattern=r"^[^\r\n\"<>]*$", max_length=60)] = "watcher"
+    # {period} (2026-W49), {state} (FOLLOW-UP (deals)), {new} and {counting} (this week's).
+    subject: str = "[watcher] {period} · {state} · {new} new, {counting} counting"
     max_events: int = Field(default=10, ge=1)
 
     @field_validator("schedule")
@@ -214,6 +218,8 @@ class Feed(Strict):
     # Every connection of this feed goes through this proxy, which resolves the host names
     # (README, "Per-feed requests"). Environment proxies (HTTP(S)_PROXY, ALL_PROXY) are not used.
     proxy: Annotated[str, AfterValidator(_proxy_url)] | None = None
+    # fetch the article's lead for a headline that nearly matches (issue 13; README: Enrichment)
+    enrich: StrictBool = False
 
     @model_validator(mode="after")
     def _page(self) -> Feed:

@@ -16,9 +16,15 @@ def channel_id(url: str) -> str:
     return f"{CHANNEL_PREFIX}{scheme}:{digest}"
 
 
-def channel_payload(subject: str, text: str) -> bytes:
-    """What the outbox keeps for a channel: the subject and the complete plain-text part."""
-    return json.dumps({"title": subject, "body": text}, ensure_ascii=False).encode("utf-8")
+NOTIFY_TYPES = ("info", "success", "warning", "failure")
+
+
+def channel_payload(subject: str, body: str, notify_type: str = "info") -> bytes:
+    """What the outbox keeps for a channel: the title, a short body (chat clients show a few
+    lines, not a 23 KB digest) and Apprise's notification type (its colour and icon)."""
+    kind = notify_type if notify_type in NOTIFY_TYPES else "info"
+    return json.dumps({"title": subject, "body": body, "type": kind},
+                      ensure_ascii=False).encode("utf-8")
 
 
 class AppriseTransport:
@@ -43,6 +49,7 @@ class AppriseTransport:
             raise PermanentDeliveryError(f"{channel}: not a valid Apprise URL")
         payload = json.loads(raw)
         if not notifier.notify(title=payload["title"], body=payload["body"],
-                               body_format=apprise.NotifyFormat.TEXT):
+                               body_format=apprise.NotifyFormat.TEXT,
+                               notify_type=apprise.NotifyType(payload.get("type", "info"))):
             raise DeliveryError(f"{channel}: the service did not accept the notification")
         return f"{channel}: accepted"

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
 
 from watcher.context import Context
 from watcher.deliver import (
@@ -32,15 +33,24 @@ MAX_ATTEMPTS = 10          # waits of 5 min doubling, capped at 5 h 20 min: ~21 
 def message_id(kind: str, period: str, recipient: str, sender: str) -> str:
     """Stable per (kind, period, recipient): a resent message is recognisably the same."""
     digest = hashlib.sha256(recipient.lower().encode()).hexdigest()[:12]
-    domain = sender.rsplit("@", 1)[-1]
+    domain = (parseaddr(sender)[1] or sender).rsplit("@", 1)[-1]
     return f"<{kind}.{period}.{digest}@{domain}>"
+
+
+def from_header(ctx: Context) -> str:
+    """'"watcher" <watcher@example.org>': digest.sender with its display name (sender_name);
+    WATCHER_SENDER, when set, is used as written (it may carry its own name)."""
+    if ctx.settings.sender:
+        return ctx.settings.sender
+    digest = ctx.config.digest
+    return formataddr((digest.sender_name, digest.sender)) if digest.sender_name else digest.sender
 
 
 def compose_email(ctx: Context, *, kind: str, period: str, recipient: str, subject: str,
                   text: str, html: str, now: datetime) -> OutboxDraft:
     """The outbox row of one email: full RFC 822 bytes, so a retry sends the same message."""
-    sender = ctx.settings.sender or ctx.config.digest.sender
-    domain = sender.rsplit("@", 1)[-1].strip(">")
+    sender = from_header(ctx)
+    domain = parseaddr(sender)[1].rsplit("@", 1)[-1]
     mid = message_id(kind, period, recipient, sender)
     msg = Message(mid, sender, recipient, subject, text, html,
                   {"List-Id": f"watcher {kind}s <{kind}.{domain}>",
@@ -50,11 +60,12 @@ def compose_email(ctx: Context, *, kind: str, period: str, recipient: str, subje
 
 
 def compose_posts(ctx: Context, *, kind: str, period: str, subject: str,
-                  text: str) -> list[OutboxDraft]:
-    """One outbox row per Apprise channel, so each is retried and deduplicated on its own."""
+                  text: str, notify_type: str = "info") -> list[OutboxDraft]:
+    """One outbox row per Apprise channel, so each is retried and deduplicated on its own;
+    `text` is the short body a chat channel shows."""
     sender = ctx.settings.sender or ctx.config.digest.sender
     return [OutboxDraft(kind, period, cid, message_id(kind, period, cid, sender), subject,
-                        channel_payload(subject, text))
+                        channel_payload(subject, text, notify_type))
             for cid in dict.fromkeys(channel_id(u) for u in ctx.settings.notify_urls)]
 
 

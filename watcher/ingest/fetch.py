@@ -123,7 +123,7 @@ class Fetcher:
                  total_timeout: float = 60.0, max_bytes: int = 10 * MiB, max_redirects: int = 5,
                  max_concurrency: int = 16, per_host: int = 4,
                  user_agent: str = USER_AGENT, allow_private: AddressPolicy = NO_PRIVATE,
-                 verify: ssl.SSLContext | bool = True) -> None:
+                 verify: ssl.SSLContext | bool = True, accept: str = ACCEPT) -> None:
         self.allow_private = allow_private       # WATCHER_ALLOW_PRIVATE; none by default
         self.verify = verify
         self.connect_timeout = connect_timeout
@@ -134,6 +134,7 @@ class Fetcher:
         self.max_concurrency = max_concurrency
         self.per_host = per_host
         self.user_agent = user_agent
+        self.accept = accept                     # feeds by default; article pages for enrichment
         self._clients: dict[str | None, httpx.Client] = {}    # one a proxy (None: direct)
         self._pool: Threads | None = None
         self._global = asyncio.Semaphore(max_concurrency)
@@ -167,7 +168,7 @@ class Fetcher:
         return httpx.Client(
             transport=GuardedTransport(limits, self.verify, proxy), follow_redirects=False,
             trust_env=False, timeout=self._timeout(self.total_timeout),
-            headers={"User-Agent": self.user_agent, "Accept": ACCEPT,
+            headers={"User-Agent": self.user_agent, "Accept": self.accept,
                      "Accept-Encoding": ACCEPT_ENCODING},
         )
 

@@ -121,12 +121,14 @@ def _xpath(expression: str, text: str) -> etree.XPath:
 
 def parse_source(feed_id: str, body: bytes, select: PageSelectors | None, *,
                  content_type: str | None = None, base_url: str = "",
-                 lang: str | None = None) -> ParsedFeed:
-    """A source's body → items: a page through its selectors, anything else as a feed."""
+                 lang: str | None = None, aggregator: bool = False) -> ParsedFeed:
+    """A source's body → items: a page through its selectors, anything else as a feed
+    (`aggregator`: see parse_feed)."""
     if select is not None:
         return parse_page(feed_id, body, select, content_type=content_type, base_url=base_url,
                           lang=lang)
-    return parse_feed(feed_id, body, content_type=content_type, base_url=base_url, lang=lang)
+    return parse_feed(feed_id, body, content_type=content_type, base_url=base_url, lang=lang,
+                      aggregator=aggregator)
 
 
 def parse_page(feed_id: str, body: bytes, select: PageSelectors, *,
@@ -134,7 +136,7 @@ def parse_page(feed_id: str, body: bytes, select: PageSelectors, *,
                lang: str | None = None) -> ParsedFeed:
     """Read the items `select` names out of an HTML page; FeedError if the layout is not there."""
     where = base_url or feed_id
-    root, cut = _tree(body, content_type)
+    root, cut = html_tree(body, content_type)
     if root is None:
         raise FeedError(where, "not a page: empty body")
     base = _base(root, base_url)
@@ -272,8 +274,8 @@ def _base(root: etree._Element, base_url: str) -> str:
     return safe_url(href, base_url) or base_url if href else base_url
 
 
-def _tree(body: bytes, content_type: str | None) -> tuple[etree._Element | None, bool]:
-    """The page's tree, read at most MAX_ELEMENTS elements deep into the document; and
+def html_tree(body: bytes, content_type: str | None) -> tuple[etree._Element | None, bool]:
+    """An HTML page's tree, read at most MAX_ELEMENTS elements into the document; and
     whether it was cut there. Scripts, styles and comments are gone before any text is read."""
     text = _decode(body, content_type)
     if not text.strip():

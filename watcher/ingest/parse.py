@@ -15,7 +15,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -24,8 +24,10 @@ import feedparser
 
 from watcher.errors import FeedError, storable
 from watcher.ingest import feedbytes, feedxml
+from watcher.ingest.markup import strip_html
+from watcher.judge.publisher import domain_of, site_suffix, split_title
 from watcher.models import Item
-from watcher.text import strip_html, truncate
+from watcher.text import truncate, words
 
 MAX_TITLE = 1_000
 MAX_SUMMARY = 10_000
@@ -51,15 +53,59 @@ class ParsedFeed:
 
 
 def parse_feed(feed_id: str, body: bytes, *, content_type: str | None = None,
-               base_url: str = "", lang: str | None = None) -> ParsedFeed:
-    """Read RSS, Atom, RDF or JSON Feed bytes into items; FeedError if it is no feed at all."""
+               base_url: str = "", lang: str | None = None,
+               aggregator: bool = False) -> ParsedFeed:
+    """Read RSS, Atom, RDF or JSON Feed bytes into items; FeedError if it is no feed at all.
+
+    `aggregator`: the feed relays other publishers' reports (tier aggregator), so a name
+    appended to a headline is the original publisher, not the feed's own site."""
     where = base_url or feed_id
     if not body.strip():
         raise FeedError(where, "not a feed: empty body")
     doc = _json_document(body)
     if doc is not None:
-        return _parse_json_feed(where, feed_id, doc, base_url, lang)
-    return _parse_xml_feed(where, feed_id, body, content_type, base_url, lang)
+        parsed = _parse_json_feed(where, feed_id, doc, base_url, lang)
+    else:
+        parsed = _parse_xml_feed(where, feed_id, body, content_type, base_url, lang)
+    return replace(parsed, items=attribute(parsed.items, aggregator))
+
+
+def attribute(items: list[Item], aggregator: bool = False) -> list[Item]:
+    """Each item's headline without the publisher's name appended to it ("… - The Astana
+    Times"), the name kept as its publisher; a description that only repeats the headline
+    (Google News: the headline and the publisher again) is no summary.
+
+    The name is known from the aggregator's `<source>`, or from a tail that most of the
+    document's headlines share (the site's name), or because it reads as one (see
+    publisher.split_title). On an aggregator's feed a name found only in the headline is the
+    original publisher, so it becomes the item's independent-source key too."""
+    suffix = site_suffix([i.title for i in items])
+    return [_attributed(i, suffix, aggregator) for i in items]
+
+
+def _attributed(item: Item, suffix: str | None, aggregator: bool) -> Item:
+    head, name = split_title(item.title, [n for n in (item.publisher, suffix) if n])
+    publisher = item.publisher or name
+    source = item.source or (publisher if aggregator and publisher else None)
+    summary = "" if _repeats(item.summary, head, publisher, bool(item.source)) else item.summary
+    if (head, publisher, source, summary) == (item.title, item.publisher, item.source,
+                                              item.summary):
+        return item
+    return replace(item, title=head, publisher=publisher, source=source, summary=summary)
+
+
+def _repeats(summary: str, head: str, publisher: str | None, relayed: bool) -> bool:
+    """The summary says nothing the headline does not: it is the headline (and the
+    publisher's name) again; for a relayed report, anything that opens with the headline (a
+    Google News description lists the headline and other outlets' headlines, not a lead)."""
+    size = len(head) + len(publisher or "")
+    if not summary or (not relayed and len(summary) > 2 * size + 20):
+        return False
+    head_words = words(head)
+    said = words(summary[:2 * size + 20])    # the opening is enough to compare
+    if not head_words or said[:len(head_words)] != head_words:
+        return False
+    return relayed or said[len(head_words):] == words(publisher or "")
 
 
 # --- XML (feedparser) ---------------------------------------------------------------------
@@ -164,7 +210,7 @@ def _entry_item(feed_id: str, entry: Mapping[str, Any], base_url: str,
         url=safe_url(link, base_url),
         published=_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
         lang=_entry_language(entry) or feed_lang,
-        source=_source(entry.get("source")),
+        **_source(entry.get("source")),
     )
 
 
@@ -211,18 +257,20 @@ def _detail_language(node: Mapping[str, Any], field: str = "title_detail") -> st
     return _language(detail.get("language")) if isinstance(detail, Mapping) else None
 
 
-def _source(source: object) -> str | None:
-    """The original publisher an aggregator names (Google News): its host, else its name.
+def _source(source: object) -> dict[str, str | None]:
+    """The original publisher an aggregator names (Google News's `<source url>`): `source`,
+    its registrable domain (else its name), and `publisher`, its name.
 
-    The host comes first so the same publisher reached directly and through an aggregator
-    counts as one source."""
+    The domain comes first so the same publisher reached directly and through an aggregator
+    counts as one source (edition.cnn.com and cnn.com are one)."""
     if not isinstance(source, Mapping):
-        return None
+        return {}
     href = source.get("href")
-    host = urlsplit(href).hostname if isinstance(href, str) else None
-    if host and _is_storable(host):
-        return host.removeprefix("www.")[:MAX_SOURCE]
-    return _clean(source.get("title"), MAX_SOURCE) or None
+    name = _clean(source.get("title"), MAX_SOURCE) or None
+    domain = domain_of(href) if isinstance(href, str) and len(href) <= MAX_URL else ""
+    if domain and _is_storable(domain):
+        return {"source": domain[:MAX_SOURCE], "publisher": name}
+    return {"source": name, "publisher": name}
 
 
 # --- JSON Feed ----------------------------------------------------------------------------

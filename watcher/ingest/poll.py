@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from watcher.config import Feed
 from watcher.context import Context
 from watcher.errors import FeedError, StoreError
+from watcher.ingest.enrich import EnrichReport, enrich, want, wanted
 from watcher.ingest.fetch import Fetcher, FetchResult, Validators, backoff, request_for
 from watcher.ingest.leases import Leases
 from watcher.ingest.parse import ParsedFeed
@@ -40,6 +41,7 @@ class PollReport:
     matches: int = 0
     seconds: float = 0.0
     left: int = 0              # not finished because the service is stopping: still due
+    enriched: EnrichReport | None = None     # article leads fetched, if a feed enriches
 
     def line(self) -> str:
         return (f"polled {self.polled} feed(s): {self.unchanged} unchanged, "
@@ -90,10 +92,14 @@ async def poll(ctx: Context, feed_ids: list[str] | None = None,
     except BaseException:                # given back (it stays due)
         leases.abandon()
         raise
-    run.report.left = run.report.polled - leases.finished
-    run.report.seconds = time.monotonic() - started
-    log.info("poll: %s", run.report.line())
-    return run.report
+    report = run.report
+    if any(f.enrich for f in ctx.config.feeds) and not stopping():
+        report.enriched = await enrich(ctx, stopping)
+        report.matches += report.enriched.matched
+    report.left = report.polled - leases.finished
+    report.seconds = time.monotonic() - started
+    log.info("poll: %s", report.line())
+    return report
 
 
 async def _run_all(runners: list[Coroutine[Any, Any, None]],
@@ -196,7 +202,8 @@ class _Run:
             parsed = await self.workers.parse(feed.id, result.body,
                                               content_type=result.content_type,
                                               base_url=result.final_url, lang=feed.lang,
-                                              select=feed.page)
+                                              select=feed.page,
+                                              aggregator=feed.tier == "aggregator")
         except FeedError as exc:
             exc.status = exc.status or result.status   # the server answered; the body is the fault
             if self.stopping():
@@ -269,6 +276,7 @@ def _ingest(ctx: Context, feed: Feed, result: FetchResult, parsed: ParsedFeed,
     matches = {s.id: found for s in new if (found := ctx.matcher.match(s.item.title,
                                                                       s.item.summary))}
     matched = ctx.store.add_matches(matches, replace=False)     # the items are new
+    matched += want(ctx, wanted(ctx, feed, new))   # enrichment: cached leads apply at once
     ctx.store.record_polls([FeedPolled(feed.id, result.status, result.etag,
                                        result.last_modified, result.content_hash,
                                        now + feed.interval, len(new))], now)

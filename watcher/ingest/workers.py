@@ -69,11 +69,11 @@ class ParseWorkers:
             self._pool = None
 
     async def parse(self, feed_id: str, body: bytes, *, content_type: str | None,
-                    base_url: str, lang: str | None,
-                    select: PageSelectors | None = None) -> ParsedFeed:
+                    base_url: str, lang: str | None, select: PageSelectors | None = None,
+                    aggregator: bool = False) -> ParsedFeed:
         """parse_source (a feed, or a page through `select`) on a parse thread."""
         call = functools.partial(parse_source, feed_id, body, select, content_type=content_type,
-                                 base_url=base_url, lang=lang)
+                                 base_url=base_url, lang=lang, aggregator=aggregator)
         if self._pool is None:
             return call()
         return await asyncio.get_running_loop().run_in_executor(self._pool, call)

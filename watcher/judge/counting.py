@@ -32,6 +32,7 @@ from watcher.judge.criterion import add_months
 from watcher.judge.events import independent_sources
 from watcher.judge.genre import genre_of
 from watcher.judge.happening import happened_on
+from watcher.judge.publisher import same_publisher
 from watcher.judge.reaction import reaction_cue
 from watcher.judge.refine import recalls_occasion
 from watcher.models import Certainty, Decision, Event, Judgement, MatchedItem, Reason
@@ -170,9 +171,10 @@ def _qualified(event: Event, config: Config, witnesses: list[MatchedItem],
     acts = [m.published for m in witnesses if reaction_cue(m.title) is None]
     moments = [m.published for m in witnesses
                if m.tier == "official" and reaction_cue(m.title) is None]
-    hosts: set[str] = set()
+    hosts: list[str] = []
     for m in sorted(witnesses, key=lambda m: m.published):
-        hosts.add(m.host)
+        if not any(same_publisher(m.host, h) for h in hosts):
+            hosts.append(m.host)
         if len(hosts) >= config.criterion.corroboration:
             moments.append(max(m.published, min(acts, default=m.published)))
             break

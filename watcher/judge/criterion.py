@@ -18,12 +18,16 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def counts(event: Event, config: Config, decisions: Sequence[Decision] = ()) -> bool:
+def counts(event: Event, config: Config, decisions: Sequence[Decision] = (),
+           others: Sequence[Event] = ()) -> bool:
     """Measurable follow-up by the counting rule (watcher.judge.counting): the same rule the
-    verdict applies, window, grace, genre and corroboration included."""
-    from watcher.judge.counting import judge_event
+    verdict applies, window, grace, genre and corroboration included. `others`: the events
+    judged with it (evaluate's list), so that a deal whose reports are about the accession
+    itself completes the baseline here as it does in the verdict."""
+    from watcher.judge.counting import accession_reports, judge_event
     from watcher.judge.formalization import stage_rule
-    return judge_event(event, config, decisions, stage_rule(config)).counts
+    return judge_event(event, config, decisions, stage_rule(config),
+                       accession_reports([event, *others], config)).counts
 
 
 def coverage_of(config: Config, now: datetime, *, observed_days: dict[str, int], items: int,

@@ -20,15 +20,14 @@ Corroboration counts independent sources: publishers, with copies of one text co
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
-from urllib.parse import urlsplit
 
 from watcher.judge.happening import happened_on
+from watcher.judge.publisher import domain_of, same_publisher
 from watcher.models import Certainty, Event, MatchedItem
 from watcher.text import unspaced, words
 
@@ -39,7 +38,6 @@ SIMILAR = 0.5                      # share of the shorter title's salient words
 MIN_SHARED = 2
 DUPLICATE = 0.7                    # title overlap (Jaccard) of a rewrite of the same story
 SAME_TEXT = 0.6                    # summary overlap (Jaccard) of a syndicated copy
-_SHORT_SUFFIXES = {"co", "com", "org", "net", "gov", "ac", "edu"}
 _STOP = frozenset(["the", "a", "an", "of", "to", "in", "on", "for", "and", "with", "at", "by",
                    "from", "as", "is", "are", "was", "be", "will", "its", "it", "that", "this",
                    "after", "over", "says", "said", "new", "и", "в", "во", "на", "с", "по", "к",
@@ -50,33 +48,12 @@ _CYRILLIC = dict(zip("абвгдежзийклмнопрстуфхцчшщъыь
                       "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "sh", "_", "y",
                       "_", "e", "yu", "ya", "a", "g", "k", "n", "o", "u", "u", "h", "i"]))
 _VOWELS = frozenset("aeiouyh_")
-_UNSAFE = re.compile(r"[\t\r\n]")            # urlsplit removes these before it splits
 
 
 def host_of(url: str) -> str:
-    """Publisher key: the registrable part of a URL's host (news.bbc.co.uk → bbc.co.uk)."""
-    # An ASCII http(s) URL's host is its netloc's: worked out once per netloc, since a feed's
-    # items share one (urlsplit per item was a third of storing them; issue 17).
-    for scheme in ("https://", "http://"):
-        if url.startswith(scheme) and url.isascii() and not _UNSAFE.search(url):
-            rest = url[len(scheme):]
-            end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0),
-                      default=len(rest))
-            return _host_of_netloc(rest[:end])
-    return _host_of(url)
-
-
-@functools.lru_cache(maxsize=4096)
-def _host_of_netloc(netloc: str) -> str:
-    return _host_of("http://" + netloc)
-
-
-def _host_of(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
-    labels = host.split(".")
-    if len(labels) >= 3 and labels[-2] in _SHORT_SUFFIXES and len(labels[-1]) == 2:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:]) if len(labels) >= 2 else host
+    """Publisher key of a link: its registrable domain under the Public Suffix List
+    (news.bbc.co.uk → bbc.co.uk; mofa.go.jp and meti.go.jp stay two publishers)."""
+    return domain_of(url)
 
 
 def headline(title: str) -> str:
@@ -225,7 +202,7 @@ def same_happening(a: MatchedItem, sa: Signature, b: MatchedItem, sb: Signature)
     if gap > WINDOW or _apart(sa, sb):
         return 0.0
     score = similarity(sa.words, sb.words)
-    if a.host == b.host:            # one outlet, two stories: only a near-copy is the same one
+    if same_publisher(a.host, b.host):   # one outlet, two stories: only a near-copy is the same one
         return score if near_copy(sa.words, sb.words) else 0.0
     if sa.script != sb.script:
         score = max(score, similarity(sa.names, sb.names))
@@ -302,7 +279,8 @@ def _event(items: list[MatchedItem]) -> Event:
 
 
 def _outlet_has_other_story(group: _Group, m: MatchedItem, sig: Signature) -> bool:
-    return any(other.host == m.host and not near_copy(s.words, sig.words) for other, s in group)
+    return any(same_publisher(other.host, m.host) and not near_copy(s.words, sig.words)
+               for other, s in group)
 
 
 def independent_sources(items: list[MatchedItem]) -> int:
@@ -321,7 +299,7 @@ def independent_sources(items: list[MatchedItem]) -> int:
         for j in range(i):
             if root(i) == root(j):         # joined already: nothing to learn (issue 17)
                 continue
-            if items[i].host == items[j].host or _copies(texts[i], texts[j]):
+            if same_publisher(items[i].host, items[j].host) or _copies(texts[i], texts[j]):
                 parent[root(i)] = root(j)
     return len({root(i) for i in range(len(items))})
 

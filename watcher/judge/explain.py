@@ -33,8 +33,8 @@ def explain_item(stored: StoredItem, config: Config, matcher: Matcher, events: l
     analysis = matcher.analyse(it.title, it.summary)
     when = (f"published {it.published:%Y-%m-%d %H:%M} UTC · " if it.published else "") + \
         f"seen {stored.seen_at:%Y-%m-%d %H:%M} UTC"
-    head = (f"item {stored.id} · feed {it.feed_id} · publisher {stored.host} · "
-            f"tier {tier_name} (×{tier:g})")
+    who = f"{it.publisher} ({stored.host})" if it.publisher else stored.host
+    head = f"item {stored.id} · feed {it.feed_id} · publisher {who} · tier {tier_name} (×{tier:g})"
     out = [head, when, f"url {it.url}",
            f"genre: {genre_of(it.title, it.url, tier_name).label()}", ""]
     out += _text_lines(analysis)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from watcher.judge.events import headline
-from watcher.text import normalise, normalised_words
+from watcher.text import normalise, normalised_words, unspaced
 
 NEWS, OPINION, ANALYSIS = "news", "opinion", "analysis"
 
@@ -93,7 +93,53 @@ CUES: dict[str, Cues] = {
                 **_of(ANALYSIS, "ניתוח", "פרשנות", "ראיון")},
         starts={**_of(ANALYSIS, "למה", "מדוע", "איך", "האם")},
         phrases={**_of(ANALYSIS, "מה זה אומר", "מומחה", "מומחים", "פרשן")}),
+    # The region's other languages (issue 13). Experts are a label ("Uzmanlar: …") or an
+    # attribution ("according to experts"), never the bare word: "Israeli experts arrive" is news.
+    "tr": Cues(
+        labels={**_of(OPINION, "görüş", "yorum", "köşe yazısı", "başyazı", "makale"),
+                **_of(ANALYSIS, "analiz", "röportaj", "söyleşi", "değerlendirme", "uzmanlar",
+                      "uzman")},
+        starts={**_of(ANALYSIS, "neden", "niçin", "nasıl")},
+        phrases={**_of(ANALYSIS, "ne anlama geliyor", "uzmanlara göre", "analistlere göre")}),
+    "az": Cues(
+        labels={**_of(OPINION, "rəy", "şərh", "köşə"),
+                **_of(ANALYSIS, "təhlil", "analiz", "müsahibə", "ekspertlər", "ekspert")},
+        starts={**_of(ANALYSIS, "niyə")},
+        phrases={**_of(ANALYSIS, "nə deməkdir", "ekspertlərin fikrincə", "nə üçün")}),
+    "uz": Cues(
+        labels={**_of(OPINION, "fikr", "nuqtai nazar", "фикр"),
+                **_of(ANALYSIS, "tahlil", "intervyu", "sharh", "ekspertlar", "таҳлил",
+                      "интервью", "шарҳ", "экспертлар")},
+        starts={**_of(ANALYSIS, "nega", "нега")},
+        phrases={**_of(ANALYSIS, "nima uchun", "нима учун", "ekspertlar fikricha",
+                       "nimani anglatadi")}),
+    "fa": Cues(
+        labels={**_of(OPINION, "یادداشت", "دیدگاه", "سرمقاله"),
+                **_of(ANALYSIS, "تحلیل", "گفتگو", "مصاحبه", "کارشناسان")},
+        starts={**_of(ANALYSIS, "چرا", "آیا")},
+        phrases={**_of(ANALYSIS, "به گفته کارشناسان", "چه معنایی دارد", "تحلیلگران")}),
+    "zh": Cues(
+        labels={**_of(OPINION, "评论", "社论", "观点", "时评", "社评", "評論", "社論", "觀點"),
+                **_of(ANALYSIS, "分析", "专访", "解读", "访谈", "深度", "專訪", "解讀")},
+        phrases={**_of(ANALYSIS, "为什么", "為什麼", "专家称", "专家认为", "专家表示",
+                       "分析人士", "意味着什么", "意味著什麼")}),
+    "es": Cues(
+        labels={**_of(OPINION, "opinión", "editorial", "columna", "tribuna"),
+                **_of(ANALYSIS, "análisis", "entrevista", "claves", "expertos")},
+        phrases={**_of(ANALYSIS, "por qué", "qué significa", "según expertos",
+                       "según los expertos", "según analistas")}),
 }
+
+
+def _normalised(cues: Cues) -> Cues:
+    """The cues as the title is compared: normalised words (Persian ی and ک as the matcher
+    folds them; a Chinese character is a word, so 评论 is "评 论")."""
+    def keys(table: dict[str, str]) -> dict[str, str]:
+        return {" ".join(normalised_words(normalise(k))): v for k, v in table.items()}
+    return Cues(keys(cues.labels), keys(cues.starts), keys(cues.phrases), cues.patterns)
+
+
+CUES = {lang: _normalised(cues) for lang, cues in CUES.items()}
 
 # URL path segments of opinion and analysis sections, any language.
 URL_SEGMENTS: dict[str, str] = {
@@ -103,12 +149,17 @@ URL_SEGMENTS: dict[str, str] = {
     **_of(ANALYSIS, "analysis", "analyses", "analytics", "analitika", "explainer", "explainers",
           "explained", "perspective", "perspectives", "insight", "insights", "interview",
           "interviews", "podcast", "podcasts"),
+    # the region's sites (issue 13): Turkish, Azerbaijani, Uzbek, Persian, Chinese, Spanish
+    **_of(OPINION, "gorus", "yorum", "yazarlar", "kose-yazilari", "fikr", "yaddasht", "pinglun",
+          "guandian", "columnas", "tribuna"),
+    **_of(ANALYSIS, "analiz", "tehlil", "tahlil", "musahibe", "roportaj", "tahlil-va-nazar",
+          "fenxi", "jiedu", "analisis", "entrevistas"),
 }
 # Feeds whose every piece is analysis.
 TIERS: dict[str, str] = {"thinktank": ANALYSIS}
 
-_SEPARATORS = re.compile(r"\s*[:|]\s*|\s+[-–—]\s+")
-_LEADING_LABEL = re.compile(r"^\s*([^\W\d_][\w' -]{0,24}?)\s*[-–—:|]\s*(?=\w)")
+_SEPARATORS = re.compile(r"\s*[:|：｜]\s*|\s+[-–—]\s+")      # fullwidth ：｜ in Chinese
+_LEADING_LABEL = re.compile(r"^\s*([^\W\d_][\w' -]{0,24}?)\s*[-–—:|：｜]\s*(?=\w)")
 
 
 def genre_of(title: str, url: str = "", tier: str = "") -> Genre:
@@ -139,15 +190,20 @@ def _title_genre(title: str) -> Genre | None:
 def _first(table: dict[str, str], candidates: set[str], cue: str) -> Genre | None:
     for c in sorted(candidates):
         if c in table:
-            return Genre(table[c], cue.format(c))
+            return Genre(table[c], cue.format(_shown(c)))
     return None
 
 
 def _phrase(table: dict[str, str], text: str) -> Genre | None:
     for phrase, kind in table.items():
         if f" {phrase} " in text:
-            return Genre(kind, f"title says “{phrase}”")
+            return Genre(kind, f"title says “{_shown(phrase)}”")
     return None
+
+
+def _shown(key: str) -> str:
+    """A cue as written: Chinese characters without the spaces the comparison puts between."""
+    return "".join(key.split()) if all(unspaced(w) for w in key.split()) else key
 
 
 def _pattern(table: dict[str, str], norm: str) -> Genre | None:

@@ -50,7 +50,7 @@ def _tracks_sentence(v: CriterionVerdict) -> str:
         cov = v.coverage
         absent = any(t.state is not CriterionState.WATCHING for t in rest)
         if cov is not None and cov.poor and absent:
-            parts.append(f"coverage poor: only {cov.sentence()}, so an absence may be a gap "
+            parts.append(f"coverage poor: {cov.scant()}, so an absence may be a gap "
                          "in the watch")
     if v.formalization is not None:
         parts.append(v.formalization.phrase())
@@ -72,7 +72,7 @@ def _where(v: CriterionVerdict) -> str:
 def _unestablished(v: CriterionVerdict, d: int, cov: Coverage) -> str:
     """An absence claimed only as far as the watch saw: poor coverage is said first."""
     return (f"{v.state.value} (coverage poor): no measurable follow-up seen in the {d} days "
-            f"since the baseline, but only {cov.sentence()}; this may be a gap in the watch "
+            f"since the baseline, but {cov.scant()}; this may be a gap in the watch "
             f"rather than an absence of follow-up.")
 
 

@@ -17,6 +17,8 @@ def counts_line(j: Judgement) -> str:
         return f"counts for {j.track} ({j.corroboration}{since})"
     if j.reason is Reason.FORMALIZATION and j.stage:
         return f"does not count: {j.why_not}; reaches the stage “{j.stage}”"
+    if j.reason is Reason.OPINION and j.genre_cue:       # the genre as context, with its cue
+        return f"does not count: {j.why_not} ({j.genre}: {j.genre_cue})"
     return f"does not count: {j.why_not}"
 
 

@@ -16,7 +16,8 @@ from watcher.config import Config
 from watcher.judge.counting import news_of
 from watcher.judge.events import independent_sources
 from watcher.models import AlertMark, CriterionVerdict, Event, Reason, Transition
-from watcher.report.digest import EventView, transition_subject, view
+from watcher.report.digest import EventView, view
+from watcher.report.firstscreen import transition_subject
 
 CRITERION = "criterion"
 
@@ -30,6 +31,8 @@ class AlertLine:
     refs: list[int]                  # item ids (or the transition id) it covers
     event: EventView | None = None
     rule: str = ""
+    track: str | None = None         # the track the event's indicator belongs to
+    state: str | None = None         # a state change's new state
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,26 @@ class AlertReport:
     def state(self) -> str:
         return self.verdict.state.value
 
+    @property
+    def severity(self) -> str:
+        """For chat channels: a state change's new state says it; else an event that counts is
+        good news (success), any other event news (info)."""
+        changed = next((line.state for line in self.lines if line.state), None)
+        if changed is not None:
+            return severity_of(changed)
+        return "success" if any(line.event and line.event.counts for line in self.lines) else "info"
+
     def covered(self) -> list[AlertMark]:
         """What the store marks as covered: sent ones and silenced ones alike."""
         return ([AlertMark(line.subject, ref, "queued") for line in self.lines for ref in line.refs]
                 + [AlertMark(line.subject, ref, "silenced")
                    for line in self.silenced for ref in line.refs])
+
+
+def severity_of(state: str) -> str:
+    """Apprise's notification type for a state: FOLLOW-UP is success, WARN a warning,
+    HIGH-WATER a failure (the expansion stalled), anything else information."""
+    return {"FOLLOW-UP": "success", "WARN": "warning", "HIGH-WATER": "failure"}.get(state, "info")
 
 
 def qualifies(event: Event, config: Config, now: datetime) -> bool:
@@ -82,15 +100,20 @@ def select_alerts(config: Config, events: list[Event], verdict: CriterionVerdict
             continue
         rule = config.indicator(e.indicator).alert
         need = rule.sources if rule else 1
-        lines.append(AlertLine(e.indicator, config.indicator(e.indicator).title, refs,
-                               view(e, config, verdict),
-                               f"{e.independent or len(e.sources)} independent source(s) "
-                               f"(alert rule: at least {need})"))
+        shown = view(e, config, verdict)
+        n = e.independent or len(e.sources)
+        lines.append(AlertLine(e.indicator, f"{shown.title} — {n} source{'s' if n != 1 else ''}",
+                               refs, shown,
+                               f"{n} independent source{'s' if n != 1 else ''} "
+                               f"(alert rule: at least {need})",
+                               config.track_of(e.indicator)))
     if config.alerts.criterion:
         for t in transitions:
             if t.previous is not None and t.id not in alerted.get(CRITERION, set()):
+                # said once: the headline; the verdict's sentence closes the alert
                 lines.append(AlertLine(CRITERION, f"{transition_subject(t)} changed {t.previous} "
-                                       f"→ {t.state} on {t.at:%d %b %Y}", [t.id], rule=t.detail))
+                                       f"→ {t.state} on {t.at:%d %b %Y}", [t.id],
+                                       state=t.state))
     return AlertReport(alert_key(now, lines), now, verdict,
                        [line for line in lines if line.subject not in silenced],
                        [line for line in lines if line.subject in silenced])

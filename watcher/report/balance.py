@@ -51,7 +51,7 @@ class Balance:
         """'momentum 12 events (score 310.5) · stall 5 events (score 40.2), 3 of them denials'."""
         def side(s: Side) -> str:
             den = f", {s.denials} of them denials" if s.denials else ""
-            return f"{s.stance} {s.events} event(s) (score {s.score:g}{den})"
+            return f"{s.stance} {s.events} event(s) (weight {s.score:.0f}{den})"
         share = f"; momentum holds {self.share:.0%} of the weight" if self.share is not None else ""
         return f"{side(self.momentum)} · {side(self.stall)}{share}"
 

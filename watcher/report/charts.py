@@ -75,8 +75,12 @@ def build_timeline(verdict: CriterionVerdict, counting: list[Event]) -> Timeline
              Mark("expire", verdict.expire_at, "12-month mark")]
     inside = [e for e in counting if week_of(verdict, e.first_seen) is not None]
     events = [Mark("event", e.first_seen, f"{e.indicator}: {e.lead.title}") for e in inside]
-    now_mark = [Mark("today", verdict.now, f"today, day {verdict.days_since_baseline}")]
-    for mark in marks + events + now_mark:   # later kinds win a shared cell: events, then today
+    off = "" if today is not None else (" (after the 12-month mark, past the strip's end)"
+                                        if verdict.now > verdict.expire_at else " (off the strip)")
+    now_mark = [Mark("today", verdict.now, f"today, day {verdict.days_since_baseline}{off}")]
+    # Later kinds win a shared cell: an event never hides the 6- or 12-month mark (the legend
+    # still names it), and today is drawn last.
+    for mark in events + marks + now_mark:
         week = week_of(verdict, mark.at)
         if week is not None:
             cells[week] = mark.kind

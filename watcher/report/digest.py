@@ -21,6 +21,18 @@ from watcher.models import (
 )
 from watcher.report.balance import Balance, balance_of
 from watcher.report.charts import Spark, Timeline, build_spark, build_timeline
+from watcher.report.firstscreen import (
+    ThisWeek,
+    TrackLine,
+    accession_line,
+    coverage_warning,
+    headline,
+    position,
+    preheader,
+    this_week,
+    track_lines,
+)
+from watcher.report.happenings import group, language, lead_event, order_key, snippet, strength
 from watcher.text import truncate
 
 SILENT_AFTER = timedelta(days=2)
@@ -45,17 +57,11 @@ class EventView:
     status: str = ""              # counts (for which track), a candidate, or the first reason not
     candidate: bool = False
     decision: str | None = None   # the analyst's call on it, in words
-
-
-@dataclass(frozen=True)
-class IndicatorSection:
-    """The new events of one indicator, strongest first, cut at the digest's limit."""
-
-    indicator: str
-    title: str
-    stance: str
-    events: list[EventView]
-    more: int
+    indicators: tuple[str, ...] = ()   # every indicator that matched the happening
+    strength: str = ""            # strong / moderate / weak against the criterion's threshold
+    snippet: str = ""             # the lead report's first sentence or two
+    lang: str | None = None       # the title's language when it is not English
+    new: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,23 +78,25 @@ class IndicatorSummary:
     indicator: str
     title: str
     stance: str
-    new_events: int
-    total_events: int
-    strongest: Event | None
-    denied: int = 0               # denial events in the window (shown on the stall side)
+    new_events: int               # new happenings listing this indicator
+    total_events: int             # happenings listing it since the baseline
+    strongest: EventView | None
+    denied: int = 0               # denials among them (shown on the stall side)
 
 
-def summarise(events: list[Event], config: Config,
-              new_since: datetime | None) -> list[IndicatorSummary]:
-    """Per indicator: events new since the last digest, all events in the window, the strongest."""
+def summarise(entries: list[EventView], listed: list[EventView],
+              config: Config) -> list[IndicatorSummary]:
+    """Per indicator, from the very entries the digest lists (so the table and the lists
+    agree): new happenings it matched, all in the window, the strongest in words."""
     rows = []
     for ind in config.indicators:
-        mine = [e for e in events if e.indicator == ind.id and e.certainty is not Certainty.DENIED]
-        new = [e for e in mine if new_since is None or max(m.seen_at for m in e.items) > new_since]
-        strongest = max(mine, key=lambda e: e.score, default=None)
-        denied = sum(1 for e in events if e.indicator == ind.id and e.certainty is Certainty.DENIED)
-        rows.append(IndicatorSummary(ind.id, ind.title, ind.stance, len(new), len(mine), strongest,
-                                     denied))
+        mine = [e for e in entries if ind.id in e.indicators]
+        strongest = max((e for e in mine if e.certainty != Certainty.DENIED.value),
+                        key=lambda e: e.score, default=None)
+        rows.append(IndicatorSummary(
+            ind.id, ind.title, ind.stance, sum(1 for e in listed if ind.id in e.indicators),
+            len(mine), strongest,
+            sum(1 for e in mine if e.certainty == Certainty.DENIED.value)))
     return rows
 
 
@@ -145,13 +153,12 @@ class DigestReport:
     verdict: CriterionVerdict
     since: datetime | None
     rows: list[IndicatorSummary]
-    sections: list[IndicatorSection]
+    events: list[EventView]          # the new happenings listed (all of them in the full report)
     balance: Balance
     feeds_total: int
     feed_problems: list[FeedProblem] = field(default_factory=list)
     timeline: Timeline | None = None
     indicators: list[IndicatorRow] = field(default_factory=list)
-    changes: list[str] = field(default_factory=list)
     uptime: Uptime | None = None
     issues: list[IngestIssue] = field(default_factory=list)
     undelivered: list[Undelivered] = field(default_factory=list)
@@ -161,27 +168,67 @@ class DigestReport:
     full: bool = False               # the full report: no list is cut
     report_link: str | None = None   # where the full report is, when it has a URL
     report_path: str | None = None   # where it is on the watcher host otherwise
+    more: int = 0                    # new happenings the email leaves to the full report
+    tracks: list[TrackLine] = field(default_factory=list)
+    week: ThisWeek | None = None
+    preheader: str = ""
+    accession: str | None = None     # the accession's progress, in words
+    caveat: str | None = None        # poor coverage under a claimed absence
 
     @property
     def state(self) -> str:
         return self.verdict.state.value
 
     @property
+    def headline(self) -> str:
+        return headline(self.verdict)
+
+    @property
+    def position(self) -> str:
+        return position(self.verdict)
+
+    @property
     def new_total(self) -> int:
-        return sum(len(s.events) + s.more for s in self.sections)
+        return len(self.events) + self.more
+
+    @property
+    def state_label(self) -> str:
+        """'FOLLOW-UP (deals)': the state and, when it is follow-up, the tracks that have it."""
+        followed = [t.id for t in self.verdict.tracks if t.state.value == "FOLLOW-UP"]
+        if followed and len(self.verdict.tracks) > 1:
+            return f"{self.state} ({', '.join(followed)})"
+        return self.state
 
 
-def view(event: Event, config: Config, verdict: CriterionVerdict) -> EventView:
-    """Flatten one event for the templates; `why` is the lead report's evidence, `status`
-    the counting rule's answer as the verdict gave it (the same rule everywhere)."""
+def view(event: Event, config: Config, verdict: CriterionVerdict,
+         members: list[Event] | None = None, new: bool = True) -> EventView:
+    """Flatten one happening for the templates: `event` is the one whose judgement it shows
+    (the same rule everywhere), `members` every event of the happening (its indicators)."""
     lead = event.lead
     j = verdict.judgement(event) or judge_event(event, config, verdict.decisions,
                                                 stage_rule(config))
+    members = members or [event]
+    score = max(e.score for e in members)
     return EventView(event.indicator, config.indicator(event.indicator).title,
                      truncate(lead.title, 300), lead.url, event.first_seen, event.sources,
-                     event.score, event.certainty.value, lead.match.why(), j.counts,
+                     score, event.certainty.value, lead.match.why(), j.counts,
                      event.independent or len(event.sources), j.id, status_line(j), j.candidate,
-                     j.decision.line() if j.decision is not None else None)
+                     j.decision.line() if j.decision is not None else None,
+                     tuple(dict.fromkeys([event.indicator, *(e.indicator for e in members)])),
+                     strength(score, config.criterion.threshold), snippet(lead.title, lead.summary),
+                     language(lead.title, lead.feed_id, config), new)
+
+
+def entries(config: Config, events: list[Event], verdict: CriterionVerdict,
+            since: datetime | None) -> list[EventView]:
+    """Every happening since the baseline, once, in the digest's order: counting first, then
+    candidates, then the strongest, the newest first on equal scores."""
+    out = []
+    for members in group(events):
+        lead = lead_event(members, verdict)
+        out.append((order_key(lead, verdict.judgement(lead)),
+                    view(lead, config, verdict, members, any(_is_new(e, since) for e in members))))
+    return [v for _, v in sorted(out, key=lambda pair: pair[0])]
 
 
 def feed_problems(feeds: list[FeedStatus], now: datetime) -> list[FeedProblem]:
@@ -206,33 +253,30 @@ def build_digest(config: Config, events: list[Event], verdict: CriterionVerdict,
                  report_link: str | None = None, report_path: str | None = None) -> DigestReport:
     """The digest for one period: `since` is when the last digest went out (None: first).
 
-    `full` keeps every event (the .html report); the email cuts each list at max_events and
-    points at the full report by `report_link` (a URL) or else `report_path`."""
+    `full` keeps every new happening (the .html report); the email lists max_events of them
+    and points at the full report by `report_link` (a URL) or else `report_path`."""
     history = history or History()
-    rows = summarise(events, config, since)
-    limit = None if full else config.digest.max_events
-    sections = []
-    for ind in config.indicators:
-        new = [e for e in events if e.indicator == ind.id and _is_new(e, since)]
-        new.sort(key=lambda e: (-e.score, e.first_seen))
-        views = [view(e, config, verdict) for e in new[:limit]]
-        if views:
-            sections.append(IndicatorSection(ind.id, ind.title, ind.stance, views,
-                                             len(new) - len(views)))
+    every = entries(config, events, verdict, since)
+    new = [e for e in every if e.new]
+    listed = new if full else new[:config.digest.max_events]
+    rows = summarise(every, new, config)
     counting = sorted((j.event for t in verdict.tracks for j in t.counting),
                       key=lambda e: e.first_seen)
-    new_total = sum(len(s.events) + s.more for s in sections)
+    week = this_week(new, history.transitions, since, len(verdict.candidates))
+    limit = None if full else config.digest.max_events
     return DigestReport(
-        period, now, verdict, since, rows, sections, balance_of(events, config, now), len(feeds),
+        period, now, verdict, since, rows, listed, balance_of(events, config, now), len(feeds),
         feed_problems(feeds, now), timeline=build_timeline(verdict, counting),
         indicators=indicator_rows(rows, events, verdict, history.silences),
-        changes=changes(new_total, history.transitions, since),
         uptime=uptime(history.runs, since, now), issues=history.issues,
         undelivered=history.undelivered, silences=history.silences,
-        review=[view(j.event, config, verdict) for j in verdict.candidates],
+        review=[view(j.event, config, verdict) for j in verdict.candidates][:limit],
         decisions=[f"{d.line()} (reports {', '.join(map(str, sorted(d.items)))})"
-                   for d in verdict.decisions],
-        full=full, report_link=report_link, report_path=report_path)
+                   for d in verdict.decisions][:limit],
+        full=full, report_link=report_link, report_path=report_path,
+        more=len(new) - len(listed), tracks=track_lines(verdict), week=week,
+        preheader=preheader(verdict, week), accession=accession_line(verdict),
+        caveat=coverage_warning(verdict))
 
 
 def _is_new(event: Event, since: datetime | None) -> bool:
@@ -248,27 +292,6 @@ def indicator_rows(rows: list[IndicatorSummary], events: list[Event], verdict: C
     silenced = {s.indicator: s.until for s in silences}
     return [IndicatorRow(r, build_spark(verdict, by_ind[r.indicator], scale),
                          silenced.get(r.indicator)) for r in rows]
-
-
-def changes(new_total: int, transitions: list[Transition], since: datetime | None) -> list[str]:
-    """What changed since the last digest, in sentences."""
-    out = [f"{new_total} new event(s) since the last digest ({since:%d %b %Y %H:%M} UTC)."
-           if since else f"First digest: {new_total} event(s) seen so far."]
-    moved = [t for t in transitions
-             if t.previous is not None and (since is None or t.at > since)]
-    for t in moved:
-        out.append(f"{transition_subject(t)} changed {t.previous} → {t.state} on {t.at:%d %b %Y}.")
-    overall = [t for t in transitions if t.track is None]
-    if not any(t.track is None for t in moved) and overall:
-        out.append(f"Criterion unchanged: {overall[-1].state}.")
-    return out
-
-
-def transition_subject(t: Transition) -> str:
-    """What changed: 'Criterion', 'Track deals', 'Accession'."""
-    if t.track is None:
-        return "Criterion"
-    return "Accession" if t.track == "formalization" else f"Track {t.track}"
 
 
 def uptime(runs: list[ServiceRun], since: datetime | None, now: datetime) -> Uptime | None:

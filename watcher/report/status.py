@@ -12,7 +12,7 @@ from watcher.models import CriterionVerdict, FeedStatus, Silence
 from watcher.report.balance import Balance
 from watcher.report.digest import IndicatorSummary
 from watcher.report.verdict import track_lines, verdict_object
-from watcher.store.records import InstanceStatus, OutboxMessage
+from watcher.store.records import ArticleHealth, InstanceStatus, OutboxMessage
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class StatusView:
     instances: list[InstanceStatus]
     silences: list[Silence]          # active now
     now: datetime
+    articles: ArticleHealth | None = None     # enrichment, when a feed has `enrich: true`
 
     def as_json(self) -> dict[str, Any]:
         """The `--json` document: the verdict object (docs/verdict.schema.json), then the
@@ -63,6 +64,7 @@ class StatusView:
             "database_check": self.database_check,
             "schedule": _schedule_json(self.schedule),
             "instances": [_instance_json(i) for i in self.instances],
+            "articles": _articles_json(self.articles),
         }
 
     def lines(self, config: Config) -> list[str]:
@@ -101,6 +103,16 @@ class StatusView:
             due = ("retired" if f.retired else
                    f"{f.next_due_at:%Y-%m-%d %H:%M}" if f.next_due_at else "now")
             out.append(f"  {f.feed_id:<30} last ok {last:<17} next {due:<17}{err}")
+        return out + self._articles()
+
+    def _articles(self) -> list[str]:
+        a = self.articles
+        if a is None:
+            return []
+        out = [(f"articles (enrichment): {a.ok} lead(s) fetched, {a.failed} failed, "
+               f"{a.pending} waiting, {a.undecodable} Google News link(s) not decodable")]
+        if a.last_failure and a.last_failure_at:
+            out.append(f"  ! last failure {a.last_failure_at:%Y-%m-%d %H:%M}: {a.last_failure}")
         return out
 
     def _outbox(self, config: Config) -> list[str]:
@@ -143,6 +155,13 @@ def _feed_json(f: FeedStatus, warning: str | None) -> dict[str, Any]:
     return {"id": f.feed_id, "last_status": f.last_status, "last_error": f.last_error,
             "failures": f.failures, "retired": f.retired, "warning": warning,
             "last_success_at": _iso(f.last_success_at), "next_due_at": _iso(f.next_due_at)}
+
+
+def _articles_json(a: ArticleHealth | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {"ok": a.ok, "failed": a.failed, "pending": a.pending, "undecodable": a.undecodable,
+            "last_failure": a.last_failure, "last_failure_at": _iso(a.last_failure_at)}
 
 
 def _schedule_json(s: Schedule) -> dict[str, str]:

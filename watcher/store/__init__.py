@@ -11,6 +11,7 @@ one, so no row or bare tuple leaves the package.
 
 from __future__ import annotations
 
+from watcher.store.articles import ArticlesMixin
 from watcher.store.base import redacted_url
 from watcher.store.criterion import CriterionMixin
 from watcher.store.feeds import FeedsMixin
@@ -18,6 +19,10 @@ from watcher.store.items import ItemsMixin
 from watcher.store.ops import OpsMixin
 from watcher.store.outbox import OutboxMixin
 from watcher.store.records import (
+    ArticleFetched,
+    ArticleHealth,
+    ArticleState,
+    ArticleWanted,
     FeedFailed,
     FeedForUpdate,
     FeedPolled,
@@ -26,11 +31,13 @@ from watcher.store.records import (
     MatchOutcome,
     OutboxDraft,
     OutboxMessage,
+    PollCounts,
 )
 
-__all__ = ["FeedFailed", "FeedForUpdate", "FeedPolled", "Instance", "InstanceStatus",
-           "MatchOutcome", "OutboxDraft", "OutboxMessage", "Store", "redacted_url"]
+__all__ = ["ArticleFetched", "ArticleHealth", "ArticleState", "ArticleWanted", "FeedFailed",
+           "FeedForUpdate", "FeedPolled", "Instance", "InstanceStatus", "MatchOutcome",
+           "OutboxDraft", "OutboxMessage", "PollCounts", "Store", "redacted_url"]
 
 
-class Store(FeedsMixin, ItemsMixin, OutboxMixin, OpsMixin, CriterionMixin):
+class Store(FeedsMixin, ItemsMixin, ArticlesMixin, OutboxMixin, OpsMixin, CriterionMixin):
     """Typed reads and writes over the database; opening it applies pending migrations."""

@@ -16,7 +16,7 @@ from watcher.config import Feed
 from watcher.errors import redact
 from watcher.models import FeedStatus
 from watcher.store.base import Database
-from watcher.store.records import FeedFailed, FeedForUpdate, FeedPolled
+from watcher.store.records import FeedFailed, FeedForUpdate, FeedPolled, PollCounts
 from watcher.store.schema import FEED_DAY, FEED_STATE
 
 _FOR_UPDATE = [FEED_STATE.c[name] for name in ("feed_id", "url", "etag", "last_modified",
@@ -159,6 +159,18 @@ class FeedsMixin(Database):
              .group_by(c.feed_id))
         with self._connect() as conn:
             return {fid: int(n) for fid, n in conn.execute(q)}
+
+    def poll_counts(self, since: datetime | None = None) -> list[PollCounts]:
+        """Per feed, its polls (ok, failed) and new items on the UTC days from `since` on
+        (all days when None)."""
+        c = FEED_DAY.c
+        q = select(c.feed_id, func.sum(c.polls_ok), func.sum(c.polls_failed),
+                   func.sum(c.items_new)).group_by(c.feed_id).order_by(c.feed_id)
+        if since is not None:
+            q = q.where(c.day >= since.date())
+        with self._connect() as conn:
+            return [PollCounts(fid, int(ok or 0), int(bad or 0), int(new or 0))
+                    for fid, ok, bad, new in conn.execute(q)]
 
     # --- several instances: feed leases ------------------------------------------------------
 

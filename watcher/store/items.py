@@ -9,20 +9,17 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, func, insert, select, tuple_
 
-from watcher.judge.events import host_of
+from watcher.judge.publisher import publisher_key
 from watcher.models import Certainty, Hit, Item, Match, MatchedItem, StoredItem
 from watcher.store.base import Database
 from watcher.store.records import ItemText, MatchOutcome
-from watcher.store.schema import FEED_STATE, ITEM, MATCH, UTCDateTime
+from watcher.store.schema import ARTICLE_ITEM, FEED_STATE, ITEM, MATCH, UTCDateTime
 
 
 def _host(item: Item) -> str:
-    """The independent-source key: the original publisher when the feed names it."""
-    if item.source:
-        host = host_of(item.source) if "://" in item.source else item.source.strip().lower()
-        if host:
-            return host
-    return host_of(item.url) or item.feed_id
+    """The independent-source key: the original publisher when the feed names it, else the
+    registrable domain of the item's link."""
+    return publisher_key(item.source, item.url) or item.feed_id
 
 
 def _evidence(m: Match) -> dict[str, Any]:
@@ -35,8 +32,10 @@ def _match(indicator: str, strength: float, certainty: str, evidence: dict[str, 
                  tuple(Hit(**h) for h in evidence.get("hits", [])), tuple(evidence.get("cues", [])))
 
 
-def _stored(r: Row[Any]) -> StoredItem:
-    item = Item(r.feed_id, r.key, r.title, r.summary, r.url, r.published, r.lang, r.source)
+def stored_item(r: Row[Any]) -> StoredItem:
+    """An item row as the record the rest of watcher reads."""
+    item = Item(r.feed_id, r.key, r.title, r.summary, r.url, r.published, r.lang, r.source,
+                r.publisher)
     return StoredItem(r.id, item, r.host, r.seen_at)
 
 
@@ -51,7 +50,8 @@ class ItemsMixin(Database):
         hosts = [_host(i) for i in unique]
         rows = [{"feed_id": i.feed_id, "key": i.key, "title": i.title, "summary": i.summary,
                  "url": i.url, "host": host, "published": i.published, "seen_at": now,
-                 "lang": i.lang, "source": i.source} for i, host in zip(unique, hosts)]
+                 "lang": i.lang, "source": i.source, "publisher": i.publisher}
+                for i, host in zip(unique, hosts)]
         # One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: only new rows come back.
         # On the Core table: the ORM's bulk path cost ~15 µs a row in bookkeeping (profile).
         with self._connect() as conn:
@@ -110,7 +110,7 @@ class ItemsMixin(Database):
             if not rows:
                 return
             for r in rows:
-                yield _stored(r)
+                yield stored_item(r)
             last = rows[-1].id or last
 
     def item_texts(self, since: datetime | None = None, batch: int = 1000) -> Iterator[ItemText]:
@@ -153,7 +153,7 @@ class ItemsMixin(Database):
         where = ITEM.c.id == int(ref) if ref.isdigit() else ITEM.c.url == ref
         with self._connect() as conn:
             row = conn.execute(select(ITEM).where(where).limit(1)).first()
-        return _stored(row) if row else None
+        return stored_item(row) if row else None
 
     def prune_unmatched(self, before: datetime) -> int:
         """Delete items first seen before `before` that matched no indicator; returns how many.
@@ -163,6 +163,8 @@ class ItemsMixin(Database):
         unmatched = ~select(MATCH.c.item_id).where(MATCH.c.item_id == ITEM.c.id).exists()
         with self._connect() as conn:
             done = conn.execute(ITEM.delete().where(ITEM.c.seen_at < before, unmatched))
+            gone = ~select(ITEM.c.id).where(ITEM.c.id == ARTICLE_ITEM.c.item_id).exists()
+            conn.execute(ARTICLE_ITEM.delete().where(gone))       # their articles' links
             return int(done.rowcount or 0)
 
     def has_items(self) -> bool:
@@ -181,3 +183,16 @@ class ItemsMixin(Database):
         q = select(func.count()).select_from(ITEM).where(c.seen_at >= since, c.seen_at <= until)
         with self._connect() as conn:
             return int(conn.execute(q).scalar() or 0)
+
+    def count_matches(self) -> int:
+        """Matches stored (an item matching two indicators counts twice), for /metrics."""
+        with self._connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(MATCH)).scalar() or 0)
+
+    def item_languages(self) -> dict[int, str]:
+        """The language of every matched item that has one: the workbench filters events by it."""
+        c = ITEM.c
+        q = (select(c.id, c.lang).where(c.lang.is_not(None),
+                                        c.id.in_(select(MATCH.c.item_id).distinct())))
+        with self._connect() as conn:
+            return {int(i): str(lang) for i, lang in conn.execute(q)}

@@ -58,12 +58,15 @@ class OutboxMixin(Database):
         with self._connect() as conn:
             return [_message(r) for r in conn.execute(q)]
 
-    def last_digest_at(self) -> datetime | None:
-        """When the newest digest was written to the outbox: 'new' in a digest means since then."""
+    def last_digest_at(self, before: datetime | None = None) -> datetime | None:
+        """When the newest digest (written before `before`, if given) went to the outbox:
+        'new' in a digest means since then."""
         c = OUTBOX.c
+        query = select(func.max(c.created_at)).where(c.kind == "digest")
+        if before is not None:
+            query = query.where(c.created_at < before)
         with self._connect() as conn:
-            value: datetime | None = conn.execute(
-                select(func.max(c.created_at)).where(c.kind == "digest")).scalar()
+            value: datetime | None = conn.execute(query).scalar()
         return value
 
     def claim_message(self, now: datetime, owner: str, until: datetime) -> OutboxMessage | None:

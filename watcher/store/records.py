@@ -115,3 +115,65 @@ class InstanceStatus:
     stopped_at: datetime | None
     leases: int                 # feeds it holds now (lease not expired)
     alive: bool                 # a heartbeat recent enough that its leases still count
+
+
+@dataclass(frozen=True)
+class PollCounts:
+    """One feed's polls (successful, failed) and new items over a span of UTC days: the
+    workbench's feeds page and /metrics."""
+
+    feed_id: str
+    polls_ok: int
+    polls_failed: int
+    items_new: int
+
+
+@dataclass(frozen=True)
+class ArticleWanted:
+    """An item wants its article's lead (enrichment): `url` is where the article is, or the
+    item's own link with status `undecodable` when a Google News link hides it."""
+
+    item_id: int
+    url: str
+    status: str = "pending"           # pending | undecodable
+
+
+@dataclass(frozen=True)
+class ArticleFetched:
+    """One article fetch's outcome: its lead, or why it failed."""
+
+    url: str
+    at: datetime
+    lead: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleHealth:
+    """The enrichment's figures for `watcher status`: articles by status, the latest failure."""
+
+    pending: int
+    ok: int
+    failed: int
+    undecodable: int
+    last_failure: str | None = None
+    last_failure_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """The article an item wants (enrichment) and how its fetch went, for `watcher explain`."""
+
+    url: str
+    status: str                       # pending | ok | failed | undecodable
+    reason: str | None = None
+    fetched_at: datetime | None = None
+
+    def line(self) -> str:
+        """One line: where the lead comes from, or why there is none."""
+        what = {"ok": "its lead is the summary below (enrichment)",
+                "pending": "waiting to be fetched (enrichment)",
+                "undecodable": "a Google News link that cannot be decoded offline: not fetched",
+                }.get(self.status, f"fetch failed: {self.reason}; the item is as the feed gave it")
+        when = f" on {self.fetched_at:%Y-%m-%d %H:%M} UTC" if self.fetched_at else ""
+        return f"article {self.url}{when}: {what}"

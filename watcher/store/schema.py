@@ -80,6 +80,7 @@ class ItemRow(SQLModel, table=True):
     seen_at: datetime = _utc(nullable=False, index=True)
     lang: str | None = None
     source: str | None = None
+    publisher: str | None = None              # the publisher's name (migration 0008)
 
 
 class MatchRow(SQLModel, table=True):
@@ -216,6 +217,26 @@ class FeedDayRow(SQLModel, table=True):
     items_new: int = 0
 
 
+class ArticleRow(SQLModel, table=True):
+    """An article whose lead an item wants (enrichment, issue 13), fetched once: the cache."""
+
+    __tablename__ = "article"
+    url: str = Field(primary_key=True)       # the publisher's article (a Google News link decoded)
+    status: str = Field(index=True)          # pending | ok | failed | undecodable
+    lead: str | None = Field(default=None, sa_column=Column(Text))
+    reason: str | None = None                # why it failed
+    wanted_at: datetime = _utc(nullable=False, index=True)
+    fetched_at: datetime | None = _utc()
+
+
+class ArticleItemRow(SQLModel, table=True):
+    """Which items want which article (items of several feeds may share one)."""
+
+    __tablename__ = "article_item"
+    item_id: int = Field(primary_key=True)
+    url: str = Field(index=True)
+
+
 # --- the same tables as SQLAlchemy Core handles: the store queries only these ---------------
 
 def _table(name: str) -> Table:
@@ -234,3 +255,5 @@ SILENCE = _table("silence")
 INSTANCE = _table("instance")
 SERVICE_RUN = _table("service_run")
 INGEST_ISSUE = _table("ingest_issue")
+ARTICLE = _table("article")
+ARTICLE_ITEM = _table("article_item")
