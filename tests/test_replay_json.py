@@ -73,8 +73,9 @@ def test_nothing_but_real_follow_up_counts_in_the_archive(
         state_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Of the archive's classes (baseline occasion, a meeting dated in the grace period,
     op-ed, appeal, analysis, conditional offer, after the window; a visit, a rival draft, a
-    joining "next week": classes 9-11 of the second blind replay), only the real follow-ups
-    count."""
+    joining "next week": classes 9-11 of the second blind replay; negotiating to join, a plan
+    tabled, clashes around the Gaza force: classes 14-16 of the fourth), only the real
+    follow-ups count."""
     verdicts, _ = replay_json(capsys)
     counting = [e["title"] for t in verdicts["2026-12-31"]["tracks"] for e in t["counting"]]
     assert counting == [
