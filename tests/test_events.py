@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
 from tests.conftest import at
 from tests.rules import probe_config
 from watcher.judge.events import cluster, host_of, skeleton
@@ -215,6 +220,29 @@ def test_two_chinese_reports_of_one_happening_share_character_pairs() -> None:
     b = salient("特朗普：阿塞拜疆将加入亚伯拉罕协议")
     c = salient("哈萨克斯坦总统会见以色列外长")
     assert similarity(a, b) >= 0.5 and similarity(a, c) == 0.0
+
+
+def test_closing_groups_past_the_window_changes_no_event(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two months of reports, a few happenings a week retold by many outlets at every
+    distance in time around the 4-day window: the same events as comparing every group."""
+    import random
+    rng = random.Random(17)
+    verbs = ["joins", "will join", "is set to join", "formally joins", "moves to join"]
+    extras = ["", " today", " after talks", " in Washington", " as expected", " — officials"]
+    items = []
+    for n in range(600):
+        day = rng.randrange(60)
+        title = (f"Azerbaijan {rng.choice(verbs)} the Abraham Accords{rng.choice(extras)}"
+                 f"{' ' + str(day // 5) if rng.random() < 0.5 else ''}")
+        m = report(title, "2026-01-01", f"https://outlet{rng.randrange(12)}.example/{n}")
+        when = m.published + timedelta(days=day, hours=rng.randrange(24))
+        items.append(dataclasses.replace(m, published=when, seen_at=when))
+    got = [[m.item_id for m in e.items] for e in cluster(items, M.concept_of)]
+    from watcher.judge import events as ev
+    monkeypatch.setattr(ev, "_still_open", lambda groups, m: groups)     # as before issue 17
+    assert got == [[m.item_id for m in e.items] for e in cluster(items, M.concept_of)]
+    assert 10 < len(got) < 500
 
 
 def test_items_printed_at_the_same_moment_cluster_the_same_whatever_their_row_order() -> None:

@@ -67,3 +67,31 @@ def test_reload_rematches_when_the_rules_changed(
     assert service.reload()
     assert backlash() == 0
     ctx.store.close()
+
+
+def test_rematch_since_reads_exactly_the_items_seen_since(
+    feed_server: Any, state_env: Path, tmp_path: Path
+) -> None:
+    """`rematch --since` reads its window page by page along the seen_at index (issue 17):
+    every item seen since the date once, none before it, however the pages fall (many items
+    share one poll's moment)."""
+    from datetime import timedelta
+
+    from tests.test_pipeline import NOW
+    from watcher.models import Item
+    from watcher.service import rematch
+
+    ctx = context(write_config(tmp_path, feed_server))
+    days = [NOW - timedelta(days=d) for d in (9, 5, 5, 1)]
+    ids: dict[int, list[int]] = {}
+    for n, day in enumerate(days):
+        items = [Item("wire", f"k{n}-{i}", f"Title {n} {i}", "", f"https://w.example/{n}/{i}",
+                      day, "en") for i in range(23)]
+        ids[n] = [s.id for s in ctx.store.add_items(items, day)]
+    since = NOW - timedelta(days=6)
+    for batch in (1, 7, 23, 1000):
+        got = [t.id for t in ctx.store.item_texts(since, batch=batch)]
+        assert sorted(got) == sorted(ids[1] + ids[2] + ids[3]) and len(set(got)) == len(got)
+    assert [t.id for t in ctx.store.item_texts(batch=10)] == sorted(i for n in ids for i in ids[n])
+    assert rematch(ctx, since).items == 69
+    ctx.store.close()

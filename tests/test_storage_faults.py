@@ -269,6 +269,20 @@ def test_a_failed_migration_leaves_the_old_schema_and_data_intact(
     assert store.Store(ctx.settings.database_url).count_items() == ITEMS
 
 
+def test_the_schema_check_on_open_knows_the_newest_migration() -> None:
+    """Opening skips Alembic when the database is at the newest revision (issue 17); which
+    revision is newest is read from the scripts as text, so it must be Alembic's own answer
+    (a new migration not run would leave the schema behind; the test above shows a new
+    script does run)."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from watcher.store import base
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(base.MIGRATIONS))
+    assert base.head_revisions(base.MIGRATIONS) == set(ScriptDirectory.from_config(cfg).get_heads())
+
+
 @pytest.mark.sqlite_only("SQLite's online backup API (PostgreSQL: pg_dump, see deploy/README.md)")
 def test_a_backup_taken_while_running_restores_to_a_working_database(
         ctx: Context, state_env: Path, tmp_path: Path) -> None:
@@ -381,6 +395,48 @@ def test_status_turns_an_unexpected_error_into_one_line_and_shows_it_under_v(
         "watcher: status failed: ValueError: 'maybe' is not a valid Certainty"]
     loud = watcher_cli(["status", "-v"], config, state_env)
     assert loud.returncode == 1 and "Traceback (most recent call last)" in loud.stderr
+
+
+@pytest.mark.sqlite_only("the SQLite integrity check")
+def test_a_big_file_is_checked_once_a_day_and_a_copy_is_checked_again(
+        ctx: Context, state_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past CHECK_ALWAYS_BYTES the check runs at most once a day per file (issue 17: a year's
+    database took every command its 30 s budget); a copy (a restore) is another file."""
+    import json
+    import time
+
+    from watcher.store import Store, dbcheck
+    db = state_env / "watcher.db"
+    asyncio.run(poll(ctx))
+    ctx.store.close()
+    monkeypatch.setattr(dbcheck, "CHECK_ALWAYS_BYTES", 0)
+    checks: list[Path] = []
+    real = dbcheck._quick_check
+
+    def counted(path: Path, busy: float, budget: float) -> str:
+        checks.append(path)
+        return real(path, busy, budget)
+    monkeypatch.setattr(dbcheck, "_quick_check", counted)
+
+    def opened(path: Path) -> str:
+        store = Store(f"sqlite:///{path}")
+        store.close()
+        return store.integrity
+    assert opened(db) == "ok" and checks == [db]
+    assert opened(db).startswith("ok (checked ") and checks == [db]        # not again
+    copy = tmp_path / "restored" / "watcher.db"
+    copy.parent.mkdir()
+    shutil.copy(db, copy)
+    shutil.copy(f"{db}-check", f"{copy}-check")                     # even with the note
+    assert opened(copy) == "ok" and checks == [db, copy]
+    note = Path(f"{db}-check")
+    stale = json.loads(note.read_text()) | {"at": time.time() - dbcheck.RECHECK_AFTER - 1}
+    note.write_text(json.dumps(stale))
+    assert opened(db) == "ok" and checks == [db, copy, db]                 # a day later
+    overwrite_pages(db, [2, 3])
+    note.write_text(json.dumps(stale))
+    with pytest.raises(StoreError, match="is damaged"):
+        opened(db)
 
 
 @pytest.mark.sqlite_only("the SQLite integrity check")

@@ -173,7 +173,9 @@ class Service:
 
     def judge(self) -> None:
         """Daily: the criterion can change with no new item (6 and 12 months pass); alert it.
-        Also the daily moment for the retention policy."""
+        Also the daily moment for the retention policy and for the integrity check of a
+        database too big to check on every open."""
+        self.ctx.store.recheck()
         prune(self.ctx)
         if prepare_alerts(self.ctx):
             deliver_pending(self.ctx)

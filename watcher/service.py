@@ -36,7 +36,7 @@ from watcher.report.digest import (
 from watcher.report.periods import next_digest_at, period_of
 from watcher.report.render import alert_post, digest_post, render_alert, render_digest
 from watcher.report.status import Schedule, StatusView
-from watcher.store import OutboxDraft
+from watcher.store import MatchOutcome, OutboxDraft
 
 log = logging.getLogger("watcher")
 
@@ -76,16 +76,14 @@ class RematchReport:
 def rematch(ctx: Context, since: datetime | None = None, batch: int = 500) -> RematchReport:
     """Re-apply the current rules to stored items (seen since `since`), replacing their matches,
     so history, events and the criterion follow an edited indicators.yaml."""
-    before: dict[int, set[tuple[str, str]]] = {}
-    for m in ctx.store.matched_items(since):
-        before.setdefault(m.item_id, set()).add((m.match.indicator, m.match.certainty.value))
+    before = ctx.store.match_outcomes(since)
     report = RematchReport()
     pending: dict[int, list[Match]] = {}
-    for stored in ctx.store.iter_items(since):
-        found = ctx.matcher.match(stored.item.title, stored.item.summary)
+    for stored in ctx.store.item_texts(since):
+        found = ctx.matcher.match(stored.title, stored.summary)
         pending[stored.id] = found
         report.items += 1
-        now_found = {(m.indicator, m.certainty.value) for m in found}
+        now_found = {MatchOutcome(m.indicator, m.certainty.value) for m in found}
         report.changed += now_found != before.get(stored.id, set())
         if len(pending) >= batch:
             report.matches += ctx.store.add_matches(pending)

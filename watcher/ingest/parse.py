@@ -40,6 +40,7 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _RAW_FACTOR = 20       # markup kept before stripping: bounds the work on a 5 MB title
 _JSONFEED = re.compile(r"https?://jsonfeed\.org/version/")
 _LANG = re.compile(r"[a-z]{2,3}")
+_ASCII_HIDDEN = re.compile(r"[\x00-\x20\x7f]")     # ASCII whitespace and controls
 
 
 @dataclass(frozen=True)
@@ -371,11 +372,19 @@ def safe_url(link: object, base_url: str) -> str:
         return ""
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return ""
-    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url) or len(url) > MAX_URL:
+    if _hides_characters(url) or len(url) > MAX_URL:
         return ""
     if "@" in parts.netloc:
         url = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
     return url
+
+
+def _hides_characters(url: str) -> bool:
+    """Whitespace, or a control, format or unassigned character (category C), anywhere in it.
+    An ASCII URL has only ASCII ones to hide: one scan in C instead of a call per character."""
+    if url.isascii():
+        return _ASCII_HIDDEN.search(url) is not None
+    return any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url)
 
 
 def canonical_url(url: str) -> str:

@@ -28,6 +28,7 @@ from watcher.store.records import (
     FeedPolled,
     Instance,
     InstanceStatus,
+    MatchOutcome,
     OutboxDraft,
     OutboxMessage,
     PollCounts,
@@ -35,8 +36,8 @@ from watcher.store.records import (
 )
 
 __all__ = ["ArticleFetched", "ArticleHealth", "ArticleState", "ArticleWanted", "FeedFailed",
-           "FeedForUpdate", "FeedPolled", "Instance", "InstanceStatus", "OutboxDraft",
-           "OutboxMessage", "PollCounts", "PollCycle", "Store", "redacted_url"]
+           "FeedForUpdate", "FeedPolled", "Instance", "InstanceStatus", "MatchOutcome",
+           "OutboxDraft", "OutboxMessage", "PollCounts", "PollCycle", "Store", "redacted_url"]
 
 
 class Store(FeedsMixin, ItemsMixin, ArticlesMixin, OutboxMixin, OpsMixin, CriterionMixin):

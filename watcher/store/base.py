@@ -6,18 +6,18 @@ file; every write is one short transaction, and `transaction()` groups several i
 
 from __future__ import annotations
 
+import ast
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from watcher import DISTRIBUTION
@@ -30,7 +30,26 @@ from watcher.store.readonly import (
     sqlite_read_only,
 )
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*(.+)$", re.MULTILINE)
+
+
+def head_revisions(migrations: Path) -> frozenset[str]:
+    """The newest revision(s) of the migration scripts, read from the files as text.
+
+    Alembic itself (its import alone is ~0.2 s, a tenth of a warm cycle: profile, issue 17)
+    is loaded only when the database is not at these revisions."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (migrations / "versions").glob("*.py"):
+        for name, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            found = ast.literal_eval(value.split("#")[0].strip())
+            names = {found} if isinstance(found, str) else set(found or ())
+            (revisions if name == "revision" else parents).update(names)
+    return frozenset(revisions - parents)
 
 
 def _sqlite_pragmas(busy_timeout: float, wal: bool = True) -> Callable[[Any, Any], None]:
@@ -111,7 +130,8 @@ class Database:
             self.engine = make_engine(url, busy_timeout, read_only)
             self.integrity = check_database(self.engine, busy_timeout)   # before any write
             if read_only:
-                refuse_unmigrated(self.engine, self._alembic(), self._file())
+                if not self.at_head():          # Alembic only when there is news (issue 17)
+                    refuse_unmigrated(self.engine, self._alembic(), self._file())
             else:
                 self.migrate()
         except StoreError:
@@ -127,6 +147,12 @@ class Database:
             raise StoreError(f"database migration failed, the schema is unchanged: "
                              f"{type(exc).__name__}: {exc}") from exc
 
+    def recheck(self) -> str:
+        """The integrity check again (the service's daily job): a file too big to check on
+        every open is checked once a day (see dbcheck); raises DamagedDatabaseError."""
+        self.integrity = check_database(self.engine, self.busy_timeout)
+        return self.integrity
+
     def _file(self) -> str:
         """The database file's name for messages (never the URL: it may hold a password)."""
         engine = getattr(self, "engine", None)
@@ -137,9 +163,20 @@ class Database:
         """'sqlite' or 'postgresql': the few statements that differ ask this."""
         return str(self.engine.dialect.name)
 
+    def at_head(self) -> bool:
+        """Whether the schema is already at the newest revision (the usual open: nothing to do)."""
+        try:
+            with self.engine.connect() as conn:
+                stored = {str(v) for v in conn.execute(
+                    text("SELECT version_num FROM alembic_version")).scalars()}
+        except (OperationalError, ProgrammingError):   # no alembic_version: a new database
+            return False
+        return bool(stored) and stored == head_revisions(MIGRATIONS)
+
     @staticmethod
     def _alembic() -> AlembicConfig:
-        cfg = AlembicConfig()
+        from alembic.config import Config
+        cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         return cfg
 
@@ -147,6 +184,9 @@ class Database:
         """Bring the schema to the newest revision in one transaction: all of it or none.
 
         A migration that fails leaves the old schema and data exactly as they were."""
+        if self.at_head():
+            return
+        from alembic import command
         cfg = self._alembic()
         sqlite = self.dialect == "sqlite"
         engine = _migration_engine(self.url, self.busy_timeout) if sqlite else self.engine

@@ -5,15 +5,23 @@ A damaged file that is written on loses more with every write, and a digest buil
 can be wrong: the store refuses to open it, and the error names the file and the restore
 procedure. PRAGMA quick_check reads every page once (it skips matching index entries to
 rows, which integrity_check adds): on a 117 MB file about 0.1 s from the page cache and
-1.8 s from a cold disk (measured, see the note of issue 16), so it runs on every open, with
-a time budget for a file far larger than that.
+1.8 s from a cold disk (measured, see the note of issue 16), so it runs on every open of a
+file up to CHECK_ALWAYS_BYTES, with a time budget.
+
+A larger file is checked at most once a day (issue 17: a year of 5,000 feeds is ~17 GB, whose
+check would cost every command its whole 30 s budget and never finish): the outcome and the
+file's inode go to a small `<file>-check` note beside it, and opens within RECHECK_AFTER of a
+check of the same file (a restored copy is another inode) report that outcome. Damage found
+between checks still stops every write: SQLite reports a malformed page when it meets one.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +33,8 @@ if TYPE_CHECKING:                   # sqlalchemy only for the annotation
 log = logging.getLogger("watcher")
 CHECK_SECONDS = 30.0        # the check stops here and the file is used unchecked (logged)
 MAX_PROBLEMS = 20           # quick_check stops listing after this many
+CHECK_ALWAYS_BYTES = 256 * 1024 * 1024   # up to this size (~0.25 s): checked on every open
+RECHECK_AFTER = 24 * 3600.0              # larger files: at most once a day
 # What SQLite says when it meets a damaged page or header (SQLITE_CORRUPT, SQLITE_NOTADB).
 _DAMAGE_WORDS = ("malformed", "not a database")
 
@@ -40,7 +50,39 @@ def check_database(engine: Engine, busy_timeout: float, budget: float = CHECK_SE
     path = Path(database)
     if not path.exists() or path.stat().st_size == 0:
         return "new file"
-    return _quick_check(path, busy_timeout, budget)
+    if path.stat().st_size <= CHECK_ALWAYS_BYTES:
+        return _quick_check(path, busy_timeout, budget)
+    recent = _recent_check(path)
+    if recent is not None:
+        return recent
+    outcome = _quick_check(path, busy_timeout, budget)      # raises when damaged
+    _note_check(path, outcome)
+    return outcome
+
+
+def _note(path: Path) -> Path:
+    return path.with_name(path.name + "-check")
+
+
+def _recent_check(path: Path) -> str | None:
+    """The outcome of this file's check within RECHECK_AFTER, as `status` words it."""
+    try:
+        note = json.loads(_note(path).read_text(encoding="utf-8"))
+        fresh = (note["inode"] == path.stat().st_ino
+                 and 0 <= time.time() - float(note["at"]) < RECHECK_AFTER)
+        checked = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(float(note["at"])))
+        return f"{note['outcome']} (checked {checked})" if fresh else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _note_check(path: Path, outcome: str) -> None:
+    """Remember a check's outcome; a note that cannot be written only means a check next time."""
+    try:
+        _note(path).write_text(json.dumps({"inode": path.stat().st_ino, "at": time.time(),
+                                           "outcome": outcome}), encoding="utf-8")
+    except OSError as exc:
+        log.debug("database %s: the check's note was not written: %s", path, exc)
 
 
 def _quick_check(path: Path, busy_timeout: float, budget: float) -> str:

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Row, bindparam, func, insert, select, tuple_
 
 from watcher.judge.publisher import publisher_key
 from watcher.models import Certainty, Hit, Item, Match, MatchedItem, StoredItem
 from watcher.store.base import Database
-from watcher.store.schema import ARTICLE_ITEM, FEED_STATE, ITEM, MATCH
+from watcher.store.records import ItemText, MatchOutcome
+from watcher.store.schema import ARTICLE_ITEM, FEED_STATE, ITEM, MATCH, UTCDateTime
 
 
 def _host(item: Item) -> str:
@@ -53,21 +54,29 @@ class ItemsMixin(Database):
                 for i, host in zip(unique, hosts)]
         # One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: only new rows come back.
         # On the Core table: the ORM's bulk path cost ~15 µs a row in bookkeeping (profile).
-        c = ITEM.c
-        stmt = self.insert_ignore(ITEM, ["feed_id", "key"]).returning(c.id, c.feed_id, c.key)
         with self._connect() as conn:
-            ids = {(fid, key): rid for rid, fid, key in conn.execute(stmt, rows)}
+            ids = {(fid, key): rid for rid, fid, key in conn.execute(self._add_items(), rows)}
         return [StoredItem(ids[(i.feed_id, i.key)], i, host, now)
                 for i, host in zip(unique, hosts) if (i.feed_id, i.key) in ids]
 
-    def add_matches(self, matches: dict[int, list[Match]]) -> int:
-        """Record each item's matches (replacing earlier ones, so a rematch is exact)."""
+    def _add_items(self) -> Any:
+        """The statement, built once per store (building it for each feed showed in profiles)."""
+        stmt = getattr(self, "_add_items_stmt", None)
+        if stmt is None:
+            c = ITEM.c
+            stmt = self.insert_ignore(ITEM, ["feed_id", "key"]).returning(c.id, c.feed_id, c.key)
+            self._add_items_stmt = stmt
+        return stmt
+
+    def add_matches(self, matches: dict[int, list[Match]], *, replace: bool = True) -> int:
+        """Record each item's matches (replacing earlier ones, so a rematch is exact; items
+        just stored have none to replace: `replace=False` spares the DELETE)."""
         rows = [{"item_id": item_id, "indicator": m.indicator, "strength": m.strength,
                  "certainty": m.certainty.value, "evidence": _evidence(m)}
                 for item_id, ms in matches.items() for m in ms]
         with self._connect() as conn:
             # One DELETE for the batch, not one an item (rematch of 100k items: 100k statements).
-            if matches:
+            if matches and replace:
                 conn.execute(MATCH.delete().where(MATCH.c.item_id.in_(list(matches))))
             if rows:
                 conn.execute(insert(MATCH), rows)
@@ -103,6 +112,41 @@ class ItemsMixin(Database):
             for r in rows:
                 yield stored_item(r)
             last = rows[-1].id or last
+
+    def item_texts(self, since: datetime | None = None, batch: int = 1000) -> Iterator[ItemText]:
+        """Every stored item's id and text (seen since `since`), read in pages: what rematch
+        needs and no more. With `since` the pages follow the seen_at index by (seen_at, id),
+        so a week of a year's items reads that week, not the year."""
+        c = ITEM.c
+        q = select(c.id, c.seen_at, c.title, c.summary).limit(batch)
+        if since is None:
+            q = q.where(c.id > bindparam("last_id")).order_by(c.id)
+        else:
+            after = tuple_(c.seen_at, c.id) > tuple_(bindparam("last_seen", type_=UTCDateTime()),
+                                                     bindparam("last_id"))
+            q = q.where(c.seen_at >= since, after).order_by(c.seen_at, c.id)
+        params: dict[str, Any] = {"last_id": 0, "last_seen": since}
+        while True:
+            with self._connect() as conn:
+                rows = conn.execute(q, params).all()
+            for r in rows:
+                yield ItemText(r.id, r.title, r.summary)
+            if len(rows) < batch:
+                return
+            params = {"last_id": rows[-1].id, "last_seen": rows[-1].seen_at}
+
+    def match_outcomes(self, since: datetime | None = None) -> dict[int, set[MatchOutcome]]:
+        """Per matched item (seen since `since`): its indicators and certainties, so a rematch
+        can say what changed without loading every match's item and evidence."""
+        m, i = MATCH.c, ITEM.c
+        q = select(m.item_id, m.indicator, m.certainty)
+        if since is not None:
+            q = q.join(ITEM, i.id == m.item_id).where(i.seen_at >= since)
+        out: dict[int, set[MatchOutcome]] = {}
+        with self._connect() as conn:
+            for item_id, indicator, certainty in conn.execute(q):
+                out.setdefault(item_id, set()).add(MatchOutcome(indicator, certainty))
+        return out
 
     def find_item(self, ref: str) -> StoredItem | None:
         """An item by row id or by URL."""

@@ -14,10 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-
 from watcher.errors import NoDatabaseError, StoreError
 
 if TYPE_CHECKING:
@@ -50,7 +46,11 @@ def refuse_missing(url: str) -> None:
 
 def refuse_unmigrated(engine: Engine, alembic: AlembicConfig, name: str) -> None:
     """The database must be at this version's schema: no tables is NoDatabaseError, another
-    revision a StoreError naming the command that migrates it."""
+    revision a StoreError naming the command that migrates it. (Alembic is imported here,
+    not on every open: its import is ~0.2 s; the store asks only when not at head.)"""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
     with engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
     script = ScriptDirectory.from_config(alembic)

@@ -24,6 +24,23 @@ class FeedForUpdate:
 
 
 @dataclass(frozen=True)
+class ItemText:
+    """A stored item's text and row id: all that matching it again needs (`watcher rematch`)."""
+
+    id: int
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    """What a match decided about an item, without its evidence: rematch compares these."""
+
+    indicator: str
+    certainty: str
+
+
+@dataclass(frozen=True)
 class FeedPolled:
     """A successful poll (new items or none): what `record_polls` writes for it."""
 
