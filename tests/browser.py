@@ -71,7 +71,12 @@ class Chromium:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait(timeout=10)
-        self._profile.cleanup()
+        for _ in range(50):          # a renderer still exiting may write into the profile
+            try:
+                self._profile.cleanup()
+                break
+            except OSError:
+                time.sleep(0.1)
 
     def _wait_for_port(self) -> int:
         """Chromium writes the port it bound to DevToolsActivePort once it listens."""

@@ -48,8 +48,12 @@ class AppriseTransport:
         if not notifier.add(url):
             raise PermanentDeliveryError(f"{channel}: not a valid Apprise URL")
         payload = json.loads(raw)
+        # NotifyType is a class of string constants up to apprise 1.8 and an enum after: by name.
+        kind = getattr(apprise.NotifyType, str(payload.get("type", "info")).upper(),
+                       apprise.NotifyType.INFO)
         if not notifier.notify(title=payload["title"], body=payload["body"],
                                body_format=apprise.NotifyFormat.TEXT,
-                               notify_type=apprise.NotifyType(payload.get("type", "info"))):
+                               notify_type=kind):
             raise DeliveryError(f"{channel}: the service did not accept the notification")
         return f"{channel}: accepted"
+
