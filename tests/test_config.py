@@ -55,6 +55,13 @@ def test_wrong_type_names_the_line_of_the_value() -> None:
     assert msg.startswith(f"ind.yaml:{line_of(text, 'every: often')}:") and "duration" in msg
 
 
+def test_an_unknown_time_zone_is_named_with_its_line() -> None:
+    text = MINI.replace("timezone: Asia/Almaty", "timezone: Asia/Atlantis")
+    (msg,) = problems(text)
+    assert msg.startswith(f"ind.yaml:{line_of(text, 'Asia/Atlantis')}:")
+    assert "unknown time zone 'Asia/Atlantis'" in msg
+
+
 def test_every_problem_is_reported_at_once() -> None:
     text = MINI.replace("weight: 3", "weight: -1").replace("stance: stall", "stance: sideways")
     found = problems(text)

@@ -22,6 +22,18 @@ Tier = Literal["official", "wire", "outlet", "thinktank", "aggregator"]
 Stance = Literal["momentum", "stall"]
 
 
+
+def _time_zone(v: str) -> str:
+    """An IANA time zone name, checked once when the file is read."""
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {v!r}") from None
+    return v
+
+
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+
 class AlertRule(Strict):
     """Alert at once (not only in the weekly digest) when an event of this indicator is
     corroborated by `sources` independent sources, with this certainty and score."""
@@ -80,7 +92,7 @@ class Baseline(Strict):
 
 class Digest(Strict):
     schedule: str = "mon 07:00"
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
     sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = "watcher@localhost"
     # The display name of From ("watcher" <watcher@example.org>); WATCHER_SENDER overrides both.
@@ -97,15 +109,6 @@ class Digest(Strict):
             raise ValueError(f"expected 'mon 07:00' (weekday and HH:MM), got {v!r}")
         time.fromisoformat(parts[1])
         return v.lower()
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}") from None
-        return v
 
     @property
     def weekday(self) -> int:
@@ -179,16 +182,7 @@ class Select(Strict):
     summary: SelectorText | None = None
     date_format: Annotated[str, AfterValidator(check_format)] | None = None
     date_lang: Annotated[str, AfterValidator(check_language)] | None = None
-    timezone: str = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}") from None
-        return v
+    timezone: TimeZoneName = "UTC"
 
     def selectors(self, lang: str | None) -> PageSelectors:
         """The parse stage's form; month names default to the feed's language when known."""
